@@ -1,0 +1,1 @@
+"""Daily customer-segmentation pipeline: Dagster + DuckDB + Polars + Pandera."""

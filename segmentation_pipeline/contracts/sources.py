@@ -1,0 +1,98 @@
+"""What ingestion needs to know about each source beyond its Pandera model."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandera.polars as pa
+import polars as pl
+
+from segmentation_pipeline.contracts import models
+
+
+@dataclass(frozen=True)
+class SourceContract:
+    name: str
+    model: type[pa.DataFrameModel]
+    required: tuple[str, ...]
+    keys: tuple[str, ...]
+    # Snapshots/deltas upserted by id: latest updated_at wins (customers, products).
+    upsert_by_updated_at: bool = False
+    personal: tuple[str, ...] = ()
+
+    @property
+    def columns(self) -> dict[str, pl.DataType]:
+        """Contract columns in order, with the polars type each is parsed into."""
+        schema = self.model.to_schema()
+        return {name: column.dtype.type for name, column in schema.columns.items()}
+
+    @property
+    def optional(self) -> tuple[str, ...]:
+        return tuple(c for c in self.columns if c not in self.required)
+
+
+SOURCES: dict[str, SourceContract] = {
+    contract.name: contract
+    for contract in [
+        SourceContract(
+            name="customers",
+            model=models.Customers,
+            required=("customer_id", "updated_at"),
+            keys=("customer_id",),
+            upsert_by_updated_at=True,
+            personal=("email", "full_name"),
+        ),
+        SourceContract(
+            name="products",
+            model=models.Products,
+            required=("product_id", "category", "unit_cost", "updated_at"),
+            keys=("product_id",),
+            upsert_by_updated_at=True,
+        ),
+        SourceContract(
+            name="orders",
+            model=models.Orders,
+            required=(
+                "order_id",
+                "line_number",
+                "customer_id",
+                "ordered_at",
+                "channel",
+                "product_id",
+                "quantity",
+                "unit_price",
+                "status",
+            ),
+            keys=("order_id", "line_number"),
+        ),
+        SourceContract(
+            name="surveys",
+            model=models.Surveys,
+            required=("response_id", "submitted_at"),
+            keys=("response_id",),
+            personal=("comment",),
+        ),
+        SourceContract(
+            name="social",
+            model=models.Social,
+            required=("customer_id", "platform", "followers", "observed_at"),
+            keys=("customer_id", "platform", "observed_at"),
+            personal=("handle",),
+        ),
+        SourceContract(
+            name="service",
+            model=models.Service,
+            required=("ticket_id", "customer_id", "opened_at", "effort_score"),
+            keys=("ticket_id",),
+        ),
+    ]
+}
+
+REQUIRED_SOURCE = "orders"
+
+
+def source_contract(name: str) -> SourceContract:
+    try:
+        return SOURCES[name]
+    except KeyError:
+        raise KeyError(f"unknown source {name!r}; the contract has {sorted(SOURCES)}") from None
