@@ -1,0 +1,1 @@
+"""Landing files → validated DuckDB staging tables plus quarantine (readers, parsing, manifest)."""
