@@ -315,7 +315,7 @@ def _account(
             result.reasons[f"file rejected: {read.file_error}"] += 1
             status = "empty" if read.rows_received == 0 else "rejected"
         elif n_rejected:
-            status = "partially_loaded"
+            status = "partially_loaded" if n_loaded else "rejected"
         else:
             status = "loaded"
         if read.rows_received is not None and read.rows_received != n_loaded + n_rejected:

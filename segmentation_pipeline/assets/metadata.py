@@ -1,0 +1,45 @@
+"""Metadata that makes assets readable in the Dagster UI: column schemas and Markdown previews."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import dagster as dg
+import polars as pl
+
+from segmentation_pipeline.warehouse import duckdb_type
+
+
+def column_schema(
+    columns: Mapping[str, pl.DataType | str], descriptions: Mapping[str, str]
+) -> dg.TableSchema:
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=name,
+                type=dtype if isinstance(dtype, str) else duckdb_type(dtype),
+                description=descriptions.get(name),
+            )
+            for name, dtype in columns.items()
+        ]
+    )
+
+
+def markdown_table(frame: pl.DataFrame, max_rows: int = 10) -> str:
+    """A small Markdown table (no pandas/tabulate needed)."""
+    head = frame.head(max_rows)
+
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return f"{value:,.3f}"
+        return str(value).replace("|", "\\|") if value is not None else ""
+
+    lines = ["| " + " | ".join(head.columns) + " |", "|" + "---|" * len(head.columns)]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in head.iter_rows()]
+    if frame.height > max_rows:
+        lines.append(f"\n_{frame.height - max_rows:,} more rows_")
+    return "\n".join(lines)
+
+
+def preview(frame: pl.DataFrame, max_rows: int = 10) -> dg.MetadataValue:
+    return dg.MetadataValue.md(markdown_table(frame, max_rows))

@@ -1,0 +1,65 @@
+"""Run settings from the environment, with defaults: paths, analysis date, thresholds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from segmentation_pipeline.ingest.landing import newest_landing_date
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every knob an operator may turn; each maps to one SEGMENTATION_* environment variable."""
+
+    data_dir: Path = Path("data")
+    as_of: str = ""  # YYYY-MM-DD; empty = date of the newest landed file
+    reject_threshold: float = 0.05  # a source's rejected share above this fails the run
+    rfm_monetary: str = "margin"  # "margin" (profit, as the articles advise) or "revenue"
+    cost_per_effort_point: float = 2.0  # currency units of service cost per effort-score point
+    annual_discount_rate: float = 0.10
+    holdout_days: int = 90
+    brand: str = "Maison Exemple"
+    category: str = "home and lifestyle goods"
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            data_dir=Path(_env("SEGMENTATION_DATA_DIR", "data")),
+            as_of=_env("SEGMENTATION_AS_OF", ""),
+            reject_threshold=float(_env("SEGMENTATION_REJECT_THRESHOLD", "0.05")),
+            rfm_monetary=_env("SEGMENTATION_RFM_MONETARY", "margin"),
+            cost_per_effort_point=float(_env("SEGMENTATION_COST_PER_EFFORT_POINT", "2.0")),
+            annual_discount_rate=float(_env("SEGMENTATION_ANNUAL_DISCOUNT_RATE", "0.10")),
+            holdout_days=int(_env("SEGMENTATION_HOLDOUT_DAYS", "90")),
+            brand=_env("SEGMENTATION_BRAND", "Maison Exemple"),
+            category=_env("SEGMENTATION_CATEGORY", "home and lifestyle goods"),
+        )
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.data_dir / "raw"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.data_dir / "reports"
+
+    def analysis_date(self) -> dt.date:
+        """SEGMENTATION_AS_OF if set, else the date of the newest landed file (else today)."""
+        if self.as_of:
+            try:
+                return dt.date.fromisoformat(self.as_of)
+            except ValueError:
+                raise ValueError(f"SEGMENTATION_AS_OF={self.as_of!r} is not a YYYY-MM-DD date") from None
+        return newest_landing_date(self.raw_dir) or dt.date.today()
