@@ -43,3 +43,13 @@ def markdown_table(frame: pl.DataFrame, max_rows: int = 10) -> str:
 
 def preview(frame: pl.DataFrame, max_rows: int = 10) -> dg.MetadataValue:
     return dg.MetadataValue.md(markdown_table(frame, max_rows))
+
+
+def table_metadata(table: str, frame: pl.DataFrame, descriptions: Mapping[str, str], rows: int = 10) -> dict:
+    """Row count, table name, column schema (with descriptions) and a preview of a written table."""
+    return {
+        "dagster/row_count": dg.MetadataValue.int(frame.height),
+        "dagster/table_name": table,
+        "dagster/column_schema": column_schema(dict(frame.schema), descriptions),
+        "preview": preview(frame, rows),
+    }

@@ -1,0 +1,121 @@
+"""Models layer: RFM scores, customer classes, CLV predictions and behavioural segments."""
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from segmentation_pipeline.assets.metadata import preview, table_metadata
+from segmentation_pipeline.models.customer_classes import ClassThresholds, classify_customers
+from segmentation_pipeline.models.rfm import score_rfm
+from segmentation_pipeline.resources import PipelineSettings
+from segmentation_pipeline.warehouse import query_frame, replace_table
+
+RFM_SCORES = "models.rfm_scores"
+CUSTOMER_CLASSES = "models.customer_classes"
+CUSTOMER_FEATURES_KEY = dg.AssetKey(["features", "customer_features"])
+
+RFM_DESCRIPTIONS = {
+    "customer_id": "Customer identifier.",
+    "r_score": "Recency score 1-5 (5 = most recent), quintile of an ordinal rank; NULL for prospects.",
+    "f_score": "Frequency score 1-5 (5 = most orders), ties broken by value then recency; NULL for prospects.",
+    "m_score": "Monetary score 1-5 (margin by default, SEGMENTATION_RFM_MONETARY); NULL for prospects.",
+    "rfm_segment": "Named RFM segment (Champions ... Lost), or Prospect for customers without a counted order.",
+}
+CLASS_DESCRIPTIONS = {
+    "customer_id": "Customer identifier.",
+    "lifecycle_stage": "prospect, new, regular, loyal or lapsed.",
+    "risk_class": "high or low, from payment history (late-payment share and days late).",
+    "volume_class": "high (top 20% of buyers by revenue) or low.",
+    "loyalty_class": "high (repeat buyer, long enough tenure, not an NPS detractor) or low.",
+}
+
+
+def read_features(conn) -> pl.DataFrame:
+    return query_frame(conn, "SELECT * FROM features.customer_features")
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["models", "rfm_scores"],
+            description="R, F and M scores (1-5) and the named RFM segment of every customer.",
+            deps=[CUSTOMER_FEATURES_KEY],
+            kinds={"duckdb", "polars"},
+            group_name="models",
+        ),
+        dg.AssetSpec(
+            ["models", "customer_classes"],
+            description="Customer classes of the articles: lifecycle, risk, volume and loyalty.",
+            deps=[CUSTOMER_FEATURES_KEY],
+            kinds={"duckdb", "polars"},
+            group_name="models",
+        ),
+    ]
+)
+def customer_scores(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+    """RFM and classes from one read of the features."""
+    with warehouse.get_connection() as conn:
+        features = read_features(conn)
+        rfm = score_rfm(features, monetary=settings.rfm_monetary)
+        classes = classify_customers(features, ClassThresholds())
+        replace_table(conn, RFM_SCORES, rfm, "RFM scores and segments.", RFM_DESCRIPTIONS)
+        replace_table(conn, CUSTOMER_CLASSES, classes, "Customer classes.", CLASS_DESCRIPTIONS)
+    segment_counts = rfm.group_by("rfm_segment").len().sort("len", descending=True)
+    yield dg.MaterializeResult(
+        asset_key=["models", "rfm_scores"],
+        metadata={
+            **table_metadata(RFM_SCORES, rfm, RFM_DESCRIPTIONS),
+            "segments": preview(segment_counts, 12),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["models", "customer_classes"],
+        metadata={
+            **table_metadata(CUSTOMER_CLASSES, classes, CLASS_DESCRIPTIONS),
+            "lifecycle": preview(classes.group_by("lifecycle_stage").len().sort("lifecycle_stage")),
+        },
+    )
+
+
+def _one_row_per_customer(conn, table: str) -> tuple[bool, dict]:
+    rows, distinct, expected = conn.execute(
+        f"SELECT count(*), count(DISTINCT customer_id), (SELECT count(*) FROM features.customer_features) FROM {table}"
+    ).fetchall()[0]
+    return rows == distinct == expected, {"rows": rows, "distinct_customers": distinct, "customers": expected}
+
+
+@dg.asset_check(
+    asset=["models", "rfm_scores"],
+    blocking=True,
+    description="Every customer exactly once; scores within 1-5.",
+)
+def rfm_scores_are_complete(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as conn:
+        complete, counts = _one_row_per_customer(conn, RFM_SCORES)
+        bad_scores, unassigned = conn.execute(
+            f"""SELECT count(*) FILTER (WHERE r_score NOT BETWEEN 1 AND 5 OR f_score NOT BETWEEN 1 AND 5
+                                        OR m_score NOT BETWEEN 1 AND 5),
+                       count(*) FILTER (WHERE rfm_segment IS NULL)
+                FROM {RFM_SCORES}"""
+        ).fetchall()[0]
+    return dg.AssetCheckResult(
+        passed=complete and bad_scores == 0 and unassigned == 0,
+        metadata={**counts, "scores_outside_1_5": bad_scores, "without_segment": unassigned},
+    )
+
+
+@dg.asset_check(
+    asset=["models", "customer_classes"],
+    blocking=True,
+    description="Every customer exactly once, every class set.",
+)
+def customer_classes_are_complete(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as conn:
+        complete, counts = _one_row_per_customer(conn, CUSTOMER_CLASSES)
+        missing = conn.execute(
+            f"""SELECT count(*) FROM {CUSTOMER_CLASSES} WHERE lifecycle_stage IS NULL OR risk_class IS NULL
+                OR volume_class IS NULL OR loyalty_class IS NULL"""
+        ).fetchall()[0][0]
+    return dg.AssetCheckResult(
+        passed=complete and missing == 0, metadata={**counts, "with_missing_class": missing}
+    )
