@@ -5,6 +5,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.assets.metadata import preview, table_metadata
+from segmentation_pipeline.models.clv import CLVConfig, compute_clv
 from segmentation_pipeline.models.customer_classes import ClassThresholds, classify_customers
 from segmentation_pipeline.models.rfm import score_rfm
 from segmentation_pipeline.resources import PipelineSettings
@@ -118,4 +119,85 @@ def customer_classes_are_complete(warehouse: DuckDBResource) -> dg.AssetCheckRes
         ).fetchall()[0][0]
     return dg.AssetCheckResult(
         passed=complete and missing == 0, metadata={**counts, "with_missing_class": missing}
+    )
+
+
+CLV_PREDICTIONS = "models.clv_predictions"
+CLV_MODEL_PARAMS = "marts.clv_model_params"
+CLV_DESCRIPTIONS = {
+    "customer_id": "Customer identifier.",
+    "p_alive": "Probability the customer is still active (chosen model: BG/NBD or Pareto/NBD).",
+    "expected_orders_3m": "Expected purchase days in the next 3 months.",
+    "expected_orders_12m": "Expected purchase days in the next 12 months.",
+    "expected_order_value": "Expected revenue per future purchase (Gamma-Gamma on margin / margin rate).",
+    "expected_margin_per_order": "Expected margin per future purchase (Gamma-Gamma).",
+    "margin_rate": "The customer's margin / revenue up to the analysis date.",
+    "clv_12m": "Expected margin over the next 12 months, discounted monthly at the annual discount rate.",
+    "clv_tier": "Rank tier of clv_12m: top 1%, 1-5%, 5-10%, 10-25%, 25-50%, bottom 50%.",
+}
+PARAM_DESCRIPTIONS = {
+    "model": "bg_nbd, pareto_nbd or gamma_gamma.",
+    "parameter": "Parameter name (r, alpha, a, b, s, beta, p, q, gamma).",
+    "value": "Maximum-likelihood estimate.",
+    "time_unit": "Time unit of the purchase models' rates (week).",
+    "log_likelihood": "Log-likelihood of the fit.",
+    "n_customers": "Customers the model was fitted on.",
+    "fitted_at": "When the model was fitted (UTC).",
+}
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["models", "clv_predictions"],
+            description="Per customer: P(alive), expected orders over 3 and 12 months, expected order value and the "
+            "discounted 12-month margin CLV with its tier. The purchase model (BG/NBD or Pareto/NBD) is chosen on a "
+            "holdout; too little data gives a warning and no CLV rather than untrustworthy numbers.",
+            deps=[["features", "customer_orders"]],
+            kinds={"duckdb", "scipy"},
+            group_name="models",
+        ),
+        dg.AssetSpec(
+            ["marts", "clv_model_params"],
+            description="Fitted parameters of the CLV models with log-likelihood, customers and fit date.",
+            deps=[["features", "customer_orders"]],
+            kinds={"duckdb"},
+            group_name="marts",
+        ),
+    ]
+)
+def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+    as_of = settings.analysis_date()
+    config = CLVConfig(holdout_days=settings.holdout_days, annual_discount_rate=settings.annual_discount_rate)
+    with warehouse.get_connection() as conn:
+        order_days = query_frame(
+            conn, "SELECT customer_id, order_date, revenue, margin FROM features.customer_orders"
+        )
+        result = compute_clv(order_days, as_of, config)
+        replace_table(
+            conn, CLV_PREDICTIONS, result.predictions, "CLV predictions per customer.", CLV_DESCRIPTIONS
+        )
+        replace_table(
+            conn, CLV_MODEL_PARAMS, result.params, "Fitted CLV model parameters.", PARAM_DESCRIPTIONS
+        )
+    for warning in result.warnings:
+        context.log.warning(warning)
+    holdout = (
+        pl.DataFrame([{"model": name, **metrics} for name, metrics in result.holdout.items()])
+        if result.holdout
+        else pl.DataFrame()
+    )
+    yield dg.MaterializeResult(
+        asset_key=["models", "clv_predictions"],
+        metadata={
+            **table_metadata(CLV_PREDICTIONS, result.predictions, CLV_DESCRIPTIONS),
+            "chosen_model": dg.MetadataValue.text(result.chosen_model or "none (CLV not computed)"),
+            "holdout": preview(holdout),
+            "warnings": dg.MetadataValue.json(result.warnings),
+            "clv_12m_total": dg.MetadataValue.float(float(result.predictions["clv_12m"].sum() or 0.0)),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["marts", "clv_model_params"],
+        metadata=table_metadata(CLV_MODEL_PARAMS, result.params, PARAM_DESCRIPTIONS, rows=20),
     )

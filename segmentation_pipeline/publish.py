@@ -1,0 +1,106 @@
+"""Publication of the `marts` schema for BI readers: a read-only DuckDB snapshot and Parquet files.
+
+DuckDB admits one writer per file, so BI tools never open the working warehouse. Each run that
+passes its blocking checks writes the marts to a new file and swaps it in with an atomic rename:
+a BI connection already open keeps reading the old file (its inode lives on until closed) and a
+new connection sees the new one, never a mix. Parquet files are written into a fresh versioned
+folder and `marts/` is a symlink swapped atomically to it, so a reader sees one complete set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+SNAPSHOT_NAME = "marts.duckdb"
+PARQUET_LINK = "marts"
+PARQUET_VERSIONS = ".marts_versions"
+KEEP_VERSIONS = 2  # the current set and the one before it (a reader may still be on it)
+
+
+@dataclass(frozen=True)
+class Publication:
+    snapshot: Path
+    parquet_dir: Path
+    tables: dict[str, int]  # table -> rows
+
+
+def mart_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = conn.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY table_name"
+    ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _comments(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, list[tuple[str, str]]]:
+    table_comment = conn.execute(
+        "SELECT comment FROM duckdb_tables() WHERE schema_name = 'marts' AND table_name = ? AND database_name = current_database()",
+        [table],
+    ).fetchall()
+    columns = conn.execute(
+        """SELECT column_name, comment FROM duckdb_columns()
+           WHERE schema_name = 'marts' AND table_name = ? AND database_name = current_database() AND comment IS NOT NULL""",
+        [table],
+    ).fetchall()
+    return (table_comment[0][0] if table_comment else None), columns
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def publish_marts(conn: duckdb.DuckDBPyConnection, data_dir: Path, run_id: str) -> Publication:
+    """Write every `marts` table to a new snapshot file and Parquet folder, then swap both in."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tables = mart_tables(conn)
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
+    tmp_snapshot = data_dir / f".{SNAPSHOT_NAME}.{run_id}.tmp"
+    tmp_snapshot.unlink(missing_ok=True)
+    version_dir = data_dir / PARQUET_VERSIONS / f"{stamp}-{run_id[:8]}"
+    version_dir.mkdir(parents=True)
+    counts = {}
+    conn.execute(f"ATTACH {_quote(str(tmp_snapshot))} AS publication")
+    try:
+        for table in tables:
+            conn.execute(f"CREATE TABLE publication.main.{table} AS SELECT * FROM marts.{table}")
+            counts[table] = conn.execute(f"SELECT count(*) FROM publication.main.{table}").fetchall()[0][0]
+            description, columns = _comments(conn, table)
+            if description:
+                conn.execute(f"COMMENT ON TABLE publication.main.{table} IS {_quote(description)}")
+            for column, text in columns:
+                conn.execute(f'COMMENT ON COLUMN publication.main.{table}."{column}" IS {_quote(text)}')
+            parquet = version_dir / f"{table}.parquet"
+            conn.execute(f"COPY marts.{table} TO {_quote(str(parquet))} (FORMAT parquet)")
+    finally:
+        conn.execute("DETACH publication")
+    snapshot = data_dir / SNAPSHOT_NAME
+    _fsync(tmp_snapshot)
+    os.replace(tmp_snapshot, snapshot)  # atomic: readers see the old file or the new one
+    _swap_symlink(data_dir / PARQUET_LINK, version_dir)
+    _prune_versions(data_dir / PARQUET_VERSIONS, keep=version_dir)
+    return Publication(snapshot=snapshot, parquet_dir=data_dir / PARQUET_LINK, tables=counts)
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _swap_symlink(link: Path, target: Path) -> None:
+    if link.exists() and not link.is_symlink():
+        raise RuntimeError(f"{link} exists and is not the publication symlink; move it away to publish Parquet files")
+    tmp_link = link.with_name(f".{link.name}.tmp")
+    tmp_link.unlink(missing_ok=True)
+    tmp_link.symlink_to(target.relative_to(link.parent), target_is_directory=True)
+    os.replace(tmp_link, link)
+
+
+def _prune_versions(versions: Path, keep: Path) -> None:
+    old = sorted(p for p in versions.iterdir() if p.is_dir() and p != keep)
+    for path in old[: max(0, len(old) - (KEEP_VERSIONS - 1))]:
+        shutil.rmtree(path, ignore_errors=True)
