@@ -1,0 +1,89 @@
+"""Command line of the pipeline: `python -m segmentation_pipeline <command> …` (one subparser per command)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+DATA_DIR_ENV = "SEGMENTATION_DATA_DIR"
+
+
+def _date(text: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _generate(args: argparse.Namespace) -> int:
+    # Imported here so other commands do not pay for numpy/polars start-up they do not need.
+    from segmentation_pipeline.synth import generate_landing_zone
+
+    summary = generate_landing_zone(
+        out_dir=args.out,
+        customers=args.customers,
+        days=args.days,
+        seed=args.seed,
+        end_date=args.end,
+        faults=args.faults,
+        overwrite=args.overwrite,
+    )
+    print(summary.describe())
+    return 0
+
+
+def _add_generate(subparsers: argparse._SubParsersAction) -> None:
+    from segmentation_pipeline.synth.generate import DEFAULT_END
+
+    p = subparsers.add_parser(
+        "generate",
+        help="write a sample landing zone (raw files + ground truth)",
+        description="Generate sample landing files under OUT/raw, the true archetypes under OUT/truth "
+        "and, with --faults, bad input listed in OUT/truth/faults.jsonl.",
+    )
+    p.add_argument("--customers", type=_positive, default=5000, help="number of customers (default 5000)")
+    p.add_argument("--days", type=_positive, default=730, help="days of daily files (default 730)")
+    p.add_argument("--seed", type=int, default=42, help="random seed; same arguments give the same bytes")
+    p.add_argument(
+        "--out",
+        type=Path,
+        default=Path(os.environ.get(DATA_DIR_ENV, "data")),
+        help=f"output directory (default ${DATA_DIR_ENV} or ./data)",
+    )
+    p.add_argument(
+        "--end", type=_date, default=DEFAULT_END, help=f"last landing date (default {DEFAULT_END})"
+    )
+    p.add_argument(
+        "--faults", action="store_true", help="inject every kind of bad input the contract forbids"
+    )
+    p.add_argument("--overwrite", action="store_true", help="replace earlier generated output in OUT")
+    p.set_defaults(handler=_generate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="segmentation_pipeline", description="Customer-segmentation pipeline tools."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_generate(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except (FileExistsError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
