@@ -71,12 +71,30 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_generate)
 
 
+def _run(args: argparse.Namespace) -> int:
+    from segmentation_pipeline.runner import run_pipeline
+
+    return 0 if run_pipeline() else 1
+
+
+def _add_run(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "run",
+        help="materialise every asset once (what `make run` does)",
+        description="One in-process run of the daily job over $SEGMENTATION_DATA_DIR; when its raw/ folder "
+        "holds no file, the sample data set is generated there first. Settings come from SEGMENTATION_* "
+        "variables (README).",
+    )
+    p.set_defaults(handler=_run)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation_pipeline", description="Customer-segmentation pipeline tools."
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_generate(subparsers)
+    _add_run(subparsers)
     return parser
 
 

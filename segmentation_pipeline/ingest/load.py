@@ -142,6 +142,8 @@ def _conform(read: RawRead, file: LandingFile, contract: SourceContract, result:
     if extra:
         result.warnings.append(f"{file.relpath}: extra columns ignored: {', '.join(extra)}")
     missing = [c for c in contract.required if c not in present]
+    if missing and not present and read.row_errors:
+        return read  # nothing parsed at all (e.g. no line was JSON): the row errors say why
     if missing:
         read.file_error = f"missing required column(s): {', '.join(missing)}"
         rule = f"file rejected: {read.file_error}"
