@@ -3,13 +3,13 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from segmentation_pipeline.assets import features, models, quality, staging
+from segmentation_pipeline.assets import features, models, quality, segments, staging
 from segmentation_pipeline.resources import PipelineSettings
 from segmentation_pipeline.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
 
 JOB_NAME = "daily_segmentation"
-ASSET_MODULES = [staging, features, models, quality]
+ASSET_MODULES = [staging, features, models, segments, quality]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

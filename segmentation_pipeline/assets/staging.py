@@ -115,7 +115,7 @@ def build_staging_asset(contract: SourceContract) -> dg.AssetsDefinition:
         settings.settings().data_dir.mkdir(parents=True, exist_ok=True)
         with warehouse.get_connection() as conn:
             ensure_schemas(conn)
-            load = load_source(conn, settings.settings().raw_dir, contract, as_of, context.run_id)
+            load = load_source(conn, settings.settings().raw_dir, contract, as_of, context.run.run_id)
             total = conn.execute(f"SELECT count(*) FROM staging.{contract.name}").fetchall()[0][0]
         for warning in load.warnings:
             context.log.warning(warning)

@@ -19,7 +19,7 @@ from segmentation_pipeline.contracts.models import LANDING_DATE
 from segmentation_pipeline.ingest.readers import ROW_NUMBER
 
 SOURCE_FILE = "_source_file"
-REASONS = "_reasons"
+POSITION = "_position"
 _TRUE = ["true", "1", "yes", "y", "t"]
 _FALSE = ["false", "0", "no", "n", "f"]
 
@@ -41,10 +41,10 @@ def parse_timestamp(text: pl.Expr) -> pl.Expr:
 
 
 def parse_column(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
-    """Text → `dtype`, null where the text is not a valid value of that type."""
-    text = text.str.strip_chars()
+    """Text → `dtype`, null where the text is not a valid value of that type (surrounding blanks allowed)."""
     if dtype == pl.String:
         return text
+    text = text.str.strip_chars()
     if dtype == pl.Datetime:
         return parse_timestamp(text)
     if dtype == pl.Date:
@@ -63,6 +63,15 @@ def parse_column(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     raise TypeError(f"no parser for {dtype}")
 
 
+def _fast_parse(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """The common spelling of each type, parsed at native speed; anything else is left to parse_column."""
+    if dtype == pl.Datetime:
+        return text.str.to_datetime("%Y-%m-%dT%H:%M:%S", strict=False, time_unit="us")
+    if dtype.is_integer():
+        return text.cast(dtype, strict=False)
+    return parse_column(text, dtype)
+
+
 def _type_name(dtype: pl.DataType) -> str:
     if dtype == pl.Datetime:
         return "ISO 8601 timestamp"
@@ -73,19 +82,39 @@ def _type_name(dtype: pl.DataType) -> str:
     return "whole number" if dtype.is_integer() else "number"
 
 
-def parse_rows(raw: pl.DataFrame, contract: SourceContract) -> pl.DataFrame:
-    """Typed contract columns + helper columns + `_reasons` (list of parse failures, empty if none)."""
-    exprs, failures = [], []
+RULES_SCHEMA = {POSITION: pl.UInt32, "_rule": pl.String}
+
+
+def parse_rows(raw: pl.DataFrame, contract: SourceContract) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Typed contract columns (+ lineage, `_position`) and the parse failures as (`_position`, `_rule`).
+
+    Each column is parsed in two passes: the common spelling for every row (fast), then the full
+    parser only for the few rows the first pass could not read (offsets, fractions, "3.0"...).
+    """
+    # Text is kept as received (no stripping: it costs more than all the parsing); an empty value is null.
+    given = raw.select(
+        POSITION, *[pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in contract.columns]
+    )
+    typed = given.select(POSITION, *[_fast_parse(pl.col(c), t).alias(c) for c, t in contract.columns.items()])
+    failures = []
     for name, dtype in contract.columns.items():
-        raw_text = pl.col(name).str.strip_chars()
-        given = raw_text.is_not_null() & (raw_text != "")
-        parsed = parse_column(pl.col(name), dtype)
-        exprs.append(pl.when(given).then(parsed).alias(name))
-        if dtype != pl.String:
-            rule = f"parse:{name} (not a {_type_name(dtype)})"
-            failures.append(pl.when(given & parsed.is_null()).then(pl.lit(rule)))
-    reasons = pl.concat_list(failures).list.drop_nulls() if failures else pl.lit([], dtype=pl.List(pl.String))
-    return raw.select(*exprs, SOURCE_FILE, ROW_NUMBER, LANDING_DATE, reasons.alias(REASONS))
+        if dtype == pl.String:
+            continue
+        missed = (given[name].is_not_null() & typed[name].is_null()).arg_true()
+        if missed.len() == 0:
+            continue
+        retried = given.select(parse_column(pl.col(name), dtype)).to_series()[missed]
+        typed = typed.with_columns(typed[name].scatter(missed, retried))
+        still_missing = missed.filter(retried.is_null())
+        rule = f"parse:{name} (not a {_type_name(dtype)})"
+        failures.append(
+            pl.DataFrame(
+                {POSITION: typed[POSITION][still_missing], "_rule": [rule] * still_missing.len()},
+                schema=RULES_SCHEMA,
+            )
+        )
+    typed = typed.with_columns(raw.select(SOURCE_FILE, ROW_NUMBER, LANDING_DATE))
+    return typed, pl.concat(failures) if failures else pl.DataFrame(schema=RULES_SCHEMA)
 
 
 def _rule_name(schema_context: str, column: str | None, check: str) -> str:
@@ -97,7 +126,7 @@ def _rule_name(schema_context: str, column: str | None, check: str) -> str:
 
 
 def pandera_failures(typed: pl.DataFrame, contract: SourceContract) -> pl.DataFrame:
-    """Rows (by position in `typed`) that break the Pandera model: columns `_position`, `_rule`."""
+    """Rows of `typed` that break the Pandera model, as (`_position`, `_rule`)."""
     try:
         contract.model.validate(typed, lazy=True)
     except pandera.errors.SchemaErrors as errors:
@@ -112,62 +141,62 @@ def pandera_failures(typed: pl.DataFrame, contract: SourceContract) -> pl.DataFr
             _rule_name(ctx, col, check)
             for ctx, col, check in cases.select("schema_context", "column", "check").iter_rows()
         ]
-        return pl.DataFrame({"_position": cases["index"].cast(pl.Int64), "_rule": rules}).unique(
+        positions = typed[POSITION].gather(cases["index"].cast(pl.UInt32))
+        return pl.DataFrame({POSITION: positions, "_rule": rules}, schema=RULES_SCHEMA).unique(
             maintain_order=True
         )
-    return pl.DataFrame(schema={"_position": pl.Int64, "_rule": pl.String})
+    return pl.DataFrame(schema=RULES_SCHEMA)
+
+
+def _duplicates(valid: pl.DataFrame, contract: SourceContract) -> pl.DataFrame:
+    """Later occurrences of a key among valid rows, as (`_position`, `_rule`); the first one wins.
+
+    `valid` is in landing order (files by landing date, rows by row number), so "first" is the
+    earliest landed. Customers and products may carry one version per file, so their key is per file.
+    """
+    scope = list(contract.keys) + ([SOURCE_FILE] if contract.upsert_by_updated_at else [])
+    first = valid.select(pl.struct(scope).is_first_distinct()).to_series()
+    if first.all():
+        return pl.DataFrame(schema=RULES_SCHEMA)
+    later = valid.filter(~first)
+    firsts = (
+        valid.filter(first)
+        .join(later.select(scope).unique(), on=scope)
+        .select(*scope, pl.format("{} row {}", SOURCE_FILE, ROW_NUMBER).alias("_first_seen"))
+    )
+    rule = pl.format(f"duplicate key ({', '.join(contract.keys)}): first seen in {{}}", "_first_seen")
+    return later.join(firsts, on=scope, how="left").select(POSITION, rule.alias("_rule"))
 
 
 def validate_rows(raw: pl.DataFrame, contract: SourceContract) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split raw string rows into (rows to load, typed; rows to quarantine with `_reasons`)."""
-    typed = parse_rows(raw, contract).with_row_index("_position")
-    clean = typed.filter(pl.col(REASONS).list.len() == 0)
-    failures = pandera_failures(clean.drop("_position", REASONS), contract)
-    if failures.height:
-        positions = clean.select("_position").with_row_index("_clean_position")
-        failures = (
-            failures.rename({"_position": "_clean_position"})
-            .with_columns(pl.col("_clean_position").cast(pl.UInt32))
-            .join(positions, on="_clean_position")
-            .group_by("_position")
-            .agg(pl.col("_rule").alias("_pandera"))
-        )
-        typed = (
-            typed.join(failures, on="_position", how="left")
-            .with_columns(pl.concat_list(REASONS, pl.col("_pandera").fill_null([])).alias(REASONS))
-            .drop("_pandera")
-        )
-    # Duplicates only compete among rows that are otherwise valid; the first occurrence wins.
-    sort_keys = [LANDING_DATE, SOURCE_FILE, ROW_NUMBER]
-    typed = typed.sort(sort_keys)
-    valid = pl.col(REASONS).list.len() == 0
-    key_scope = list(contract.keys) + ([SOURCE_FILE] if contract.upsert_by_updated_at else [])
-    is_duplicate = valid & (pl.int_range(pl.len()).over(pl.when(valid).then(pl.struct(key_scope))) > 0)
-    first_seen = (
-        pl.format("{} row {}", pl.col(SOURCE_FILE), pl.col(ROW_NUMBER))
-        .first()
-        .over(pl.when(valid).then(pl.struct(key_scope)))
+    """Split raw string rows (in landing order) into (rows to load, typed; rows to quarantine).
+
+    Quarantined rows carry `rule` (every rule they failed, '; '-separated) and `raw_values` (JSON).
+    """
+    raw = raw.with_row_index(POSITION)
+    typed, parse_failures = parse_rows(raw, contract)
+    # Pandera sees only rows that parsed: a value that is not a number has no range to check.
+    clean = typed.join(parse_failures, on=POSITION, how="anti") if parse_failures.height else typed
+    rule_failures = pandera_failures(clean, contract)
+    valid = clean.join(rule_failures, on=POSITION, how="anti") if rule_failures.height else clean
+    reasons = pl.concat([parse_failures, rule_failures, _duplicates(valid, contract)])
+    good = valid.join(reasons, on=POSITION, how="anti") if reasons.height else valid
+    per_row = reasons.group_by(POSITION, maintain_order=True).agg(
+        pl.col("_rule").str.join("; ").alias("rule")
     )
-    rule = pl.format(f"duplicate key ({', '.join(contract.keys)}): first seen in {{}}", first_seen)
-    typed = typed.with_columns(
-        pl.when(is_duplicate).then(pl.concat_list(REASONS, rule)).otherwise(REASONS).alias(REASONS)
-    )
-    good = typed.filter(pl.col(REASONS).list.len() == 0).drop("_position", REASONS)
-    bad_positions = typed.filter(pl.col(REASONS).list.len() > 0).select("_position", REASONS)
     raw_columns = [c for c in contract.columns if c in raw.columns]
     bad = (
-        raw.with_row_index("_position")
-        .join(bad_positions, on="_position")
+        raw.join(per_row, on=POSITION)
         .select(
             SOURCE_FILE,
             ROW_NUMBER,
             LANDING_DATE,
-            pl.col(REASONS).list.join("; ").alias("rule"),
+            "rule",
             pl.struct(raw_columns).struct.json_encode().alias("raw_values"),
         )
         .sort(SOURCE_FILE, ROW_NUMBER)
     )
-    return good, bad
+    return good.drop(POSITION), bad
 
 
 def error_rows(errors: list[tuple[int, str, str]], source_file: str, landing_date) -> pl.DataFrame:

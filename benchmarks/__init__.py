@@ -1,0 +1,1 @@
+"""Benchmark scripts: they print figures (medians over runs, peak memory); `make bench` runs them all."""

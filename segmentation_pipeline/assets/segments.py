@@ -1,0 +1,430 @@
+"""Segments layer: behavioural segments with stable ids, personas, economics, history and the report."""
+
+import datetime as dt
+
+import dagster as dg
+import polars as pl
+from dagster_duckdb import DuckDBResource
+
+from segmentation_pipeline.assets.metadata import preview, table_metadata
+from segmentation_pipeline.assets.models import CLASS_DESCRIPTIONS, CLV_DESCRIPTIONS, RFM_DESCRIPTIONS
+from segmentation_pipeline.features.customer_features import FEATURE_DESCRIPTIONS
+from segmentation_pipeline.models.clustering import (
+    SegmentationConfig,
+    SegmentModel,
+    attach_segments,
+    explain_segments,
+    segment_customers,
+)
+from segmentation_pipeline.models.personas import PersonaConfig, build_personas, build_segments_table
+from segmentation_pipeline.models.rfm import summarize_rfm_segments
+from segmentation_pipeline.models.segment_economics import EconomicsConfig, segment_economics
+from segmentation_pipeline.models.segment_history import history_rows, migrations
+from segmentation_pipeline.reports.persona_report import render_persona_report
+from segmentation_pipeline.resources import PipelineSettings
+from segmentation_pipeline.warehouse import (
+    comment_table,
+    insert_frame,
+    query_frame,
+    read_sql,
+    replace_table,
+    transaction,
+)
+
+CUSTOMER_SEGMENTS = "models.customer_segments"
+SEGMENT_DESCRIPTIONS = {
+    "customer_id": "Customer identifier.",
+    "segment_id": "Behavioural segment (stable across runs; 0 = prospects without a counted order).",
+    "as_of_date": "Analysis date of the assignment.",
+}
+SEGMENTS_DESCRIPTIONS = {
+    "segment_id": "Behavioural segment id (stable across runs; retired ids are never reused; 0 = prospects).",
+    "persona_name": "Persona name, derived from the segment's profile.",
+    "customers": "Customers in the segment.",
+    "customer_share": "Share of all customers.",
+    "revenue_share": "Share of all revenue.",
+    "avg_clv_12m": "Average 12-month discounted margin CLV (NULL when CLV was not computed).",
+    "narrative_en": "The persona's story in English.",
+    "narrative_fr": "The persona's story in French.",
+    "positioning_statement": "Positioning statement: [brand] offers [target] a [category] with [features] that gives [benefits].",
+    "recommended_actions": "Channel, message, cadence and service approach derived from the profile.",
+    "roi": "Return on service investment: (margin - cost to serve) / cost to serve.",
+    "service_priority": "Rank for service effort, 1 = serve first (value per customer x ROI).",
+    "defining_traits": "What sets the segment apart from the whole base (z-scores, lifts).",
+    "revenue": "Revenue of the segment's customers.",
+    "margin": "Margin of the segment's customers.",
+    "cost_to_serve": "Service cost of the segment's customers (effort x cost per effort point).",
+    "clv_12m_total": "Total 12-month CLV of the segment.",
+}
+HISTORY_DESCRIPTIONS = {
+    "customer_id": "Customer identifier.",
+    "as_of_date": "Run date from which this row holds (a row is written when a customer's segments change).",
+    "segment_id": "Behavioural segment from that date.",
+    "rfm_segment": "RFM segment from that date.",
+}
+MIGRATION_DESCRIPTIONS = {
+    "as_of_date": "Run date of the move.",
+    "kind": "segment (behavioural segment ids) or rfm (RFM segment names).",
+    "from_segment": "Segment before the run (NULL = new customer).",
+    "to_segment": "Segment after the run.",
+    "customers": "Customers who made this move (from = to: customers who stayed).",
+    "revenue": "Their revenue to date.",
+}
+RFM_SEGMENT_DESCRIPTIONS = {
+    "rfm_segment": "RFM segment (Champions ... Lost, Prospect).",
+    "customers": "Customers in the segment.",
+    "revenue": "Their revenue.",
+    "margin": "Their margin.",
+    "share": "Share of all customers (the shares sum to 1).",
+}
+PROFILE_LEAD_COLUMNS = [
+    "customer_id", "as_of_date", "recency_days", "frequency", "monetary", "margin", "r_score", "f_score",
+    "m_score", "rfm_segment", "lifecycle_stage", "risk_class", "volume_class", "loyalty_class", "segment_id",
+    "persona_name", "p_alive", "expected_orders_12m", "clv_12m", "clv_tier",
+]  # fmt: skip
+PROFILE_DESCRIPTIONS = {
+    **FEATURE_DESCRIPTIONS,
+    **RFM_DESCRIPTIONS,
+    **CLASS_DESCRIPTIONS,
+    **CLV_DESCRIPTIONS,
+    "segment_id": SEGMENTS_DESCRIPTIONS["segment_id"],
+    "persona_name": SEGMENTS_DESCRIPTIONS["persona_name"],
+}
+
+
+def read_segmentation_input(conn) -> pl.DataFrame:
+    return query_frame(conn, read_sql("segmentation_input"))
+
+
+def _previous_model(conn, as_of: dt.date) -> SegmentModel | None:
+    rows = conn.execute(
+        "SELECT model_json FROM models.segment_model_state WHERE as_of_date <= ? ORDER BY as_of_date DESC, recorded_at DESC LIMIT 1",
+        [as_of],
+    ).fetchall()
+    return SegmentModel.from_json(rows[0][0]) if rows else None
+
+
+@dg.asset(
+    key=["models", "customer_segments"],
+    group_name="segments",
+    kinds={"duckdb", "scikitlearn"},
+    deps=[
+        ["features", "customer_features"],
+        ["models", "rfm_scores"],
+        ["models", "customer_classes"],
+        ["models", "clv_predictions"],
+    ],  # fmt: skip
+    description="Behavioural segment of every customer. k is chosen from 2 to 20 by silhouette on a sample under a "
+    "minimum segment share; the model is reused daily and refitted weekly or on drift, warm-started and aligned to "
+    "the previous segments (Hungarian matching) so ids stay stable; prospects form segment 0.",
+)
+def customer_segments(
+    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource
+) -> dg.MaterializeResult:
+    as_of = settings.analysis_date()
+    with warehouse.get_connection() as conn:
+        conn.execute(read_sql("segment_state"))
+        profile = read_segmentation_input(conn)
+        previous = _previous_model(conn, as_of)
+        previous_assignment = (
+            query_frame(conn, f"SELECT customer_id, segment_id FROM {CUSTOMER_SEGMENTS}")
+            if conn.execute(
+                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'models' AND table_name = 'customer_segments'"
+            ).fetchall()[0][0]
+            else None
+        )
+        result = segment_customers(profile, previous, previous_assignment, as_of, SegmentationConfig())
+        assignment = result.assignment.with_columns(as_of_date=pl.lit(as_of, pl.Date))
+        state = pl.DataFrame(
+            [{
+                "as_of_date": as_of, "fitted_at": result.model.fitted_at, "refitted": result.refitted,
+                "reason": result.reason, "k": result.model.k, "ari_vs_previous": result.ari_vs_previous,
+                "drift": result.drift, "share_shift": result.share_shift, "model_json": result.model.to_json(),
+                "recorded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
+            }]
+        )  # fmt: skip
+        with transaction(conn):
+            conn.execute("DELETE FROM models.segment_model_state WHERE as_of_date = ?", [as_of])
+            insert_frame(conn, "models.segment_model_state", state)
+            conn.register("_assignment", assignment)
+            conn.execute(f"CREATE OR REPLACE TABLE {CUSTOMER_SEGMENTS} AS SELECT * FROM _assignment")
+            conn.unregister("_assignment")
+            comment_table(conn, CUSTOMER_SEGMENTS, "Behavioural segment per customer.", SEGMENT_DESCRIPTIONS)
+    context.log.info(f"segments: {result.reason}; ARI vs previous run: {result.ari_vs_previous}")
+    sizes = assignment.group_by("segment_id").len("customers").sort("segment_id")
+    scores = pl.DataFrame(
+        {
+            "k": list(result.k_scores),
+            "silhouette": list(result.k_scores.values()),
+            "smallest_share": [result.model.k_min_share.get(k) for k in result.k_scores],
+        }  # fmt: skip
+    ).sort("k")
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata(CUSTOMER_SEGMENTS, assignment, SEGMENT_DESCRIPTIONS),
+            "k": dg.MetadataValue.int(result.model.k),
+            "refitted": dg.MetadataValue.bool(result.refitted),
+            "reason": dg.MetadataValue.text(result.reason),
+            "ari_vs_previous": dg.MetadataValue.float(result.ari_vs_previous)
+            if result.ari_vs_previous is not None
+            else dg.MetadataValue.text("n/a (first run)"),
+            "drift": dg.MetadataValue.float(result.drift),
+            "silhouette_by_k": preview(scores, 20),
+            "segment_sizes": preview(sizes, 25),
+        }
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            ["marts", "segments"],
+            description="One row per behavioural segment: persona name, stories in English and French, positioning "
+            "statement, recommended actions, defining traits, survey insights and economics (revenue, margin, CLV, "
+            "cost to serve, ROI, service priority).",
+            kinds={"duckdb"},
+            group_name="marts",
+            deps=[["models", "customer_segments"]],
+        ),
+        dg.AssetSpec(
+            ["marts", "segment_history"],
+            description="Segments of each customer over time: a row from each run date on which a customer's "
+            "behavioural or RFM segment changed (the latest row before a date is the segment on that date).",
+            kinds={"duckdb"},
+            group_name="marts",
+            deps=[["models", "customer_segments"]],
+        ),
+        dg.AssetSpec(
+            ["marts", "segment_migrations"],
+            description="Per run, customers (and revenue) moving from one segment to another, for behavioural "
+            "segments and for RFM segments (e.g. Champions → At Risk); from = to counts those who stayed.",
+            kinds={"duckdb"},
+            group_name="marts",
+            deps=[["models", "customer_segments"]],
+        ),
+    ],
+)
+def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+    as_of = settings.analysis_date()
+    with warehouse.get_connection() as conn:
+        conn.execute(read_sql("segment_state"))
+        profile = read_segmentation_input(conn)
+        assignment = query_frame(conn, f"SELECT customer_id, segment_id FROM {CUSTOMER_SEGMENTS}")
+        with_segment = attach_segments(profile, assignment)
+        economics = segment_economics(
+            with_segment, EconomicsConfig(cost_per_effort_point=settings.cost_per_effort_point)
+        )
+        personas = build_personas(
+            with_segment, economics, config=PersonaConfig(brand=settings.brand, category_en=settings.category)
+        )
+        segments = build_segments_table(with_segment, economics, personas, explain_segments(with_segment))
+
+        current = history_rows(with_segment, as_of)
+        previous = query_frame(conn, read_sql("previous_segment_state"), [as_of])
+        if previous.height:
+            # One "previous run" for the comparison, whatever date each customer's last change had.
+            previous = previous.with_columns(as_of_date=pl.lit(previous["as_of_date"].max(), pl.Date))
+        moves = migrations(previous, current, with_segment.select("customer_id", revenue="monetary"))
+        changed = current.join(
+            previous, on=["customer_id", "segment_id", "rfm_segment"], how="anti", nulls_equal=True
+        )
+        with transaction(conn):
+            conn.execute("DELETE FROM marts.segment_history WHERE as_of_date >= ?", [as_of])
+            insert_frame(conn, "marts.segment_history", changed)
+            conn.execute("DELETE FROM marts.segment_migrations WHERE as_of_date = ?", [as_of])
+            insert_frame(conn, "marts.segment_migrations", moves)
+            comment_table(
+                conn, "marts.segment_history", "Segment changes per customer over time.", HISTORY_DESCRIPTIONS
+            )
+            comment_table(
+                conn, "marts.segment_migrations", "Segment migrations per run.", MIGRATION_DESCRIPTIONS
+            )
+        replace_table(
+            conn, "marts.segments", segments, "Behavioural segments and personas.", SEGMENTS_DESCRIPTIONS
+        )
+        history_rows_total = conn.execute("SELECT count(*) FROM marts.segment_history").fetchall()[0][0]
+    movers = moves.filter(pl.col("from_segment") != pl.col("to_segment")).sort("customers", descending=True)
+    yield dg.MaterializeResult(
+        asset_key=["marts", "segments"],
+        metadata={
+            **table_metadata("marts.segments", segments, SEGMENTS_DESCRIPTIONS),
+            "personas": preview(
+                segments.select(
+                    "segment_id", "persona_name", "customers", "customer_share", "roi", "service_priority"
+                ),
+                25,
+            ),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["marts", "segment_history"],
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(history_rows_total),
+            "changed_today": dg.MetadataValue.int(changed.height),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["marts", "segment_migrations"],
+        metadata={
+            **table_metadata("marts.segment_migrations", moves, MIGRATION_DESCRIPTIONS),
+            "top_moves": preview(movers, 15),
+        },
+    )
+
+
+@dg.asset(
+    key=["marts", "rfm_segments"],
+    group_name="marts",
+    kinds={"duckdb", "polars"},
+    deps=[["features", "customer_features"], ["models", "rfm_scores"]],
+    description="One row per RFM segment: customers, revenue, margin and customer share (shares sum to 1).",
+)
+def rfm_segments(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    with warehouse.get_connection() as conn:
+        profile = query_frame(
+            conn,
+            "SELECT r.rfm_segment, f.monetary, f.margin FROM features.customer_features f JOIN models.rfm_scores r USING (customer_id)",
+        )
+        summary = summarize_rfm_segments(profile)
+        replace_table(conn, "marts.rfm_segments", summary, "RFM segment summary.", RFM_SEGMENT_DESCRIPTIONS)
+    return dg.MaterializeResult(
+        metadata=table_metadata("marts.rfm_segments", summary, RFM_SEGMENT_DESCRIPTIONS, 12)
+    )
+
+
+@dg.asset_check(asset=["marts", "rfm_segments"], blocking=True, description="Segment shares sum to 1.")
+def rfm_segment_shares_sum_to_one(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as conn:
+        total, customers = conn.execute(
+            "SELECT sum(share), sum(customers) FROM marts.rfm_segments"
+        ).fetchall()[0]
+    return dg.AssetCheckResult(
+        passed=customers == 0 or abs(total - 1.0) < 1e-9, metadata={"sum_of_shares": float(total or 0)}
+    )
+
+
+@dg.asset(
+    key=["marts", "customer_profile"],
+    group_name="marts",
+    kinds={"duckdb"},
+    deps=[["marts", "segments"]],
+    description="One row per known customer (prospects included) as of the run: RFM scores and segment, customer "
+    "classes, behavioural segment and persona, P(alive), expected orders and CLV, plus demographics, channel "
+    "preference, influence tier, service effort and cost to serve, and latest survey answers. No personal data.",
+)
+def customer_profile(warehouse: DuckDBResource) -> dg.MaterializeResult:
+    lead = ", ".join(
+        f"i.{c}"
+        if c not in ("segment_id", "persona_name")
+        else f"s.{c}"
+        if c == "segment_id"
+        else "seg.persona_name"
+        for c in PROFILE_LEAD_COLUMNS
+    )
+    rest = ", ".join(c for c in PROFILE_LEAD_COLUMNS if c not in ("segment_id", "persona_name"))
+    with warehouse.get_connection() as conn:
+        with transaction(conn):
+            conn.execute(
+                f"""CREATE OR REPLACE TABLE marts.customer_profile AS
+                SELECT {lead}, i.* EXCLUDE ({rest})
+                FROM ({read_sql("segmentation_input")}) AS i
+                LEFT JOIN {CUSTOMER_SEGMENTS} AS s USING (customer_id)
+                LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id
+                ORDER BY i.customer_id"""
+            )
+            comment_table(
+                conn,
+                "marts.customer_profile",
+                "Customer profile: one row per customer.",
+                PROFILE_DESCRIPTIONS,
+            )
+        sample = query_frame(conn, "SELECT * FROM marts.customer_profile LIMIT 10")
+        rows, columns = conn.execute(
+            "SELECT count(*), (SELECT count(*) FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = 'customer_profile') FROM marts.customer_profile"
+        ).fetchall()[0]
+        schema = dict(query_frame(conn, "SELECT * FROM marts.customer_profile LIMIT 0").schema)
+    from segmentation_pipeline.assets.metadata import column_schema
+
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": dg.MetadataValue.int(rows),
+            "dagster/table_name": "marts.customer_profile",
+            "dagster/column_schema": column_schema(schema, PROFILE_DESCRIPTIONS),
+            "columns": dg.MetadataValue.int(columns),
+            "preview": preview(sample.select(PROFILE_LEAD_COLUMNS)),
+        }
+    )
+
+
+@dg.asset_check(
+    asset=["marts", "customer_profile"],
+    blocking=True,
+    description="Every customer exactly once; no personal data.",
+)
+def customer_profile_is_complete(warehouse: DuckDBResource) -> dg.AssetCheckResult:
+    with warehouse.get_connection() as conn:
+        rows, distinct = conn.execute(
+            "SELECT count(*), count(DISTINCT customer_id) FROM marts.customer_profile"
+        ).fetchall()[0]
+        expected = conn.execute("SELECT count(*) FROM features.customer_features").fetchall()[0][0]
+        personal = [
+            r[0] for r in conn.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND column_name IN ('email', 'full_name', 'handle', 'comment')"
+            ).fetchall()
+        ]  # fmt: skip
+    return dg.AssetCheckResult(
+        passed=rows == distinct == expected and not personal,
+        metadata={
+            "rows": rows,
+            "distinct_customers": distinct,
+            "customers": expected,
+            "personal_columns": personal,
+        },
+    )
+
+
+@dg.asset(
+    key=["reports", "persona_report"],
+    group_name="marts",
+    kinds={"html"},
+    deps=[
+        ["marts", "customer_profile"],
+        ["marts", "segments"],
+        ["marts", "rfm_segments"],
+        ["marts", "segment_migrations"],
+    ],
+    description="Self-contained HTML report of the run (segment sizes and value, RFM grid, CLV distribution, "
+    "segment profiles, migrations, a card per persona), under data/reports/; opens with no network.",
+)
+def persona_report(
+    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource
+) -> dg.MaterializeResult:
+    as_of = settings.analysis_date()
+    with warehouse.get_connection() as conn:
+        segments = query_frame(conn, "SELECT * FROM marts.segments")
+        profile = query_frame(
+            conn, "SELECT segment_id, r_score, f_score, clv_12m FROM marts.customer_profile"
+        )
+        rfm = query_frame(conn, "SELECT * FROM marts.rfm_segments")
+        moves = query_frame(conn, "SELECT * FROM marts.segment_migrations WHERE as_of_date = ?", [as_of])
+        state = conn.execute(
+            "SELECT model_json FROM models.segment_model_state WHERE as_of_date = ? ORDER BY recorded_at DESC LIMIT 1",
+            [as_of],
+        ).fetchall()
+    k_scores = SegmentModel.from_json(state[0][0]).k_scores if state else None
+    html = render_persona_report(segments, profile, rfm, moves, k_scores, as_of)
+    reports = settings.settings().reports_dir
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / f"persona_report_{as_of.isoformat()}.html"
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(html, encoding="utf-8")
+    tmp.replace(path)  # a reader never opens half a report
+    context.log.info(f"persona report: {path.resolve()}")
+    return dg.MaterializeResult(
+        metadata={
+            "path": dg.MetadataValue.path(str(path.resolve())),
+            "open": dg.MetadataValue.url(path.resolve().as_uri()),
+            "size_kb": dg.MetadataValue.float(round(len(html.encode()) / 1024, 1)),
+            "personas": dg.MetadataValue.int(segments.height),
+        }
+    )

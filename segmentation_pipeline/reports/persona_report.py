@@ -1,0 +1,489 @@
+"""The persona report: one self-contained HTML file (inline CSS and SVG charts, no script, no network).
+
+Sections: segment sizes and value, the choice of k, the RFM grid (R × F heat map), the CLV
+distribution, segment profiles, migrations, and one card per persona (name, story in English and
+French, traits, actions, ROI). The markup is also well-formed XML (void elements closed, entities
+numeric) so a test can parse it strictly.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from html import escape
+
+import polars as pl
+
+PALETTE = ["#2f6690", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#00798c", "#c27c0e", "#4f5d75", "#a3a380"]
+
+CSS = """
+body { font-family: system-ui, -apple-system, 'Segoe UI', sans-serif; margin: 0; color: #1d2733; background: #f6f7f9; }
+header { background: #1d3557; color: #fff; padding: 24px 40px; }
+header h1 { margin: 0 0 4px; font-size: 26px; }
+main { padding: 8px 40px 40px; max-width: 1280px; }
+section { background: #fff; border-radius: 8px; padding: 16px 24px; margin: 20px 0; box-shadow: 0 1px 3px rgba(0,0,0,.08); }
+h2 { font-size: 19px; margin: 4px 0 12px; color: #1d3557; }
+table { border-collapse: collapse; width: 100%; font-size: 13px; }
+th, td { border-bottom: 1px solid #e3e6ea; padding: 5px 8px; text-align: left; vertical-align: top; }
+th { background: #eef1f5; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+.kpis { display: flex; gap: 28px; flex-wrap: wrap; margin-top: 10px; }
+.kpi b { display: block; font-size: 22px; }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(380px, 1fr)); gap: 16px; }
+.card { border: 1px solid #e3e6ea; border-top: 6px solid var(--c); border-radius: 8px; padding: 12px 16px; background: #fff; }
+.card h3 { margin: 0; font-size: 17px; }
+.card .meta { color: #5b6777; font-size: 12px; margin: 2px 0 8px; }
+.card p { font-size: 13.5px; line-height: 1.45; }
+.card ul { padding-left: 18px; font-size: 13px; margin: 4px 0; }
+.badge { display: inline-block; padding: 1px 8px; border-radius: 10px; background: #eef1f5; font-size: 12px; margin-right: 6px; }
+.note { color: #5b6777; font-size: 12.5px; }
+details summary { cursor: pointer; font-size: 13px; color: #1d3557; }
+svg text { font-family: system-ui, sans-serif; }
+"""
+
+
+def _e(value: object) -> str:
+    """Escaped text; None becomes an em dash."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "\u2014"
+    return escape(str(value), quote=True)
+
+
+def _money(x: float | None) -> str:
+    return "\u2014" if x is None else f"\u20ac{x:,.0f}"
+
+
+def _pct(x: float | None) -> str:
+    return "\u2014" if x is None else f"{x:.1%}"
+
+
+def _color(i: int) -> str:
+    return PALETTE[i % len(PALETTE)]
+
+
+def _names(segments: pl.DataFrame) -> dict[int, str]:
+    return {
+        r["segment_id"]: r["persona_name"]
+        for r in segments.select("segment_id", "persona_name").iter_rows(named=True)
+    }
+
+
+# --- charts ----------------------------------------------------------------------------------------
+
+
+def bar_pairs_svg(labels: list[str], first: list[float], second: list[float], legend: tuple[str, str]) -> str:
+    """Horizontal paired bars (e.g. customer share vs revenue share), values in 0..1."""
+    row, left, width = 34, 300, 420
+    height = 30 + row * len(labels)
+    top = max([*first, *second, 0.01])
+    parts = [f'<svg viewBox="0 0 {left + width + 80} {height}" width="100%" role="img">']
+    parts.append(f'<rect x="{left}" y="4" width="12" height="10" fill="{PALETTE[0]}"/>')
+    parts.append(f'<text x="{left + 16}" y="13" font-size="11">{_e(legend[0])}</text>')
+    parts.append(f'<rect x="{left + 150}" y="4" width="12" height="10" fill="{PALETTE[2]}"/>')
+    parts.append(f'<text x="{left + 166}" y="13" font-size="11">{_e(legend[1])}</text>')
+    for i, label in enumerate(labels):
+        y = 24 + i * row
+        parts.append(f'<text x="{left - 8}" y="{y + 17}" font-size="12" text-anchor="end">{_e(label)}</text>')
+        for j, (value, color) in enumerate(((first[i], PALETTE[0]), (second[i], PALETTE[2]))):
+            w = max(value, 0) / top * width
+            parts.append(
+                f'<rect x="{left}" y="{y + 3 + j * 13}" width="{w:.1f}" height="12" fill="{color}">'
+                f"<title>{_e(label)}: {value:.1%}</title></rect>"
+            )
+            parts.append(
+                f'<text x="{left + w + 4:.1f}" y="{y + 13 + j * 13}" font-size="10">{value:.1%}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def line_svg(points: list[tuple[int, float]], chosen: int | None, y_label: str) -> str:
+    """A small line chart of (k, score), the chosen k marked."""
+    if not points:
+        return '<p class="note">No k was searched (too few buyers, or the model was reused).</p>'
+    w, h, pad = 640, 220, 40
+    xs = [p[0] for p in points]
+    ys = [p[1] for p in points if p[1] is not None and math.isfinite(p[1])]
+    lo, hi = min(ys, default=0.0), max(ys, default=1.0)
+    hi = hi if hi > lo else lo + 1.0
+    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+
+    def sx(x: float) -> float:
+        return pad + (x - x0) / (x1 - x0) * (w - 2 * pad)
+
+    def sy(y: float) -> float:
+        return h - pad - (y - lo) / (hi - lo) * (h - 2 * pad)
+
+    valid = [(x, y) for x, y in points if y is not None and math.isfinite(y)]
+    path = " ".join(f"{'M' if i == 0 else 'L'}{sx(x):.1f},{sy(y):.1f}" for i, (x, y) in enumerate(valid))
+    parts = [f'<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img">']
+    parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#999"/>')
+    parts.append(f'<text x="{pad}" y="14" font-size="11">{_e(y_label)} ({lo:.2f} to {hi:.2f})</text>')
+    parts.append(f'<path d="{path}" fill="none" stroke="{PALETTE[0]}" stroke-width="2"/>')
+    for x, y in valid:
+        mark = x == chosen
+        parts.append(
+            f'<circle cx="{sx(x):.1f}" cy="{sy(y):.1f}" r="{6 if mark else 3}" '
+            f'fill="{PALETTE[1] if mark else PALETTE[0]}"><title>k={x}: {y:.3f}</title></circle>'
+        )
+        parts.append(
+            f'<text x="{sx(x):.1f}" y="{h - pad + 16}" font-size="10" text-anchor="middle">{x}</text>'
+        )
+    parts.append(
+        f'<text x="{w / 2}" y="{h - 6}" font-size="11" text-anchor="middle">k (number of segments)</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def heatmap_svg(
+    cells: dict[tuple[str, str], float], rows: list[str], cols: list[str], title: str, fmt: str
+) -> str:
+    """A grid of cells shaded by value: rows on the left, columns at the top."""
+    cw, ch, left, top = 70, 34, 150, 40
+    w, h = left + cw * len(cols) + 10, top + ch * len(rows) + 10
+    peak = max([v for v in cells.values() if v is not None] + [1e-9])
+    parts = [f'<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img">']
+    parts.append(f'<text x="4" y="14" font-size="11">{_e(title)}</text>')
+    for j, c in enumerate(cols):
+        parts.append(
+            f'<text x="{left + j * cw + cw / 2}" y="{top - 6}" font-size="11" text-anchor="middle">{_e(c)}</text>'
+        )
+    for i, r in enumerate(rows):
+        parts.append(
+            f'<text x="{left - 6}" y="{top + i * ch + ch / 2 + 4}" font-size="11" text-anchor="end">{_e(r)}</text>'
+        )
+        for j, c in enumerate(cols):
+            v = cells.get((r, c))
+            shade = 0.0 if not v else 0.12 + 0.88 * v / peak
+            text = fmt.format(v) if v else ""
+            parts.append(
+                f'<rect x="{left + j * cw}" y="{top + i * ch}" width="{cw - 2}" height="{ch - 2}" '
+                f'fill="{PALETTE[0]}" fill-opacity="{shade:.2f}" stroke="#e3e6ea"><title>{_e(r)} / {_e(c)}: {_e(text)}</title></rect>'
+            )
+            color = "#fff" if shade > 0.55 else "#1d2733"
+            parts.append(
+                f'<text x="{left + j * cw + cw / 2 - 1}" y="{top + i * ch + ch / 2 + 4}" font-size="11" '
+                f'text-anchor="middle" fill="{color}">{_e(text)}</text>'
+            )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def histogram_svg(values: list[float], bins: int = 30, label: str = "") -> str:
+    """Histogram of values, the top 1% folded into the last bin so one whale does not flatten it."""
+    if not values:
+        return '<p class="note">No values.</p>'
+    ordered = sorted(values)
+    lo, cap = ordered[0], ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+    cap = cap if cap > lo else lo + 1.0
+    counts = [0] * bins
+    for v in values:
+        counts[min(bins - 1, max(0, int((v - lo) / (cap - lo) * bins)))] += 1
+    w, h, pad = 640, 220, 40
+    bw = (w - 2 * pad) / bins
+    peak = max(counts) or 1
+    parts = [f'<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img">']
+    parts.append(f'<text x="{pad}" y="14" font-size="11">{_e(label)}</text>')
+    for i, c in enumerate(counts):
+        bh = c / peak * (h - 2 * pad)
+        a, b = lo + i * (cap - lo) / bins, lo + (i + 1) * (cap - lo) / bins
+        more = "+" if i == bins - 1 else ""
+        parts.append(
+            f'<rect x="{pad + i * bw:.1f}" y="{h - pad - bh:.1f}" width="{bw - 1:.1f}" height="{bh:.1f}" '
+            f'fill="{PALETTE[3]}"><title>{_money(a)} to {_money(b)}{more}: {c:,} customers</title></rect>'
+        )
+    parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#999"/>')
+    parts.append(f'<text x="{pad}" y="{h - pad + 16}" font-size="10">{_e(_money(lo))}</text>')
+    parts.append(
+        f'<text x="{w - pad}" y="{h - pad + 16}" font-size="10" text-anchor="end">{_e(_money(cap))}+</text>'
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+# --- sections --------------------------------------------------------------------------------------
+
+
+def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None = None) -> str:
+    numeric = numeric or set()
+    head = "".join(
+        f'<th class="num">{_e(h)}</th>' if i in numeric else f"<th>{_e(h)}</th>"
+        for i, h in enumerate(headers)
+    )
+    body = "".join(
+        "<tr>"
+        + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>" for i, c in enumerate(r))
+        + "</tr>"
+        for r in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _sizes_section(segments: pl.DataFrame) -> str:
+    rows = segments.sort("segment_id").to_dicts()
+    chart = bar_pairs_svg(
+        [f"{r['segment_id']} · {r['persona_name']}" for r in rows],
+        [r.get("customer_share") or 0.0 for r in rows],
+        [r.get("revenue_share") or 0.0 for r in rows],
+        ("share of customers", "share of revenue"),
+    )
+    table = _table(
+        [
+            "segment",
+            "persona",
+            "customers",
+            "revenue",
+            "avg CLV 12m",
+            "cost to serve",
+            "ROI",
+            "service priority",
+        ],
+        [
+            [
+                _e(r["segment_id"]),
+                _e(r["persona_name"]),
+                f"{r['customers']:,}",
+                _money(r.get("revenue")),
+                _money(r.get("avg_clv_12m")),
+                _money(r.get("cost_to_serve")),
+                _e(f"{r['roi']:.2f}" if r.get("roi") is not None else None),
+                _e(r.get("service_priority")),
+            ]
+            for r in rows
+        ],
+        numeric={2, 3, 4, 5, 6, 7},
+    )
+    note = (
+        '<p class="note">ROI = (margin − cost to serve) / cost to serve per segment (— when no service cost). '
+        "Service priority 1 is served first: value per customer × ROI.</p>"
+    )
+    return f"<section><h2>Segments: size and value</h2>{chart}{table}{note}</section>"
+
+
+def _k_section(k_scores: dict[int, float], segments: pl.DataFrame) -> str:
+    chosen = segments.filter(pl.col("segment_id") != 0).height or None
+    points = sorted((int(k), v) for k, v in (k_scores or {}).items())
+    return (
+        "<section><h2>Choice of the number of segments</h2>"
+        + line_svg(points, chosen, "silhouette")
+        + f'<p class="note">Silhouette per k on a sample; the red point is the k in use ({_e(chosen)} behavioural '
+        "segments, plus segment 0 for prospects when there are any). A k whose smallest segment is under the "
+        "minimum share is not eligible.</p></section>"
+    )
+
+
+def _rfm_section(profile: pl.DataFrame, rfm_summary: pl.DataFrame | None) -> str:
+    body = ""
+    if {"r_score", "f_score"} <= set(profile.columns):
+        grid = (
+            profile.drop_nulls(["r_score", "f_score"])
+            .group_by(pl.col("r_score").cast(pl.Int64), pl.col("f_score").cast(pl.Int64))
+            .len()
+        )
+        cells = {
+            (f"F {r['f_score']}", f"R {r['r_score']}"): float(r["len"]) for r in grid.iter_rows(named=True)
+        }
+        body += heatmap_svg(
+            cells,
+            [f"F {f}" for f in range(5, 0, -1)],
+            [f"R {r}" for r in range(1, 6)],
+            "customers by recency score (R, 5 = most recent) and frequency score (F)",
+            "{:,.0f}",
+        )
+    else:
+        body += '<p class="note">No RFM scores in the profile.</p>'
+    if rfm_summary is not None and rfm_summary.height:
+        rows = rfm_summary.sort("customers", descending=True).to_dicts()
+        body += _table(
+            ["RFM segment", "customers", "revenue", "margin", "share"],
+            [
+                [
+                    _e(r.get("rfm_segment")),
+                    f"{r.get('customers') or 0:,}",
+                    _money(r.get("revenue")),
+                    _money(r.get("margin")),
+                    _pct(r.get("share")),
+                ]
+                for r in rows
+            ],
+            numeric={1, 2, 3, 4},
+        )
+    return f"<section><h2>RFM grid</h2>{body}</section>"
+
+
+def _clv_section(profile: pl.DataFrame) -> str:
+    values = (
+        profile.get_column("clv_12m").cast(pl.Float64).drop_nulls().drop_nans().to_list()
+        if "clv_12m" in profile.columns
+        else []
+    )
+    if not values:
+        body = '<p class="note">No 12-month CLV in this run (the CLV model was not fitted or was refused by its gate).</p>'
+    else:
+        body = histogram_svg(
+            values, label=f"12-month CLV of {len(values):,} customers (top 1% folded into the last bar)"
+        )
+    return f"<section><h2>CLV distribution</h2>{body}</section>"
+
+
+PROFILE_COLUMNS = [  # (column of marts.segments, header, format)
+    ("share_online", "online", "pct"),
+    ("share_store", "store", "pct"),
+    ("share_phone", "phone", "pct"),
+    ("occasion_share", "occasion", "pct"),
+    ("discount_share", "discount", "pct"),
+    ("median_order_value", "basket", "money"),
+    ("median_frequency", "orders", "num"),
+    ("median_recency_days", "recency (d)", "num"),
+    ("late_payment_share", "late pay", "pct"),
+    ("avg_service_effort", "effort", "num"),
+    ("median_age", "age", "num"),
+    ("nps_score", "NPS", "num"),
+]
+
+
+def _profiles_section(segments: pl.DataFrame) -> str:
+    cols = [c for c in PROFILE_COLUMNS if c[0] in segments.columns]
+
+    def fmt(v: object, kind: str) -> str:
+        if v is None:
+            return "\u2014"
+        if kind == "pct":
+            return f"{v:.0%}"
+        if kind == "money":
+            return _money(v)  # type: ignore[arg-type]
+        return f"{v:,.0f}"
+
+    rows = [
+        [_e(r["persona_name"])] + [fmt(r.get(c), kind) for c, _, kind in cols]
+        for r in segments.sort("segment_id").to_dicts()
+    ]
+    table = _table(["persona", *[h for _, h, _ in cols]], rows, numeric=set(range(1, len(cols) + 1)))
+    return f"<section><h2>Segment profiles</h2>{table}</section>"
+
+
+def _migrations_section(migrations: pl.DataFrame | None, names: dict[int, str]) -> str:
+    if migrations is None or migrations.height == 0:
+        return '<section><h2>Migrations</h2><p class="note">No migrations yet.</p></section>'
+    latest = migrations.filter(pl.col("as_of_date") == pl.col("as_of_date").max())
+    parts = ["<section><h2>Migrations</h2>"]
+    for kind, title in (("segment", "Behavioural segments"), ("rfm", "RFM segments")):
+        rows = latest.filter(pl.col("kind") == kind) if "kind" in latest.columns else latest
+        if rows.height == 0:
+            continue
+        total = rows.get_column("customers").sum()
+        stayed = rows.filter(pl.col("from_segment") == pl.col("to_segment")).get_column("customers").sum()
+        moves = rows.filter(
+            pl.col("from_segment").is_null()
+            | pl.col("to_segment").is_null()
+            | (pl.col("from_segment") != pl.col("to_segment"))
+        ).sort("customers", descending=True)
+
+        def label(v: str | None, kind: str = kind) -> str:
+            if v is None:
+                return "(none)"
+            return f"{v} · {names[int(v)]}" if kind == "segment" and v.isdigit() and int(v) in names else v
+
+        parts.append(f"<h3>{_e(title)}</h3>")
+        parts.append(
+            f'<p class="note">{stayed:,} of {total:,} customers stayed in the same segment ({stayed / max(total, 1):.1%}).</p>'
+        )
+        parts.append(
+            _table(
+                ["from", "to", "customers", "revenue"],
+                [
+                    [
+                        _e(label(r["from_segment"])),
+                        _e(label(r["to_segment"])),
+                        f"{r['customers']:,}",
+                        _money(r["revenue"]),
+                    ]
+                    for r in moves.head(15).iter_rows(named=True)
+                ],
+                numeric={2, 3},
+            )
+        )
+    parts.append("</section>")
+    return "".join(parts)
+
+
+def _card(r: dict, i: int) -> str:
+    traits = [t.strip() for t in (r.get("defining_traits") or "").split(";") if t.strip()]
+    actions = [a.strip() for a in (r.get("recommended_actions") or "").split("; ") if a.strip()]
+    roi = f"{r['roi']:.2f}" if r.get("roi") is not None else "n/a"
+    survey = [
+        (label, r.get(col))
+        for col, label in (
+            ("top_motivations", "Motivations"),
+            ("top_barriers", "Barriers"),
+            ("decision_factors", "Decision factors"),
+            ("discovery_channels", "Found us through"),
+            ("brand_perceptions", "Sees the brand as"),
+        )
+        if r.get(col)
+    ]
+    fr_positioning = (
+        f"<p><i>{_e(r['positioning_statement_fr'])}</i></p>" if r.get("positioning_statement_fr") else ""
+    )
+    return (
+        f'<article class="card" style="--c:{_color(i)}">'
+        f"<h3>{_e(r['persona_name'])}</h3>"
+        f'<div class="meta">segment {_e(r["segment_id"])} · {r["customers"]:,} customers ({_pct(r.get("customer_share"))}) · '
+        f"revenue {_pct(r.get('revenue_share'))}</div>"
+        f'<span class="badge">ROI {_e(roi)}</span><span class="badge">service priority {_e(r.get("service_priority"))}</span>'
+        f'<span class="badge">avg CLV {_money(r.get("avg_clv_12m"))}</span>'
+        f"<p>{_e(r.get('narrative_en'))}</p>"
+        f'<details><summary>Version française</summary><p lang="fr">{_e(r.get("narrative_fr"))}</p>{fr_positioning}</details>'
+        f"<p><b>Positioning.</b> {_e(r.get('positioning_statement'))}</p>"
+        "<b>Defining traits</b><ul>" + "".join(f"<li>{_e(t)}</li>" for t in traits) + "</ul>"
+        "<b>Recommended actions</b><ul>"
+        + "".join(f"<li>{_e(a)}</li>" for a in actions)
+        + "</ul>"
+        + (
+            "<b>Survey</b><ul>" + "".join(f"<li>{_e(label)}: {_e(v)}</li>" for label, v in survey) + "</ul>"
+            if survey
+            else ""
+        )
+        + "</article>"
+    )
+
+
+def render_persona_report(
+    segments: pl.DataFrame,
+    profile: pl.DataFrame,
+    rfm_summary: pl.DataFrame | None,
+    migrations: pl.DataFrame | None,
+    k_scores: dict[int, float] | None,
+    as_of: date,
+) -> str:
+    """The whole report as one HTML string (write it to a .html file; it needs no network)."""
+    seg = segments.sort("segment_id")
+    customers = int(seg.get_column("customers").sum()) if seg.height else 0
+    revenue = float(seg.get_column("revenue").sum()) if "revenue" in seg.columns and seg.height else 0.0
+    kpis = (
+        '<div class="kpis">'
+        f'<div class="kpi"><b>{customers:,}</b>customers</div>'
+        f'<div class="kpi"><b>{seg.height}</b>segments</div>'
+        f'<div class="kpi"><b>{_money(revenue)}</b>revenue</div>'
+        "</div>"
+    )
+    cards = "".join(_card(r, i) for i, r in enumerate(seg.to_dicts()))
+    body = (
+        f"<header><h1>Customer segments and personas</h1><div>Analysis date {_e(as_of.isoformat())}</div>{kpis}</header>"
+        "<main>"
+        + _sizes_section(seg)
+        + f'<section><h2>Personas</h2><div class="cards">{cards}</div></section>'
+        + _profiles_section(seg)
+        + _rfm_section(profile, rfm_summary)
+        + _clv_section(profile)
+        + _migrations_section(migrations, _names(seg))
+        + _k_section(k_scores or {}, seg)
+        + "</main>"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
+        f"<title>Segments and personas, {_e(as_of.isoformat())}</title>"
+        f"<style>{CSS}</style></head><body>{body}</body></html>\n"
+    )

@@ -1,0 +1,258 @@
+"""Personas: names, English and French stories built from the profile, positioning, actions, segments table."""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+
+from segmentation_pipeline.models import personas as ps
+from segmentation_pipeline.models.clustering import explain_segments
+from segmentation_pipeline.models.segment_economics import segment_economics
+
+JOE = dict(
+    age=37, gender="male", web_savviness="average", share_store=0.8, share_online=0.2, share_phone=0.0,
+    occasion_share=0.7, discount_share=0.05, avg_order_value=400.0, frequency=6, monetary=2400.0, margin=900.0,
+    mean_days_between_orders=90.0, recency_days=30, tenure_days=500, social_followers=0, social_platforms=0,
+    main_motivation="service", main_barrier="none", discovery_channel="referral", brand_perception="reliable",
+    importance_service=5, importance_price=2, importance_reviews=3, importance_brand=4, importance_features=2,
+    loyalty_class="high_loyalty", total_effort=2.0, service_contacts=0, cost_to_serve=10.0, late_payment_share=0.0,
+    clv_12m=800.0, rfm_segment="Champions", preferred_channel="store", top_category="cadeaux",
+)  # fmt: skip
+SARAH = dict(
+    age=19, gender="female", web_savviness="high", share_store=0.0, share_online=1.0, share_phone=0.0,
+    occasion_share=0.05, discount_share=0.2, avg_order_value=30.0, frequency=12, monetary=360.0, margin=120.0,
+    mean_days_between_orders=30.0, recency_days=10, tenure_days=360, social_followers=3000, social_platforms=2,
+    brand_mentions_90d=12, main_motivation="features", main_barrier="delivery", discovery_channel="social",
+    brand_perception="innovative", importance_reviews=5, importance_price=4, importance_service=2,
+    importance_brand=3, importance_features=4, loyalty_class="high_loyalty", total_effort=0.0, service_contacts=0,
+    cost_to_serve=0.0, late_payment_share=0.0, clv_12m=200.0, rfm_segment="Loyal Customers",
+    preferred_channel="online", top_category="mode",
+)  # fmt: skip
+MICHEL = dict(
+    age=64, gender="male", web_savviness="low", share_store=0.5, share_online=0.1, share_phone=0.4,
+    occasion_share=0.1, discount_share=0.1, avg_order_value=80.0, frequency=3, monetary=240.0, margin=40.0,
+    mean_days_between_orders=120.0, recency_days=400, tenure_days=900, social_followers=0, social_platforms=0,
+    main_motivation="service", main_barrier="trust", discovery_channel="store", brand_perception="outdated",
+    importance_service=5, loyalty_class="low_loyalty", total_effort=60.0, service_contacts=8, mean_effort_score=8.0,
+    cost_to_serve=300.0, late_payment_share=0.35, mean_days_late=20.0, clv_12m=5.0, rfm_segment="Lost",
+    preferred_channel="store", top_category="maison",
+)  # fmt: skip
+
+
+def make_profile(segments: dict[int, dict], per_segment: int = 10, **overrides: object) -> pl.DataFrame:
+    rows = []
+    for segment_id, person in segments.items():
+        for i in range(per_segment):
+            rows.append(
+                {"customer_id": f"{segment_id}-{i:03d}", "segment_id": segment_id, **person, **overrides}
+            )
+    return pl.DataFrame(rows, infer_schema_length=None)
+
+
+@pytest.fixture(scope="module")
+def built() -> dict:
+    profile = make_profile({1: JOE, 2: SARAH, 3: MICHEL})
+    economics = segment_economics(profile)
+    explanations = explain_segments(profile)
+    personas = ps.build_personas(profile, economics)
+    return {
+        "profile": profile,
+        "economics": economics,
+        "explanations": explanations,
+        "personas": personas,
+        "by_id": {r["segment_id"]: r for r in personas.iter_rows(named=True)},
+    }
+
+
+def test_joe_story_mentions_his_profile_facts(built):
+    joe = built["by_id"][1]
+    assert joe["persona_name"] == "Loyal in-store gift buyer"
+    assert joe["first_name"] == "Joe"
+    en = joe["narrative_en"]
+    for fact in [
+        "Joe is a 37-year-old man",
+        "\u201caverage\u201d on the web",
+        "research online but buy in store (80% of his orders)",
+        "loyal to the brand",
+        "willing to pay more",
+        "special-occasion buyer (70%",
+        "several hundred euros (about €400) per visit",
+        "no active social network",
+        "What brings him to us is the service",
+        "Nothing in particular holds him back",
+        "recommendation from someone close",
+        "service (5.0/5)",
+        "Maison Exemple as a reliable player",
+    ]:
+        assert fact in en, fact
+    fr = joe["narrative_fr"]
+    for fact in [
+        "Joe est un homme de 37 ans",
+        "« moyen » sur le Web",
+        "se renseigner en ligne mais acheter en magasin (80\u00a0% de ses commandes)",
+        "fidèle à la marque",
+        "accepte de payer plus",
+        "occasions spéciales",
+        "plusieurs centaines d'euros (environ 400\u00a0€)",
+        "n'a pas de réseau social actif",
+        "Rien de particulier ne le freine",
+        "grâce à la recommandation d'un proche",
+        "le service (5,0/5)",
+        "un acteur fiable",
+    ]:
+        assert fact in fr, fact
+
+
+def test_sarah_story_mentions_her_profile_facts(built):
+    sarah = built["by_id"][2]
+    assert sarah["first_name"] == "Sarah"
+    assert "online" in sarah["persona_name"]
+    en = sarah["narrative_en"]
+    for fact in [
+        "19-year-old woman",
+        "\u201cvery savvy\u201d",
+        "all her shopping online (100% of orders)",
+        "small, frequent purchases about once a month, about €30 a time",
+        "3,000 followers on 2 platforms",
+        "What holds her back is delivery",
+        "through social media",
+        "customer reviews (5.0/5)",
+        "an innovative brand",
+    ]:
+        assert fact in en, fact
+    fr = sarah["narrative_fr"]
+    for fact in [
+        "une femme de 19 ans",
+        "« très avisée »",
+        "tous ses achats en ligne",
+        "3\u202f000 abonnés",
+        "grâce aux réseaux sociaux",
+        "ce sont les caractéristiques des produits",
+        "les avis clients (5,0/5)",
+        "une marque novatrice",
+    ]:
+        assert fact in fr, fact
+
+
+def test_high_touch_lapsed_late_payer(built):
+    michel = built["by_id"][3]
+    assert michel["persona_name"].startswith("Lapsed")
+    assert "high-touch" in michel["persona_name"]
+    en = michel["narrative_en"]
+    assert "over a year ago" in en
+    assert "8.0 service contacts on average, with an effort of 8.0/10" in en
+    assert "often pays late (35% of orders, 20 days late on average)" in en
+    assert "8,0 contacts avec le service client" in michel["narrative_fr"]
+    assert "paie souvent en retard" in michel["narrative_fr"]
+
+
+def test_names_unique_and_deterministic(built):
+    names = built["personas"].get_column("persona_name").to_list()
+    assert len(set(names)) == len(names)
+    again = ps.build_personas(built["profile"], built["economics"])
+    assert again.equals(built["personas"])
+    # Two segments that read alike still get distinct names and first names.
+    twins = ps.build_personas(make_profile({1: JOE, 2: {**JOE, "top_category": "maison"}}))
+    assert twins.get_column("persona_name").n_unique() == 2
+    assert twins.get_column("first_name").n_unique() == 2
+
+
+def test_positioning_follows_the_template_with_configured_brand(built):
+    joe = built["by_id"][1]
+    assert joe["positioning_statement"].startswith(
+        "Maison Exemple offers loyal in-store gift buyers in their thirties"
+    )
+    assert (
+        " a home and lifestyle range with attentive, personal service and a name they trust"
+        in (joe["positioning_statement"])
+    )
+    assert "that gives them the right gift for every occasion" in joe["positioning_statement"]
+    assert joe["positioning_statement_fr"].startswith(
+        "« Maison Exemple propose aux fidèles acheteurs d'occasions"
+    )
+    assert "ayant un service attentif et personnalisé et une signature" in joe["positioning_statement_fr"]
+    config = ps.PersonaConfig(
+        brand="Atelier Nord", category_en="a coffee range", category_fr="une gamme de cafés"
+    )
+    other = ps.build_personas(built["profile"], built["economics"], config=config)
+    assert other.get_column("positioning_statement").str.starts_with("Atelier Nord offers").all()
+    assert other.get_column("positioning_statement").str.contains("a coffee range with").all()
+    assert other.get_column("narrative_en").str.contains("Atelier Nord").any()
+
+
+def test_actions_are_derived_from_the_numbers(built):
+    joe, sarah, michel = (built["by_id"][i] for i in (1, 2, 3))
+    assert joe["action_channel"].startswith("in store")
+    assert "seasonal" in joe["action_cadence"]
+    assert "avoid discount-led" in joe["action_message"]
+    assert sarah["action_channel"].startswith("email and app")
+    assert "social media" in sarah["action_channel"]
+    assert "about every 15 days" in sarah["action_cadence"]  # half of a 30-day cycle
+    assert "win-back" in michel["action_cadence"]
+    assert "self-care" in michel["action_service"]  # effort outweighs its return: negative ROI
+    assert "payment reminders" in michel["action_service"]
+    assert "build trust" in michel["action_message"]
+    # Same segment made profitable: the service approach flips to a dedicated advisor.
+    rich = make_profile({1: JOE, 2: SARAH, 3: {**MICHEL, "margin": 5000.0}})
+    row = ps.build_personas(rich, segment_economics(rich)).row(2, named=True)
+    assert "dedicated advisor" in row["action_service"]
+    # Cadence follows the buying cycle.
+    slow = make_profile({2: {**SARAH, "mean_days_between_orders": 100.0}})
+    assert "about every 50 days" in ps.build_personas(slow).row(0, named=True)["action_cadence"]
+
+
+def test_survey_and_social_absent_facts_are_left_out():
+    bare = {
+        k: v
+        for k, v in JOE.items()
+        if not k.startswith(("importance_", "main_", "discovery", "brand_p", "social"))
+    }
+    row = ps.build_personas(make_profile({1: bare})).row(0, named=True)
+    assert "What brings" not in row["narrative_en"] and "social network" not in row["narrative_en"]
+    assert "Ce qui l'attire" not in row["narrative_fr"]
+    assert row["top_motivations"] is None and row["decision_factors"] is None
+    assert "37-year-old" in row["narrative_en"]
+
+
+def test_unknown_gender_uses_the_first_name_and_neutral_french():
+    row = ps.build_personas(make_profile({1: {**JOE, "gender": None}})).row(0, named=True)
+    name = row["first_name"]
+    assert row["narrative_en"].startswith(f"{name} is a 37-year-old customer who considers themselves")
+    assert f"Nothing in particular holds {name} back" in row["narrative_en"]
+    assert "une personne de 37 ans qui juge son niveau sur le Web « moyen »" in row["narrative_fr"]
+    assert f"Rien de particulier ne freine {name}" in row["narrative_fr"]
+
+
+def test_prospect_segment():
+    prospect = {
+        "frequency": 0,
+        "age": 30,
+        "gender": "female",
+        "web_savviness": "high",
+        "discovery_channel": "social",
+    }
+    row = ps.build_personas(make_profile({0: prospect})).row(0, named=True)
+    assert row["persona_name"] == "Prospect found through social media"
+    assert "has not bought from us yet" in row["narrative_en"]
+    assert "n'a encore rien acheté" in row["narrative_fr"]
+    assert "welcome sequence" in row["action_cadence"]
+
+
+def test_segments_table_columns(built):
+    table = ps.build_segments_table(
+        built["profile"], built["economics"], built["personas"], built["explanations"]
+    )
+    required = [
+        "segment_id", "persona_name", "customers", "customer_share", "revenue_share", "avg_clv_12m",
+        "narrative_en", "narrative_fr", "positioning_statement", "recommended_actions", "roi", "service_priority",
+        "defining_traits", "top_motivations", "top_barriers", "decision_factors", "discovery_channels",
+        "brand_perceptions", "revenue", "margin", "cost_to_serve", "clv_12m_total",
+    ]  # fmt: skip
+    assert table.columns[: len(required)] == required
+    assert table.height == 3
+    assert table.get_column("customer_share").sum() == pytest.approx(1.0)
+    joe = table.filter(pl.col("segment_id") == 1).row(0, named=True)
+    assert joe["top_motivations"] == "service 100%"
+    assert joe["decision_factors"].startswith("service 5.0/5, brand 4.0/5")
+    assert joe["discovery_channels"] == "referral 100%"
+    assert joe["recommended_actions"].startswith("Channel: in store")
