@@ -1,15 +1,14 @@
 """The one place that assembles assets, checks, jobs, schedules, sensors and resources."""
 
 import dagster as dg
-from dagster_duckdb import DuckDBResource
 
-from segmentation_pipeline.assets import features, models, quality, segments, staging
-from segmentation_pipeline.resources import PipelineSettings
+from segmentation_pipeline.assets import features, models, publication, quality, segments, staging
+from segmentation_pipeline.resources import PipelineSettings, Warehouse
 from segmentation_pipeline.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
 
 JOB_NAME = "daily_segmentation"
-ASSET_MODULES = [staging, features, models, segments, quality]
+ASSET_MODULES = [staging, features, models, segments, quality, publication]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:
@@ -37,7 +36,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[landing_file_sensor(daily_segmentation, settings.raw_dir)],
         resources={
             "settings": PipelineSettings.from_settings(settings),
-            "warehouse": DuckDBResource(database=str(settings.warehouse_path)),
+            "warehouse": Warehouse(database=str(settings.warehouse_path)),
         },
         executor=dg.in_process_executor,
     )

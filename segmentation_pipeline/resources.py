@@ -6,7 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
 
+from segmentation_pipeline.run_lock import RunLock
 from segmentation_pipeline.settings import Settings
 
 
@@ -34,3 +37,22 @@ class PipelineSettings(dg.ConfigurableResource):
 
     def analysis_date(self) -> dt.date:
         return self.settings().analysis_date()
+
+
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse, held exclusively by one run from its first step to its end.
+
+    `lock_wait_seconds`: how long a second run waits for the first before failing.
+    """
+
+    lock_wait_seconds: float = 60.0
+    _lock: RunLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run_id = context.run.run_id if context.run else ""
+        self._lock = RunLock(Path(self.database), self.lock_wait_seconds, owner=run_id)
+        self._lock.acquire()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()
