@@ -88,6 +88,44 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_run)
 
 
+def _erase(args: argparse.Namespace) -> int:
+    import uuid
+
+    from segmentation_pipeline.erasure import erase_and_republish
+    from segmentation_pipeline.run_lock import RunLock
+    from segmentation_pipeline.settings import Settings
+
+    settings = Settings.from_env()
+    if not settings.warehouse_path.exists():
+        print(f"error: no warehouse at {settings.warehouse_path}", file=sys.stderr)
+        return 2
+    with RunLock(settings.warehouse_path, wait_seconds=args.wait, owner="erase"):
+        removed = erase_and_republish(
+            settings.warehouse_path, settings.data_dir, args.customer_ids, f"erase-{uuid.uuid4().hex[:8]}"
+        )
+    print(f"erased {len(args.customer_ids)} customer(s): {', '.join(args.customer_ids)}")
+    for table, count in sorted(removed.items()):
+        print(f"  {table}: {count:,} row(s) removed")
+    if not removed:
+        print("  no rows found for these customers")
+    print("They are recorded in ops.erased_customers: their rows in later landing files are rejected unread.")
+    return 0
+
+
+def _add_erase(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "erase",
+        help="remove customers everywhere (right to be forgotten) and republish the marts",
+        description="Delete every row of the given customers from staging, quarantine, features, models, "
+        "history and marts, republish the BI snapshot and Parquet files, and block them from future loads.",
+    )
+    p.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
+    p.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for a running pipeline (default 60)"
+    )
+    p.set_defaults(handler=_erase)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation_pipeline", description="Customer-segmentation pipeline tools."
@@ -95,6 +133,7 @@ def build_parser() -> argparse.ArgumentParser:
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_generate(subparsers)
     _add_run(subparsers)
+    _add_erase(subparsers)
     return parser
 
 

@@ -36,7 +36,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[landing_file_sensor(daily_segmentation, settings.raw_dir)],
         resources={
             "settings": PipelineSettings.from_settings(settings),
-            "warehouse": Warehouse(database=str(settings.warehouse_path)),
+            "warehouse": Warehouse(
+                database=str(settings.warehouse_path), lock_wait_seconds=settings.lock_wait_seconds
+            ),
         },
         executor=dg.in_process_executor,
     )

@@ -93,7 +93,9 @@ def _fsync(path: Path) -> None:
 
 def _swap_symlink(link: Path, target: Path) -> None:
     if link.exists() and not link.is_symlink():
-        raise RuntimeError(f"{link} exists and is not the publication symlink; move it away to publish Parquet files")
+        raise RuntimeError(
+            f"{link} exists and is not the publication symlink; move it away to publish Parquet files"
+        )
     tmp_link = link.with_name(f".{link.name}.tmp")
     tmp_link.unlink(missing_ok=True)
     tmp_link.symlink_to(target.relative_to(link.parent), target_is_directory=True)
@@ -104,3 +106,12 @@ def _prune_versions(versions: Path, keep: Path) -> None:
     old = sorted(p for p in versions.iterdir() if p.is_dir() and p != keep)
     for path in old[: max(0, len(old) - (KEEP_VERSIONS - 1))]:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def prune_all_but_current(data_dir: Path) -> None:
+    """Remove every Parquet version but the published one (after an erasure, old copies must go)."""
+    current = (data_dir / PARQUET_LINK).resolve()
+    versions = data_dir / PARQUET_VERSIONS
+    for path in versions.iterdir() if versions.is_dir() else []:
+        if path.is_dir() and path.resolve() != current:
+            shutil.rmtree(path, ignore_errors=True)

@@ -25,6 +25,7 @@ class PipelineSettings(dg.ConfigurableResource):
     holdout_days: int = 90
     brand: str = "Maison Exemple"
     category: str = "home and lifestyle goods"
+    lock_wait_seconds: float = 60.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineSettings:

@@ -28,6 +28,7 @@ class Settings:
     holdout_days: int = 90
     brand: str = "Maison Exemple"
     category: str = "home and lifestyle goods"
+    lock_wait_seconds: float = 60.0  # how long a second run waits for the warehouse before failing
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,6 +42,7 @@ class Settings:
             holdout_days=int(_env("SEGMENTATION_HOLDOUT_DAYS", "90")),
             brand=_env("SEGMENTATION_BRAND", "Maison Exemple"),
             category=_env("SEGMENTATION_CATEGORY", "home and lifestyle goods"),
+            lock_wait_seconds=float(_env("SEGMENTATION_LOCK_WAIT_SECONDS", "60")),
         )
 
     @property

@@ -19,7 +19,8 @@ REJECTED_SHARE_CHECK = "rejected_share_below_threshold"
 
 def rejected_share_check(load: SourceLoad, threshold: float) -> dg.AssetCheckResult:
     """Fail when this run's rejected share of the source passes the threshold, or a file was unreadable."""
-    received, quarantined = load.rows_received, load.rows_quarantined
+    # Rows of erased customers are policy, not bad data: they do not count against the source.
+    received, quarantined = load.rows_received - load.rows_erased, load.rows_quarantined - load.rows_erased
     share = quarantined / received if received else 0.0
     unreadable = [o for o in load.outcomes if o.status == "rejected" and o.rows_received is None]
     worst = sorted(

@@ -25,11 +25,19 @@ from segmentation_pipeline.contracts.models import LANDING_DATE
 from segmentation_pipeline.ingest.landing import LandingFile, discover
 from segmentation_pipeline.ingest.readers import ROW_NUMBER, RawRead, read_landing_file
 from segmentation_pipeline.ingest.validate import SOURCE_FILE, error_rows, validate_rows
-from segmentation_pipeline.warehouse import duckdb_type, insert_frame, query_frame, read_sql, transaction
+from segmentation_pipeline.warehouse import (
+    duckdb_type,
+    insert_frame,
+    query_frame,
+    read_sql,
+    table_exists,
+    transaction,
+)
 
 log = logging.getLogger(__name__)
 
 LOADED_AT = "_loaded_at"
+ERASED_RULE = "customer erased (right to be forgotten): values not kept"
 QUARANTINE_COLUMNS = {
     SOURCE_FILE: "VARCHAR",
     ROW_NUMBER: "BIGINT",
@@ -75,6 +83,11 @@ class SourceLoad:
     @property
     def rows_quarantined(self) -> int:
         return sum(o.rows_quarantined for o in self.outcomes)
+
+    @property
+    def rows_erased(self) -> int:
+        """Rows of erased customers: rejected by policy, not because the data is bad."""
+        return self.reasons.get(ERASED_RULE, 0)
 
 
 def staging_table(source: str) -> str:
@@ -199,6 +212,31 @@ def _cross_file_duplicates(
         conn.unregister("_batch_keys")
 
 
+def _erased_rows(conn: duckdb.DuckDBPyConnection, good: pl.DataFrame) -> pl.DataFrame:
+    """Rows of customers erased on request: rejected without keeping their values."""
+    empty = pl.DataFrame(
+        schema={
+            SOURCE_FILE: pl.String,
+            ROW_NUMBER: pl.Int64,
+            LANDING_DATE: pl.Date,
+            "rule": pl.String,
+            "raw_values": pl.String,
+        }
+    )
+    if "customer_id" not in good.columns or not table_exists(conn, "ops.erased_customers"):
+        return empty
+    erased = query_frame(conn, "SELECT customer_id FROM ops.erased_customers")
+    if erased.height == 0:
+        return empty
+    return good.join(erased, on="customer_id", how="semi").select(
+        SOURCE_FILE,
+        ROW_NUMBER,
+        LANDING_DATE,
+        pl.lit(ERASED_RULE).alias("rule"),
+        pl.lit(None, pl.String).alias("raw_values"),
+    )
+
+
 def _read_all(files: Iterable[LandingFile]) -> list[RawRead]:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         return list(pool.map(read_landing_file, files))
@@ -289,6 +327,10 @@ def _load_batch(
                 )
             )  # fmt: skip
             good = good.join(duplicates, on=[SOURCE_FILE, ROW_NUMBER], how="anti")
+        erased = _erased_rows(conn, good)
+        if erased.height:
+            quarantined.append(erased)
+            good = good.join(erased.select(SOURCE_FILE, ROW_NUMBER), on=[SOURCE_FILE, ROW_NUMBER], how="anti")
         insert_frame(conn, staging_table(contract.name), good.with_columns(pl.lit(now).alias(LOADED_AT)))
     quarantine = pl.concat(quarantined, how="vertical").with_columns(
         pl.lit(now).alias("quarantined_at"), pl.lit(run_id, pl.String).alias("run_id")

@@ -97,11 +97,15 @@ def read_csv(file: LandingFile) -> RawRead:
     except pl.exceptions.PolarsError:
         return _csv_fallback(text)
     frame = _with_row_numbers(frame)
+    # A blank line is not a row (polars reads it as all nulls); numbering keeps file positions.
+    blank = pl.all_horizontal(pl.exclude(ROW_NUMBER).is_null())
+    if frame.select(blank.any()).item():
+        frame = frame.filter(~blank)
     read = RawRead(rows=frame, rows_received=frame.height)
     truncated, last = _last_line_is_truncated(data, len(frame.columns) - 1)
     if truncated and frame.height:
         read.row_errors.append(
-            (frame.height, "truncated file: last row is incomplete (no end of line, too few fields)", last)
+            (frame[ROW_NUMBER][-1], "truncated file: last row is incomplete (no end of line, too few fields)", last)
         )
         read.rows = frame.head(frame.height - 1)
     return read

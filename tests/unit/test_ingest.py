@@ -149,6 +149,13 @@ def test_unreadable_and_broken_files(conn, raw_dir):
     assert load.rows_loaded == 5
 
 
+def test_blank_lines_are_not_rows(conn, raw_dir):
+    write_landing(raw_dir, "orders", "2025-01-01", orders_csv(GOOD_LINES[0], "", GOOD_LINES[1]) + "\n")
+    load = load_source(conn, raw_dir, SOURCES["orders"], AS_OF)
+    assert (load.rows_received, load.rows_loaded, load.rows_quarantined) == (2, 2, 0)
+    assert conn.execute("SELECT _row_number FROM staging.orders ORDER BY 1").fetchall() == [(1,), (3,)]
+
+
 def test_extra_columns_are_ignored_with_a_warning_and_missing_optional_columns_are_null(conn, raw_dir):
     header = "order_id,line_number,customer_id,ordered_at,channel,product_id,quantity,unit_price,status,coupon"
     write_landing(raw_dir, "orders", "2025-01-01", f"{header}\no1,1,c1,2025-01-01T10:00:00,online,p1,1,2.5,completed,X\n")

@@ -1,0 +1,249 @@
+"""Benchmark of the feature and scoring stages on 1,000,000 customers / 10,000,000 order lines.
+
+Builds a synthetic, contract-typed data set in memory (vectorised NumPy -> Polars: customers,
+products, orders, surveys, social, service), then times counted_orders, build_customer_features,
+score_rfm and classify_customers: median of 3 runs per stage, and the process's peak RSS (which
+includes the input frames). Target: <= 10 s wall for the four stages, <= 4 GB peak.
+
+    .venv/bin/python benchmarks/bench_features.py [--customers N] [--lines N] [--runs N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import time
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import polars as pl
+
+from segmentation_pipeline.contracts import SOURCES, enums
+from segmentation_pipeline.features.customer_features import build_customer_features, counted_orders
+from segmentation_pipeline.models.customer_classes import classify_customers
+from segmentation_pipeline.models.rfm import score_rfm
+
+AS_OF = date(2025, 12, 31)
+N_PRODUCTS = 5_000
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> pl.Series:
+    return pl.Series(numbers).cast(pl.String).str.zfill(width).str.replace(r"^", prefix)
+
+
+def _pick(values: list[str | None], codes: np.ndarray) -> pl.Series:
+    return pl.Series(values, dtype=pl.String).gather(codes)
+
+
+def _timestamps(rng: np.random.Generator, n: int, days_back: int, days_ahead: int = 0) -> pl.Series:
+    """Uniform timestamps from `days_back` days before AS_OF to `days_ahead` days after it."""
+    end = datetime.combine(AS_OF, datetime.min.time()) + timedelta(days=days_ahead + 1)
+    span_us = (days_back + days_ahead + 1) * 86_400_000_000
+    offsets = rng.integers(0, span_us, n)
+    return pl.Series(np.datetime64(end, "us") - offsets.astype("timedelta64[us]")).cast(pl.Datetime("us"))
+
+
+def _typed(frame: pl.DataFrame, source: str) -> pl.DataFrame:
+    return frame.select([pl.col(c).cast(t) for c, t in SOURCES[source].columns.items()])
+
+
+def synthesize(n_customers: int, n_lines: int, seed: int = 42) -> dict[str, pl.DataFrame]:
+    rng = np.random.default_rng(seed)
+    nulls = pl.lit(None)
+
+    # Customers: 98% of the id space is in the master; 1% signed up after AS_OF.
+    in_master = np.flatnonzero(rng.random(n_customers) < 0.98)
+    m = len(in_master)
+    customers = pl.DataFrame(
+        {
+            "customer_id": _ids("C", in_master, 7),
+            "birth_year": rng.integers(1940, 2008, m),
+            "gender": _pick(enums.GENDERS, rng.integers(0, 4, m)),
+            "city": _pick([f"city_{i}" for i in range(200)], rng.integers(0, 200, m)),
+            "region": _pick([f"region_{i}" for i in range(13)], rng.integers(0, 13, m)),
+            "country": _pick(["FR", "BE", "CH", "DE"], rng.integers(0, 4, m)),
+            "income_band": _pick(enums.INCOME_BANDS, rng.integers(0, 5, m)),
+            "profession": _pick([f"job_{i}" for i in range(30)], rng.integers(0, 30, m)),
+            "web_savviness": _pick(enums.WEB_SAVVINESS, rng.integers(0, 3, m)),
+            "acquisition_channel": _pick(enums.ACQUISITION_CHANNELS, rng.integers(0, 7, m)),
+            "signup_date": _timestamps(rng, m, 5 * 365, 4).dt.date(),
+            "updated_at": _timestamps(rng, m, 30),
+        }
+    ).with_columns(email=nulls, full_name=nulls)
+
+    products = pl.DataFrame(
+        {
+            "product_id": _ids("P", np.arange(N_PRODUCTS), 5),
+            "category": _pick([f"category_{i}" for i in range(40)], rng.integers(0, 40, N_PRODUCTS)),
+            "brand": _pick([f"brand_{i}" for i in range(300)], rng.integers(0, 300, N_PRODUCTS)),
+            "list_price": np.round(rng.lognormal(3.5, 0.8, N_PRODUCTS), 2),
+            "updated_at": _timestamps(rng, N_PRODUCTS, 30),
+        }
+    ).with_columns(unit_cost=(pl.col("list_price") * 0.6).round(2), name=nulls)
+
+    # Orders: 1-5 lines each; 90% of customers buy, skewed so most buy once or twice; a few
+    # orders come from customer ids missing from the master; ~1% are dated after AS_OF.
+    lines_per_order = rng.integers(1, 6, n_lines // 2)
+    n_orders = int(np.searchsorted(np.cumsum(lines_per_order), n_lines)) + 1
+    lines_per_order = lines_per_order[:n_orders]
+    lines_per_order[-1] -= lines_per_order.sum() - n_lines
+    buyers = int(n_customers * 0.9)
+    order_customer = (buyers * rng.random(n_orders) ** 2.5).astype(np.int64)
+    order_customer = rng.permutation(n_customers)[order_customer]
+    order_of_line = np.repeat(np.arange(n_orders), lines_per_order)
+    starts = np.repeat(np.cumsum(lines_per_order) - lines_per_order, lines_per_order)
+    product = rng.integers(0, N_PRODUCTS + 25, n_lines)  # a few unknown products
+    price = np.concatenate([products["list_price"].to_numpy(), np.full(25, 20.0)])[product]
+    quantity = rng.integers(1, 4, n_lines)
+    discounted = rng.random(n_lines) < 0.3
+    orders = pl.DataFrame(
+        {
+            "order_id": _ids("O", order_of_line, 8),
+            "line_number": np.arange(n_lines) - starts + 1,
+            "customer_id": _ids("C", order_customer[order_of_line], 7),
+            "ordered_at": _timestamps(rng, n_orders, 3 * 365, 30).gather(order_of_line),
+            "channel": _pick(enums.ORDER_CHANNELS, rng.choice(3, n_orders, p=[0.6, 0.3, 0.1])[order_of_line]),
+            "product_id": _ids("P", product, 5),
+            "quantity": quantity,
+            "unit_price": price,
+            "discount": np.where(
+                discounted, np.round(quantity * price * rng.random(n_lines) * 0.2, 2), np.nan
+            ),
+            "status": _pick(enums.ORDER_STATUSES, rng.choice(3, n_lines, p=[0.9, 0.07, 0.03])),
+            "occasion": _pick(
+                [None, *enums.OCCASIONS],
+                rng.choice(6, n_orders, p=[0.25, 0.6, 0.05, 0.04, 0.03, 0.03])[order_of_line],
+            ),
+            "payment_days_late": np.where(rng.random(n_orders) < 0.05, rng.integers(1, 60, n_orders), 0)[
+                order_of_line
+            ],
+        }
+    ).with_columns(pl.col("discount").fill_nan(None))
+
+    n_responses = n_customers * 3 // 10
+    surveys = pl.DataFrame(
+        {
+            "response_id": _ids("R", np.arange(n_responses), 7),
+            "customer_id": _ids("C", rng.integers(0, n_customers, n_responses), 7),
+            "submitted_at": _timestamps(rng, n_responses, 3 * 365, 10),
+            "discovery_channel": _pick(enums.DISCOVERY_CHANNELS, rng.integers(0, 7, n_responses)),
+            "main_motivation": _pick(enums.MOTIVATIONS, rng.integers(0, 8, n_responses)),
+            "main_barrier": _pick(enums.BARRIERS, rng.integers(0, 8, n_responses)),
+            **{c: rng.integers(1, 6, n_responses) for c in enums.IMPORTANCE_COLUMNS},
+            "brand_perception": _pick(enums.BRAND_PERCEPTIONS, rng.integers(0, 6, n_responses)),
+            "satisfaction": rng.integers(1, 11, n_responses),
+            "nps": rng.integers(0, 11, n_responses),
+        }
+    ).with_columns(
+        pl.when(pl.int_range(pl.len()) % 5 == 0).then(None).otherwise("customer_id").alias("customer_id"),
+        comment=nulls,
+    )
+
+    # Social: 40% of customers on 1-3 distinct platforms, two observations per platform.
+    social_customers = rng.choice(n_customers, n_customers * 4 // 10, replace=False)
+    n_platforms = rng.integers(1, 4, len(social_customers))
+    pair_customer = np.repeat(social_customers, n_platforms)
+    first_platform = np.repeat(rng.integers(0, 7, len(social_customers)), n_platforms)
+    within = np.arange(len(pair_customer)) - np.repeat(np.cumsum(n_platforms) - n_platforms, n_platforms)
+    pair_platform = (first_platform + within) % 7
+    obs_customer, obs_platform = np.repeat(pair_customer, 2), np.repeat(pair_platform, 2)
+    n_obs = len(obs_customer)
+    social = pl.DataFrame(
+        {
+            "customer_id": _ids("C", obs_customer, 7),
+            "platform": _pick(enums.SOCIAL_PLATFORMS, obs_platform),
+            "followers": rng.lognormal(5.5, 2.0, n_obs).astype(np.int64),
+            "following": rng.integers(0, 2000, n_obs),
+            "brands_followed": rng.integers(0, 50, n_obs),
+            "brand_mentions_90d": rng.poisson(0.5, n_obs),
+            "engagement_rate": rng.random(n_obs) * 0.1,
+            # Two observations per (customer, platform), 60 days apart (distinct keys).
+            "observed_at": _timestamps(rng, n_obs // 2, 300, 10).gather(np.arange(n_obs) // 2)
+            - pl.Series(np.tile([0, 60], n_obs // 2)).cast(pl.Duration("us")) * 86_400_000_000,
+        }
+    ).with_columns(handle=nulls)
+
+    n_tickets = n_customers * 8 // 10
+    service = pl.DataFrame(
+        {
+            "ticket_id": _ids("T", np.arange(n_tickets), 7),
+            "customer_id": _ids("C", rng.integers(0, n_customers, n_tickets), 7),
+            "opened_at": _timestamps(rng, n_tickets, 2 * 365, 10),
+            "channel": _pick(enums.SERVICE_CHANNELS, rng.integers(0, 5, n_tickets)),
+            "effort_score": rng.integers(1, 11, n_tickets),
+            "resolution_minutes": rng.exponential(60, n_tickets),
+            "resolved": rng.random(n_tickets) < 0.9,
+        }
+    )
+    frames = {
+        "customers": customers,
+        "products": products,
+        "orders": orders,
+        "surveys": surveys,
+        "social": social,
+        "service": service,
+    }
+    return {name: _typed(frame, name).rechunk() for name, frame in frames.items()}
+
+
+def _peak_rss_gb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2  # kB on Linux
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--lines", type=int, default=10_000_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    data = synthesize(args.customers, args.lines)
+    print(
+        f"synthetic data: {data['customers'].height:,} customers in master, {data['orders'].height:,} order lines, "
+        f"{data['surveys'].height:,} survey responses, {data['social'].height:,} social observations, "
+        f"{data['service'].height:,} tickets; {sum(f.estimated_size() for f in data.values()) / 1e9:.2f} GB of frames "
+        f"(built in {time.perf_counter() - started:.1f} s, peak RSS so far {_peak_rss_gb():.2f} GB)"
+    )
+    lazy = {name: frame.lazy() for name, frame in data.items()}
+
+    # Wall time is the target; CPU time (all threads) shows when another process shares the cores.
+    wall: dict[str, list[float]] = {}
+    cpu: dict[str, list[float]] = {}
+    peak: dict[str, float] = {}
+
+    def timed(stage: str, fn):
+        w0, c0 = time.perf_counter(), time.process_time()
+        result = fn()
+        wall.setdefault(stage, []).append(time.perf_counter() - w0)
+        cpu.setdefault(stage, []).append(time.process_time() - c0)
+        peak.setdefault(stage, _peak_rss_gb())  # high-water mark once the stage first ran
+        return result
+
+    for _ in range(args.runs):
+        orders = features = None  # each run starts without the previous run's results in memory
+        orders = timed(
+            "counted_orders", lambda: counted_orders(lazy["orders"], lazy["products"], AS_OF).collect()
+        )
+        features = timed("build_customer_features", lambda: build_customer_features(**lazy, as_of=AS_OF))
+        timed("score_rfm", lambda: score_rfm(features))  # noqa: B023
+        timed("classify_customers", lambda: classify_customers(features))  # noqa: B023
+
+    wall["total"] = [sum(run) for run in zip(*wall.values(), strict=True)]
+    cpu["total"] = [sum(run) for run in zip(*cpu.values(), strict=True)]
+    print(f"\n{'stage':<26}{'median wall s':>15}{'min':>7}{'max':>7}{'median CPU s':>15}{'peak RSS GB':>13}")
+    for stage, values in wall.items():
+        print(
+            f"{stage:<26}{statistics.median(values):>15.2f}{min(values):>7.2f}{max(values):>7.2f}"
+            f"{statistics.median(cpu[stage]):>15.2f}{peak.get(stage, _peak_rss_gb()):>13.2f}"
+        )
+    print(f"\ncounted orders: {orders.height:,}; customers: {features.height:,}; runs: {args.runs}")
+    print(f"peak RSS: {_peak_rss_gb():.2f} GB (includes the in-memory input frames)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

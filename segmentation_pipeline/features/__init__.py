@@ -1,0 +1,1 @@
+"""Customer features computed with Polars from the staged sources."""

@@ -1,0 +1,695 @@
+"""Buy-till-you-die models for customer lifetime value: BG/NBD, Pareto/NBD and Gamma-Gamma.
+
+Role: the statistical core of the CLV stage (`segmentation_pipeline.models.clv`): log-likelihoods,
+maximum-likelihood fitting and conditional predictions, in NumPy/SciPy (Polars only to hash
+distinct rows).
+
+- BG/NBD (Fader, Hardie & Lee 2005, "Counting your customers the easy way") and Pareto/NBD
+  (Schmittlein, Morrison & Colombo 1987; likelihood as in Fader & Hardie 2005, "A note on deriving
+  the Pareto/NBD model") model repeat purchases and P(alive) from each customer's (x, t_x, T):
+  repeat purchases, time of the last purchase and age, both measured from the first purchase.
+- Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV") models the mean value per repeat purchase.
+
+Why the likelihoods are written here: `lifetimes` is archived and breaks on pandas 3;
+`pymc-marketing` pulls in pymc + pytensor and spends ~12 s compiling before the first fit.
+These closed-form likelihoods are a few dozen lines each.
+
+Numerics: everything is in log space. Both purchase models have a likelihood of the form
+L = (alive at T) + (dropped out after t_x), so log L = logaddexp(alive, dead) and
+P(alive) = exp(alive - log L). Hypergeometric functions appear only in Euler/Pfaff-transformed
+forms whose argument stays in [0, 1) and whose value stays moderate, so heavy buyers and long
+histories give neither NaN nor overflow. SciPy's hyp2f1 still returns inf/NaN for a large third
+parameter with the argument near 1; those few points fall back to quadrature (Pareto/NBD) or to
+the untransformed form / the plain series (BG/NBD), and anything still non-finite raises.
+
+Speed: `RfmData` compresses customers to their DISTINCT (x, t_x, T) rows with counts as weights,
+and every special function is evaluated once per distinct (x, t) pair, t in {t_x, T}; per row
+only gathers and a logaddexp remain. Parameters are optimised on the log scale with L-BFGS-B and
+analytic gradients (the Pareto/NBD 2F1 factor's parameter derivatives by forward differences per
+pair). On ~880k customers a BG/NBD fit takes ~0.3 s including the compression, 10-20x faster
+than lifetimes' BetaGeoFitter (benchmarks/bench_clv.py; the ratio moves with machine load).
+
+A fit that fails to converge or ends on a parameter bound is returned with `converged=False`;
+prediction functions refuse it (FitError).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+from scipy.optimize import minimize
+from scipy.special import betaln, digamma, gammaln, hyp2f1, logsumexp
+from threadpoolctl import threadpool_limits
+
+BG_NBD = "bg_nbd"
+PARETO_NBD = "pareto_nbd"
+GAMMA_GAMMA = "gamma_gamma"
+PARAM_NAMES = {
+    BG_NBD: ("r", "alpha", "a", "b"),
+    PARETO_NBD: ("r", "alpha", "s", "beta"),
+    GAMMA_GAMMA: ("p", "q", "gamma"),
+}
+
+# Optimisation happens on log-parameters inside these bounds (1e-6 .. 1e6): wide enough for any
+# sensible time unit; a fit that runs into them is degenerate and reported as not converged.
+_LOG_BOUND = float(np.log(1e6))
+_BOUND_TOL = 1e-3
+# Above this many distinct rows a fit without a given start first converges on a ~20k-customer
+# binomially thinned sample, then polishes on all rows (fewer full-data evaluations).
+_WARM_START_ROWS = 50_000
+
+ArrayLike = np.ndarray | list[float] | float
+
+
+class FitError(RuntimeError):
+    """Raised when a fit that did not converge is about to be used."""
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """Outcome of a maximum-likelihood fit; `params` may only be used when `converged`."""
+
+    model: str
+    params: dict[str, float]
+    log_likelihood: float
+    n_customers: int
+    converged: bool
+    message: str
+    iterations: int = 0
+
+    @classmethod
+    def given(cls, model: str, params: Mapping[str, float]) -> FitResult:
+        """Wrap known parameters (published, or stored by an earlier run) for prediction."""
+        values = {name: float(params[name]) for name in PARAM_NAMES[model]}
+        return cls(model, values, float("nan"), 0, True, "parameters given, not fitted")
+
+    def require_converged(self) -> FitResult:
+        if not self.converged:
+            raise FitError(f"{self.model} fit did not converge: {self.message}")
+        return self
+
+
+# --------------------------------------------------------------------------------------------
+# Compressed customer data
+# --------------------------------------------------------------------------------------------
+
+
+def unique_rows(*cols: np.ndarray) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+    """Distinct rows of the given columns: (distinct columns, inverse index, counts), rows in order
+    of first appearance.
+
+    The contract of np.unique(axis=0, return_inverse=True, return_counts=True) except for the row
+    order, computed with a Polars hash group-by: ~10x faster than np.unique(axis=0) and ~2x faster
+    than a lexsort on a million rows.
+    """
+    names = [f"c{i}" for i in range(len(cols))]
+    frame = pl.DataFrame({name: np.asarray(c) for name, c in zip(names, cols, strict=True)})
+    if frame.height == 0:
+        return (
+            [frame[name].to_numpy() for name in names],
+            np.zeros(0, dtype=np.intp),
+            np.zeros(0, dtype=np.intp),
+        )
+    groups = frame.with_row_index("_row").group_by(names, maintain_order=True).agg(pl.col("_row"))
+    counts = groups["_row"].list.len().to_numpy().astype(np.intp)
+    inverse = np.empty(frame.height, dtype=np.intp)
+    inverse[groups["_row"].explode().to_numpy()] = np.repeat(np.arange(groups.height), counts)
+    return [groups[name].to_numpy() for name in names], inverse, counts
+
+
+def _as_float(*arrays: ArrayLike) -> list[np.ndarray]:
+    return [np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in arrays]
+
+
+@dataclass
+class RfmData:
+    """Customers' (x, t_x, T) compressed for fitting and prediction; build once, use many times.
+
+    Rows are the distinct (x, t_x, T) triples with `w` customers each (`inverse` maps customers to
+    rows). Every special function of the likelihoods depends on (x, t_x) or (x, T) only, so it
+    is evaluated on the distinct (x, t) pairs, t in {t_x, T}: `k` and `j` map rows to pairs; and
+    what depends on x alone on the distinct x values (`pair_xi` maps pairs to `x_values`).
+    """
+
+    x: np.ndarray
+    t_x: np.ndarray
+    T: np.ndarray
+    w: np.ndarray
+    inverse: np.ndarray
+    pair_x: np.ndarray
+    pair_t: np.ndarray
+    k: np.ndarray  # row -> pair (x, t_x)
+    j: np.ndarray  # row -> pair (x, T)
+    x_values: np.ndarray
+    pair_xi: np.ndarray
+
+    @classmethod
+    def build(cls, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None) -> RfmData:
+        """`weights`: customers per input row (default 1 each). Scalars broadcast."""
+        x, t_x, T = (np.ascontiguousarray(a) for a in np.broadcast_arrays(*_as_float(x, t_x, T)))
+        finite = np.isfinite(x).all() and np.isfinite(t_x).all() and np.isfinite(T).all()
+        if not finite or (x < 0).any() or (t_x < 0).any() or (t_x > T).any():
+            raise ValueError("need finite x >= 0 and 0 <= t_x <= T")
+        if ((x == 0) & (t_x != 0)).any():
+            raise ValueError("t_x must be 0 when x == 0")
+        (xd, txd, Td), inverse, counts = unique_rows(x, t_x, T)
+        w = (
+            counts.astype(np.float64)
+            if weights is None
+            else np.bincount(inverse, weights=_as_float(weights)[0])
+        )
+        (px, pt), pairs, _ = unique_rows(np.concatenate([xd, xd]), np.concatenate([txd, Td]))
+        x_values, pair_xi = np.unique(px, return_inverse=True)
+        return cls(xd, txd, Td, w, inverse, px, pt, pairs[: len(xd)], pairs[len(xd) :], x_values, pair_xi)
+
+    @property
+    def n_customers(self) -> int:
+        return int(round(self.w.sum()))
+
+
+def _data(x: RfmData | ArrayLike, t_x: ArrayLike | None, T: ArrayLike | None, weights=None) -> RfmData:
+    if isinstance(x, RfmData):
+        return x
+    if t_x is None or T is None:
+        raise TypeError("pass an RfmData or the three arrays x, t_x, T")
+    return RfmData.build(x, t_x, T, weights)
+
+
+def _logaddexp(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """log(e^a + e^b) for a > -inf; np.logaddexp is unvectorised and ~20x slower on 1M rows."""
+    return np.maximum(a, b) + np.log1p(np.exp(-np.abs(a - b)))
+
+
+def _wsum(w: np.ndarray, v: np.ndarray) -> float:
+    return float(np.einsum("i,i->", w, v))
+
+
+# --------------------------------------------------------------------------------------------
+# Likelihood terms: log L = logaddexp(alive, dead) per distinct row
+# --------------------------------------------------------------------------------------------
+
+
+def _bgnbd_pairs(params: np.ndarray, d: RfmData) -> tuple[np.ndarray, np.ndarray]:
+    """Pair-level BG/NBD terms (FHL 2005, eq. 6), L = e^alive(x, T) + e^dead(x, t_x):
+
+    alive(x, t) = log[G(r+x) alpha^r / G(r) * B(a, b+x)/B(a, b) / (alpha+t)^(r+x)]
+    dead(x, t)  = log[G(r+x) alpha^r / G(r) * B(a+1, b+x-1)/B(a, b) / (alpha+t)^(r+x)], -inf for x = 0
+    """
+    r, alpha, a, b = params
+    xv, xi = d.x_values, d.pair_xi  # special functions of x run once per distinct x
+    buy = xv > 0
+    common_x = -gammaln(r) + r * np.log(alpha) - betaln(a, b) + gammaln(r + xv)
+    dead_x = np.where(buy, betaln(a + 1.0, b + np.where(buy, xv - 1.0, 1.0)), -np.inf)
+    common = common_x[xi] - (r + d.pair_x) * np.log(alpha + d.pair_t)
+    return common + betaln(a, b + xv)[xi], common + dead_x[xi]
+
+
+def _bgnbd_pair_grads(params: np.ndarray, d: RfmData) -> tuple[np.ndarray, np.ndarray]:
+    """d/d(r, alpha, a, b) of alive and dead per pair, each of shape (4, pairs)."""
+    r, alpha, a, b = params
+    xv, xi = d.x_values, d.pair_xi
+    dg_abx = digamma(a + b + xv)
+    common_r = (digamma(r + xv) - digamma(r) + np.log(alpha))[xi] - np.log(alpha + d.pair_t)
+    common_alpha = r / alpha - (r + d.pair_x) / (alpha + d.pair_t)
+    common_a = (digamma(a + b) - digamma(a) - dg_abx)[xi]
+    common_b = digamma(a + b) - digamma(b) - dg_abx
+    g_alive = np.stack([common_r, common_alpha, common_a + digamma(a), (common_b + digamma(b + xv))[xi]])
+    # For x = 0 the dead term is absent (weight 0); keep its derivative finite.
+    dg_b = digamma(b + np.where(xv > 0, xv - 1.0, 1.0))
+    g_dead = np.stack([common_r, common_alpha, common_a + digamma(a + 1.0), (common_b + dg_b)[xi]])
+    return g_alive, g_dead
+
+
+def _pnbd_log_f(r: float, alpha: float, s: float, beta: float, x: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """log F, the hypergeometric factor of Fader & Hardie's A0(t) = (alpha+t)^-(r+x) (beta+t)^-s F.
+
+    They write A0(t) = 2F1(r+s+x, s+1; r+s+x+1; (alpha-beta)/(alpha+t)) / (alpha+t)^(r+s+x) for
+    alpha >= beta, swapping (alpha, s+1) with (beta, r+x) otherwise so the argument stays in
+    [0, 1). Euler's transform turns the first into F = 2F1(1, r+x; r+s+x+1; z), a series of
+    positive, bounded terms that neither overflows nor loses precision for heavy buyers; Pfaff's
+    transform does the same for the alpha < beta branch. SciPy's hyp2f1 returns NaN for large
+    r+s+x with z near 1 (it overflows a gamma-function ratio); those pairs use quadrature.
+    """
+    n1 = r + s + x + 1.0
+    with np.errstate(all="ignore"):
+        if alpha >= beta:
+            hyp = hyp2f1(1.0, r + x, n1, (alpha - beta) / (alpha + t))
+            log_f = np.log(hyp)
+        else:
+            hyp = hyp2f1(1.0, s + 1.0, n1, (beta - alpha) / (beta + t))
+            log_f = np.log(alpha + t) - np.log(beta + t) + np.log(hyp)
+    bad = ~(hyp >= 1.0) | ~np.isfinite(hyp)  # every series term is positive and the first is 1
+    if bad.any():
+        log_f = np.where(bad, 0.0, log_f)
+        log_f[bad] = _pnbd_log_f_quadrature(r, alpha, s, beta, np.broadcast_to(x, bad.shape)[bad], t[bad])
+    return log_f
+
+
+# Double-exponential (exp-sinh) quadrature nodes for integrals over (0, inf) of functions that
+# start at 1 and decay: v = exp(tau - exp(-tau)); accurate to ~1e-12 over decay scales 1e-5..1e5.
+_DE_STEP = 1.0 / 32.0
+_DE_TAU = np.arange(-4.5, 12.0, _DE_STEP)[:, None]
+_DE_V = np.exp(_DE_TAU - np.exp(-_DE_TAU))
+_DE_LOG_WEIGHT = np.log(_DE_V * (1.0 + np.exp(-_DE_TAU)) * _DE_STEP)
+
+
+def _pnbd_log_f_quadrature(
+    r: float, alpha: float, s: float, beta: float, x: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """log F from its integral form (substituting y = log((beta+u)/(beta+t)) in A0's integral):
+
+    F = (r+s+x) * integral_0^inf exp(-s y) (1 + kappa (e^y - 1))^-(r+x) dy,  kappa = (beta+t)/(alpha+t),
+
+    scaled by the initial decay rate lam = s + (r+x) kappa. Slower than hyp2f1 (~500 nodes), so
+    only used where hyp2f1 fails.
+    """
+    kappa = (beta + t) / (alpha + t)
+    lam = s + (r + x) * kappa
+    y = _DE_V / lam
+    with np.errstate(over="ignore"):
+        log_integrand = -s * y - (r + x) * np.log1p(kappa * np.expm1(y))
+    return np.log(r + s + x) - np.log(lam) + logsumexp(log_integrand + _DE_LOG_WEIGHT, axis=0)
+
+
+def _pnbd_pairs(params: np.ndarray, d: RfmData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pair-level Pareto/NBD terms, L = e^alive(x, T) + e^tail(x, t_x) - e^tail(x, T), where
+
+    alive(x, t) = log[G(r+x) alpha^r beta^s / G(r) / ((alpha+t)^(r+x) (beta+t)^s)]
+    tail(x, t)  = log[G(r+x) alpha^r beta^s / G(r) * s/(r+s+x) * A0(t)] = alive + log(s/(r+s+x)) + log_f
+    Returns alive, tail and log_f (reused by the gradient).
+    """
+    r, alpha, s, beta = params
+    x, t = d.pair_x, d.pair_t
+    log_f = _pnbd_log_f(r, alpha, s, beta, x, t)
+    alive = (
+        (-gammaln(r) + r * np.log(alpha) + s * np.log(beta) + gammaln(r + d.x_values))[d.pair_xi]
+        - (r + x) * np.log(alpha + t) - s * np.log(beta + t)
+    )  # fmt: skip
+    return alive, alive + np.log(s / (r + s + x)) + log_f, log_f
+
+
+def _pnbd_pair_grads(params: np.ndarray, d: RfmData, log_f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """d/d log(r, alpha, s, beta) of alive and tail per pair, each (4, pairs). Closed form except
+    for the 2F1 factor, whose parameter derivatives have none: forward differences per pair."""
+    r, alpha, s, beta = params
+    x, t = d.pair_x, d.pair_t
+    g_alive = np.stack(
+        [
+            (digamma(r + d.x_values) - digamma(r) + np.log(alpha))[d.pair_xi] - np.log(alpha + t),
+            r / alpha - (r + x) / (alpha + t),
+            np.log(beta) - np.log(beta + t),
+            s / beta - s / (beta + t),
+        ]
+    )
+    g_tail = g_alive.copy()
+    g_tail[0] -= 1.0 / (r + s + x)
+    g_tail[2] += 1.0 / s - 1.0 / (r + s + x)
+    g_alive *= params[:, None]  # chain rule to log-parameters
+    g_tail *= params[:, None]
+    h = 1e-7
+    for i in range(4):
+        bumped = params.copy()
+        bumped[i] *= np.exp(h)
+        g_tail[i] += (_pnbd_log_f(*bumped, x, t) - log_f) / h
+    return g_alive, g_tail
+
+
+def _pnbd_dead(tail_t: np.ndarray, tail_T: np.ndarray) -> np.ndarray:
+    """log(e^tail_t - e^tail_T); A0 decreases in t, so this is >= 0 (and -inf when t_x = T)."""
+    with np.errstate(divide="ignore"):
+        return tail_t + np.log(-np.expm1(np.minimum(tail_T - tail_t, 0.0)))
+
+
+def _terms(model: str, params: np.ndarray, d: RfmData) -> tuple[np.ndarray, np.ndarray]:
+    """Row-level (alive, dead) log terms."""
+    if model == BG_NBD:
+        alive, dead = _bgnbd_pairs(params, d)
+        return alive[d.j], dead[d.k]
+    alive, tail, _ = _pnbd_pairs(params, d)
+    return alive[d.j], _pnbd_dead(tail[d.k], tail[d.j])
+
+
+def log_likelihood(
+    model: str,
+    params: Mapping[str, float],
+    x: RfmData | ArrayLike,
+    t_x: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+) -> np.ndarray:
+    """Per-customer log-likelihood of `model` ("bg_nbd" or "pareto_nbd") at `params`."""
+    d = _data(x, t_x, T)
+    return _logaddexp(*_terms(model, _param_vector(model, params), d))[d.inverse]
+
+
+# --------------------------------------------------------------------------------------------
+# Predictions
+# --------------------------------------------------------------------------------------------
+
+
+def _bgnbd_if_alive(
+    r: float, alpha: float, a: float, b: float, x: np.ndarray, T: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    z, c, x = np.broadcast_arrays(t / (alpha + T + t), a + b + x - 1.0, x)
+    first = a + b - 1.0 - r
+    first = 0.0 if abs(first) < 1e-12 else first  # SciPy returns inf for |first| ~ 1e-16 (2F1 = 1 at 0)
+    with np.errstate(all="ignore"):
+        f = np.exp((a - 1.0) * np.log1p(-z)) * hyp2f1(first, a - 1.0, c, z)
+        # Large a overflows the Euler form; the paper's own form is then the tame one.
+        bad = ~np.isfinite(f)
+        if bad.any():
+            zb, xb = z[bad], x[bad]
+            f[bad] = np.exp((r + xb) * np.log1p(-zb)) * hyp2f1(r + xb, b + xb, c[bad], zb)
+        # Large c with z near 1: SciPy overflows a gamma ratio, while the plain series converges fast.
+        bad = ~np.isfinite(f)
+        if bad.any():
+            zb = z[bad]
+            f[bad] = np.exp((a - 1.0) * np.log1p(-zb)) * _hyp2f1_series(first, a - 1.0, c[bad], zb)
+    if not np.all(np.isfinite(f)):
+        raise FloatingPointError(f"BG/NBD expectation not finite at r, alpha, a, b = {r}, {alpha}, {a}, {b}")
+    return (a + b + x - 1.0) / (a - 1.0) * (1.0 - f)
+
+
+def _hyp2f1_series(a: float, b: float, c: np.ndarray, z: np.ndarray, max_terms: int = 100_000) -> np.ndarray:
+    """Gauss's series for 2F1(a, b; c; z). Its terms shrink like k^(a+b-c-1) z^k, so it converges
+    fast exactly where SciPy fails for the BG/NBD expectation (c - a - b = r + x large)."""
+    term, total = np.ones_like(z), np.ones_like(z)
+    for k in range(max_terms):
+        term = term * ((a + k) * (b + k) / ((c + k) * (k + 1.0)) * z)
+        total += term
+        if np.all(np.abs(term) <= 1e-17 * np.abs(total)):
+            return total
+    return np.full_like(z, np.nan)  # did not converge: the caller raises
+
+
+def _purchases_if_alive(
+    model: str, params: np.ndarray, x: np.ndarray, T: np.ndarray, t: np.ndarray
+) -> np.ndarray:
+    """E[purchases in (T, T+t] | alive at T], shape (len(t), pairs); t is a column (k, 1).
+
+    BG/NBD (FHL 2005, eq. 10): (a+b+x-1)/(a-1) [1 - ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x;
+    a+b+x-1; z)], z = t/(alpha+T+t). That product explodes for heavy buyers; its Euler transform
+    (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z) is the same number and stays close to 1.
+    Pareto/NBD: (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)], with expm1
+    so that s -> 1 (a logarithm in the limit) stays accurate.
+    """
+    if model == BG_NBD:
+        r, alpha, a, b = params
+        if abs(a - 1.0) >= 1e-5:
+            return _bgnbd_if_alive(r, alpha, a, b, x, T, t)
+        # a = 1 is a removable singularity (0/0): interpolate between a = 1 -+ 1e-5 rather than
+        # evaluate next to it and lose digits to cancellation (accurate to ~1e-10).
+        lo, hi = (_bgnbd_if_alive(r, alpha, a_, b, x, T, t) for a_ in (1.0 - 1e-5, 1.0 + 1e-5))
+        return lo + (hi - lo) * (a - (1.0 - 1e-5)) / 2e-5
+    r, alpha, s, beta = params
+    log_ratio = np.log1p(t / (beta + T))  # log((beta+T+t)/(beta+T))
+    horizon = log_ratio if abs(s - 1.0) < 1e-12 else np.expm1((1.0 - s) * log_ratio) / (1.0 - s)
+    return (r + x) * (beta + T) / (alpha + T) * horizon
+
+
+def predict_purchases(
+    fit: FitResult,
+    t: ArrayLike,
+    x: RfmData | ArrayLike,
+    t_x: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(P(alive at T), expected purchases in (T, T+t]) per customer under a converged fit.
+
+    A scalar t gives expected purchases of shape (customers,); a 1-D t gives (len(t), customers).
+    """
+    fit.require_converged()
+    params = _param_vector(fit.model, fit.params)
+    ts = np.asarray(t, dtype=np.float64)
+    if ts.ndim > 1 or (ts < 0).any():
+        raise ValueError("t must be a non-negative scalar or 1-D array")
+    d = _data(x, t_x, T)
+    alive, dead = _terms(fit.model, params, d)
+    p_alive = np.exp(alive - _logaddexp(alive, dead))
+    # Only the (x, T) pairs matter here; (x, t_x) pairs can sit where the formulas are unstable.
+    used = np.flatnonzero(np.bincount(d.j, minlength=len(d.pair_x)))
+    position = np.empty(len(d.pair_x), dtype=np.intp)
+    position[used] = np.arange(len(used))
+    horizons = np.atleast_1d(ts)[:, None]
+    if_alive = _purchases_if_alive(fit.model, params, d.pair_x[used], d.pair_t[used], horizons)
+    expected = (if_alive[:, position[d.j]] * p_alive)[:, d.inverse]
+    return p_alive[d.inverse], expected[0] if ts.ndim == 0 else expected
+
+
+def p_alive(
+    fit: FitResult, x: RfmData | ArrayLike, t_x: ArrayLike | None = None, T: ArrayLike | None = None
+) -> np.ndarray:
+    """P(alive at T | x, t_x, T) under a converged BG/NBD or Pareto/NBD fit (1 for x = 0 in BG/NBD)."""
+    return predict_purchases(fit, 0.0, x, t_x, T)[0]
+
+
+def expected_purchases(
+    fit: FitResult,
+    t: ArrayLike,
+    x: RfmData | ArrayLike,
+    t_x: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+) -> np.ndarray:
+    """E[purchases in the next t time units | x, t_x, T] under a converged BG/NBD or Pareto/NBD fit."""
+    return predict_purchases(fit, t, x, t_x, T)[1]
+
+
+# --------------------------------------------------------------------------------------------
+# Gamma-Gamma
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Spend:
+    x: np.ndarray
+    m: np.ndarray
+    log_m: np.ndarray
+    xu: np.ndarray  # distinct x, row -> distinct x, customers per distinct x
+    ix: np.ndarray
+    n_x: np.ndarray
+
+    @classmethod
+    def build(cls, x: ArrayLike, mean_value: ArrayLike) -> _Spend:
+        x, m = _as_float(x, mean_value)
+        if len(x) != len(m) or len(x) == 0:
+            raise ValueError("x and mean_value must be non-empty and of the same length")
+        if not (np.isfinite(m).all() and (m > 0).all() and (x >= 1).all()):
+            raise ValueError("Gamma-Gamma needs x >= 1 and finite mean values > 0")
+        (xu,), ix, n_x = unique_rows(x)
+        return cls(x, m, np.log(m), xu, ix, n_x.astype(np.float64))
+
+
+def _gg_core(params: np.ndarray, d: _Spend, grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """Per-customer log-likelihood of the mean value m over x repeat purchases (x >= 1, m > 0):
+    G(px+q)/(G(px) G(q)) gamma^q m^(px-1) x^(px) / (gamma + x m)^(px+q).
+    """
+    p, q, gamma = params
+    px = p * d.xu
+    const_x = gammaln(px + q) - gammaln(px) - gammaln(q) + px * np.log(d.xu)
+    log_gxm = np.log(gamma + d.x * d.m)
+    ll = const_x[d.ix] + q * np.log(gamma) + (p * d.x - 1.0) * d.log_m - (p * d.x + q) * log_gxm
+    if not grad:
+        return ll, None
+    n = len(d.x)
+    d_p = d.n_x @ (d.xu * (digamma(px + q) - digamma(px) + np.log(d.xu))) + _wsum(d.x, d.log_m - log_gxm)
+    d_q = d.n_x @ (digamma(px + q) - digamma(q)) + n * np.log(gamma) - log_gxm.sum()
+    d_gamma = n * q / gamma - ((p * d.x + q) / (gamma + d.x * d.m)).sum()
+    return ll, np.array([d_p, d_q, d_gamma])
+
+
+def gamma_gamma_log_likelihood(
+    params: Mapping[str, float], x: ArrayLike, mean_value: ArrayLike
+) -> np.ndarray:
+    """Per-customer Gamma-Gamma log-likelihood (x >= 1 repeat purchases, mean value > 0)."""
+    return _gg_core(_param_vector(GAMMA_GAMMA, params), _Spend.build(x, mean_value), grad=False)[0]
+
+
+def gamma_gamma_expected_value(fit: FitResult, x: ArrayLike, mean_value: ArrayLike) -> np.ndarray:
+    """E[value per purchase | x, mean] = p (gamma + x m) / (p x + q - 1); the population mean
+    p gamma / (q - 1) when x = 0 (mean_value may then be NaN). Needs a converged fit with q > 1.
+    """
+    fit.require_converged()
+    p, q, gamma = _param_vector(GAMMA_GAMMA, fit.params)
+    if q <= 1.0:
+        raise FitError(f"Gamma-Gamma q = {q:.4g} <= 1: the expected value per purchase is infinite")
+    x, m = _as_float(x, mean_value)
+    xm = np.where(x > 0, x * np.nan_to_num(m), 0.0)
+    return p * (gamma + xm) / (p * x + q - 1.0)
+
+
+# --------------------------------------------------------------------------------------------
+# Fitting
+# --------------------------------------------------------------------------------------------
+
+
+def _param_vector(model: str, params: Mapping[str, float]) -> np.ndarray:
+    return np.array([float(params[name]) for name in PARAM_NAMES[model]])
+
+
+def _minimize(objective: Callable, start: np.ndarray):
+    """L-BFGS-B on log-parameters; `objective` returns (mean negative log-likelihood, gradient).
+
+    A line-search failure ("ABNORMAL") gets one restart from where it stopped, which drops the
+    stale curvature memory; if it still fails, the fit is reported as not converged.
+    """
+    options = {"maxiter": 500, "ftol": 1e-12, "gtol": 1e-6}
+    bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
+    x0 = np.clip(np.log(start), -_LOG_BOUND + 1.0, _LOG_BOUND - 1.0)
+    # L-BFGS-B calls BLAS on tiny problems; OpenBLAS threads cost ~5 ms per iteration on a busy
+    # machine, so BLAS is pinned to one thread. Non-finite trial points are penalised by the
+    # objective, so their floating-point warnings are noise.
+    with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
+        res = minimize(objective, x0, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+        if res.status == 2:
+            retry = minimize(objective, res.x, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+            retry.nit += res.nit
+            res = retry if retry.fun <= res.fun else res
+    return res
+
+
+def _result(model: str, res, total_ll: float, n: int) -> FitResult:
+    names = PARAM_NAMES[model]
+    problems = []
+    if not res.success:
+        problems.append(f"optimiser: {res.message}")
+    if not np.all(np.isfinite(res.x)) or not np.isfinite(total_ll):
+        problems.append("non-finite parameters or log-likelihood")
+    at_bound = [nm for nm, v in zip(names, res.x, strict=True) if abs(v) > _LOG_BOUND - _BOUND_TOL]
+    if at_bound:
+        problems.append(f"{', '.join(at_bound)} on the optimisation bound (degenerate fit)")
+    return FitResult(
+        model=model,
+        params={nm: float(v) for nm, v in zip(names, np.exp(res.x), strict=True)},
+        log_likelihood=float(total_ll),
+        n_customers=n,
+        converged=not problems,
+        message="; ".join(problems) if problems else str(res.message),
+        iterations=int(getattr(res, "nit", 0)),
+    )
+
+
+def _rfm_objective(model: str, d: RfmData) -> Callable:
+    """Mean negative log-likelihood of log-parameters and its gradient."""
+    total = d.w.sum()
+    n_pairs = len(d.pair_x)
+
+    def pair_sum(index: np.ndarray, weights: np.ndarray) -> np.ndarray:
+        return np.bincount(index, weights=weights, minlength=n_pairs)
+
+    def bgnbd(u: np.ndarray):
+        params = np.exp(u)
+        alive_p, dead_p = _bgnbd_pairs(params, d)
+        alive = alive_p[d.j]
+        ll = _logaddexp(alive, dead_p[d.k])
+        value = -_wsum(d.w, ll) / total
+        if not np.isfinite(value):
+            return 1e10, np.zeros_like(u)
+        # Chain rule through logaddexp, summed per pair so the digammas run once per pair.
+        w_alive = d.w * np.exp(alive - ll)
+        g_alive, g_dead = _bgnbd_pair_grads(params, d)
+        grad = g_alive @ pair_sum(d.j, w_alive) + g_dead @ pair_sum(d.k, d.w - w_alive)
+        return value, -grad * params / total  # d/d log(theta) = theta d/d theta
+
+    def pareto(u: np.ndarray):
+        params = np.exp(u)
+        alive_p, tail_p, log_f = _pnbd_pairs(params, d)
+        alive, tail_T, tail_t = alive_p[d.j], tail_p[d.j], tail_p[d.k]
+        ll = _logaddexp(alive, _pnbd_dead(tail_t, tail_T))
+        value = -_wsum(d.w, ll) / total
+        if not np.isfinite(value):
+            return 1e10, np.zeros_like(u)
+        # L = e^alive + e^tail_t - e^tail_T, so d log L = sum over terms of +-e^(term - log L) d term.
+        g_alive, g_tail = _pnbd_pair_grads(params, d, log_f)
+        share = {name: d.w * np.exp(term - ll) for name, term in (("a", alive), ("T", tail_T), ("t", tail_t))}
+        grad = g_alive @ pair_sum(d.j, share["a"]) + g_tail @ (
+            pair_sum(d.k, share["t"]) - pair_sum(d.j, share["T"])
+        )
+        return value, -grad / total
+
+    return bgnbd if model == BG_NBD else pareto
+
+
+def _fit_rfm(model: str, d: RfmData, start: Mapping[str, float] | None) -> FitResult:
+    if len(d.x) == 0:
+        raise ValueError("no customers to fit")
+    if start is None and model == PARETO_NBD:
+        # BG/NBD shares the purchase process and fits several times faster: its parameters give
+        # a start close to the Pareto/NBD optimum.
+        bg = _fit_rfm(BG_NBD, d, None)
+        start = pareto_start_from_bgnbd(bg.params) if bg.converged else None
+    if start is not None:
+        theta0 = _param_vector(model, start)
+    else:
+        # Data-driven start: the mean purchase rate r/alpha matches the observed repeat rate; the
+        # dropout matches a chance of 1/4 per purchase (BG/NBD) or a lifetime of the mean age.
+        rate = max(_wsum(d.w, d.x) / max(_wsum(d.w, d.T), 1e-12), 1e-6)
+        last = 3.0 if model == BG_NBD else max(_wsum(d.w, d.T) / d.w.sum(), 1e-3)
+        theta0 = np.array([1.0, 1.0 / rate, 1.0, last])
+        if len(d.x) > _WARM_START_ROWS:
+            thinned = np.random.default_rng(0).binomial(d.w.astype(np.int64), min(1.0, 20_000 / d.w.sum()))
+            keep = thinned > 0
+            sub = RfmData.build(d.x[keep], d.t_x[keep], d.T[keep], thinned[keep])
+            res = _minimize(_rfm_objective(model, sub), theta0)
+            if res.success and np.all(np.abs(res.x) < _LOG_BOUND - _BOUND_TOL):
+                theta0 = np.exp(res.x)
+    res = _minimize(_rfm_objective(model, d), theta0)
+    with np.errstate(all="ignore"):
+        total_ll = _wsum(d.w, _logaddexp(*_terms(model, np.exp(res.x), d)))
+    return _result(model, res, total_ll, d.n_customers)
+
+
+def pareto_start_from_bgnbd(params: Mapping[str, float]) -> dict[str, float]:
+    """Pareto/NBD starting values from BG/NBD parameters: same gamma purchase rates (r, alpha);
+    s = 1 and beta = 1 / (mean rate r/alpha x mean dropout chance per purchase a/(a+b))."""
+    r, alpha, a, b = _param_vector(BG_NBD, params)
+    return {"r": r, "alpha": alpha, "s": 1.0, "beta": alpha * (a + b) / (r * a)}
+
+
+def fit_bgnbd(
+    x: RfmData | ArrayLike,
+    t_x: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    start: Mapping[str, float] | None = None,
+) -> FitResult:
+    """Maximum-likelihood BG/NBD fit on customers' (x, t_x, T) (arrays or an RfmData)."""
+    return _fit_rfm(BG_NBD, _data(x, t_x, T, weights), start)
+
+
+def fit_pareto_nbd(
+    x: RfmData | ArrayLike,
+    t_x: ArrayLike | None = None,
+    T: ArrayLike | None = None,
+    *,
+    weights: ArrayLike | None = None,
+    start: Mapping[str, float] | None = None,
+) -> FitResult:
+    """Maximum-likelihood Pareto/NBD fit on customers' (x, t_x, T) (arrays or an RfmData).
+    Without `start`, a BG/NBD fit on the same data provides it."""
+    return _fit_rfm(PARETO_NBD, _data(x, t_x, T, weights), start)
+
+
+def fit_gamma_gamma(
+    x: ArrayLike, mean_value: ArrayLike, *, start: Mapping[str, float] | None = None
+) -> FitResult:
+    """Maximum-likelihood Gamma-Gamma fit on repeat buyers: x >= 1 and mean value per repeat purchase > 0."""
+    d = _Spend.build(x, mean_value)
+    n = len(d.x)
+    # Default start: p = q = 2 with gamma matching the mean spend, E[m] = p gamma / (q - 1).
+    theta0 = _param_vector(GAMMA_GAMMA, start) if start else np.array([2.0, 2.0, float(np.mean(d.m)) / 2.0])
+
+    def objective(u: np.ndarray):
+        params = np.exp(u)
+        ll, g = _gg_core(params, d, grad=True)
+        value = -ll.sum() / n
+        if not np.isfinite(value):
+            return 1e10, np.zeros_like(u)
+        return value, -g * params / n
+
+    res = _minimize(objective, theta0)
+    with np.errstate(all="ignore"):
+        total_ll = float(_gg_core(np.exp(res.x), d, grad=False)[0].sum())
+    return _result(GAMMA_GAMMA, res, total_ll, n)

@@ -1,0 +1,248 @@
+"""RFM scores (hand-computed), tie-breaking, segment rules and their order, and the summary."""
+
+from __future__ import annotations
+
+import itertools
+
+import polars as pl
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from segmentation_pipeline.models.rfm import (
+    CATCH_ALL,
+    PROSPECT,
+    SEGMENT_ORDER,
+    SEGMENT_RULES,
+    assign_rfm_segments,
+    fm_score,
+    score_rfm,
+    segment_for,
+    summarize_rfm_segments,
+)
+
+NAMED = {name for name, _, _ in SEGMENT_RULES} | {CATCH_ALL}
+
+
+def frame(rows: list[tuple]) -> pl.DataFrame:
+    return pl.DataFrame(
+        rows,
+        schema={
+            "customer_id": pl.String,
+            "recency_days": pl.Int32,
+            "frequency": pl.Int32,
+            "monetary": pl.Float64,
+            "margin": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+# Ten buyers and a prospect. With n = 10, score = rank * 5 // 10 + 1: two customers per score.
+SMALL = frame(
+    [
+        ("c01", 5, 1, 100.0, 10.0),
+        ("c02", 10, 1, 50.0, 5.0),
+        ("c03", 20, 2, 300.0, 30.0),
+        ("c04", 40, 1, 20.0, 2.0),
+        ("c05", 60, 3, 80.0, 8.0),
+        ("c06", 90, 1, 10.0, 1.0),
+        ("c07", 120, 5, 500.0, 50.0),
+        ("c08", 200, 1, 60.0, 6.0),
+        ("c09", 300, 2, 40.0, 4.0),
+        ("c10", 400, 1, 5.0, 0.5),
+        ("p", None, 0, 0.0, 0.0),
+    ]
+)
+# By hand. R: most recent first c01, c02 | c03, c04 | c05, c06 | c07, c08 | c09, c10.
+# F: frequency, ties by margin: [c10 c06] [c04 c02] [c08 c01] [c09 c03] [c05 c07] (c01 has one order
+# but the highest margin among one-order customers, so F 3). M by margin.
+# FM = (F + M + 1) // 2, then the (R, FM) grid.
+EXPECTED = {
+    "c01": (5, 3, 4, "Champions"),  # FM 4
+    "c02": (5, 2, 3, "Loyal Customers"),  # FM 3
+    "c03": (4, 4, 5, "Champions"),  # FM 5
+    "c04": (4, 2, 2, "Potential Loyalist"),  # FM 2
+    "c05": (3, 5, 4, "Loyal Customers"),  # FM 5
+    "c06": (3, 1, 1, "About To Sleep"),  # FM 1
+    "c07": (2, 5, 5, "At Risk"),  # FM 5
+    "c08": (2, 3, 3, "At Risk"),  # FM 3
+    "c09": (1, 4, 2, "At Risk"),  # FM 3
+    "c10": (1, 1, 1, "Lost"),  # FM 1
+    "p": (None, None, None, PROSPECT),
+}
+
+
+def as_dict(scored: pl.DataFrame) -> dict:
+    return {
+        r[0]: tuple(r[1:])
+        for r in scored.select("customer_id", "r_score", "f_score", "m_score", "rfm_segment").rows()
+    }
+
+
+def test_hand_computed_scores_and_segments():
+    scored = score_rfm(SMALL)
+    assert scored.columns == ["customer_id", "r_score", "f_score", "m_score", "rfm_segment"]
+    assert scored.schema["r_score"] == pl.Int8 and scored.schema["m_score"] == pl.Int8
+    assert scored["customer_id"].to_list() == SMALL["customer_id"].to_list()  # input order kept
+    assert as_dict(scored) == EXPECTED
+
+
+def test_revenue_scoring_and_margin_fallback():
+    # Margin reverses the money order of c01 and c03: only M (and what follows) changes.
+    flipped = SMALL.with_columns(
+        margin=pl.when(pl.col("customer_id") == "c01")
+        .then(30.0)
+        .when(pl.col("customer_id") == "c03")
+        .then(10.0)
+        .otherwise("margin")
+    )
+    by_margin, by_revenue = as_dict(score_rfm(flipped)), as_dict(score_rfm(flipped, monetary="revenue"))
+    assert (by_margin["c01"][2], by_margin["c03"][2]) == (5, 4)
+    assert (by_revenue["c01"][2], by_revenue["c03"][2]) == (4, 5)
+    # No known margin at all (no product costs): margin scoring falls back to revenue.
+    no_costs = SMALL.with_columns(margin=pl.lit(None, dtype=pl.Float64))
+    assert as_dict(score_rfm(no_costs)) == as_dict(score_rfm(SMALL, monetary="revenue"))
+    with pytest.raises(ValueError, match="monetary"):
+        score_rfm(SMALL, monetary="profit")  # type: ignore[arg-type]
+
+
+def test_unknown_margin_of_one_buyer_segments_on_f_alone():
+    partial = SMALL.with_columns(
+        margin=pl.when(pl.col("customer_id") == "c10").then(None).otherwise("margin")
+    )
+    got = as_dict(score_rfm(partial))
+    assert got["c10"][2] is None and got["c10"][3] == segment_for(got["c10"][0], got["c10"][1])
+    assert sorted(v[2] for k, v in got.items() if v[2] is not None) == [1, 1, 2, 2, 3, 3, 4, 4, 5]
+
+
+def test_bins_do_not_collapse_when_most_customers_bought_once():
+    # 100 buyers, 70 with a single order: pd.qcut on frequency would fail or merge bins.
+    freq = [1] * 70 + [2] * 15 + [3] * 8 + [4] * 4 + [10] * 3
+    rows = [
+        (f"c{i:03d}", (i * 37) % 365, f, float((i * 53) % 400), float((i * 53) % 400) / 4)
+        for i, f in enumerate(freq)
+    ]
+    scored = frame(rows).join(score_rfm(frame(rows)), on="customer_id")
+    counts = scored.group_by("f_score").len().sort("f_score")
+    assert counts["f_score"].to_list() == [1, 2, 3, 4, 5]
+    assert counts["len"].to_list() == [20, 20, 20, 20, 20]
+    # A higher frequency never gets a lower F score.
+    bounds = (
+        scored.group_by("frequency")
+        .agg(lo=pl.col("f_score").min(), hi=pl.col("f_score").max())
+        .sort("frequency")
+    )
+    assert all(hi <= lo for hi, lo in zip(bounds["hi"][:-1], bounds["lo"][1:], strict=True))
+    # Deterministic: same input, same scores, whatever the row order.
+    shuffled = frame(rows).sample(fraction=1.0, shuffle=True, seed=7)
+    assert score_rfm(shuffled).sort("customer_id").equals(score_rfm(frame(rows)).sort("customer_id"))
+
+
+GRID = {  # R -> FM 1..5, as documented in the rfm module
+    5: ["New Customers", "Potential Loyalist", "Loyal Customers", "Champions", "Champions"],
+    4: ["Promising", "Potential Loyalist", "Loyal Customers", "Champions", "Champions"],
+    3: ["About To Sleep", "About To Sleep", "Need Attention", "Loyal Customers", "Loyal Customers"],
+    2: ["Hibernating", "Hibernating", "At Risk", "At Risk", "At Risk"],
+    1: ["Lost", "Lost", "At Risk", "Can't Lose Them", "Can't Lose Them"],
+}
+
+
+def test_segment_grid_and_rule_order():
+    for r, row in GRID.items():
+        for fm, expected in enumerate(row, start=1):
+            assert segment_for(r, fm) == expected, (r, fm)
+    # Overlapping rules: the specific cell wins because its rule comes first.
+    assert segment_for(3, 3) == "Need Attention"  # Loyal Customers' range also covers R3/FM3
+    assert segment_for(1, 4) == "Can't Lose Them"  # At Risk's range also covers R1/FM4
+    names = [name for name, _, _ in SEGMENT_RULES]
+    assert names.index("Need Attention") < names.index("Loyal Customers")
+    assert names.index("Can't Lose Them") < names.index("At Risk")
+    assert {s for row in GRID.values() for s in row} == NAMED  # all eleven reachable
+
+
+def test_all_125_score_combinations_get_exactly_one_named_segment():
+    combos = list(itertools.product(range(1, 6), repeat=3))
+    scores = pl.DataFrame(
+        combos, schema={"r_score": pl.Int8, "f_score": pl.Int8, "m_score": pl.Int8}, orient="row"
+    )
+    got = assign_rfm_segments(scores)
+    assert got["rfm_segment"].null_count() == 0
+    assert set(got["rfm_segment"]) <= NAMED
+    for (r, f, m), segment in zip(combos, got["rfm_segment"], strict=True):
+        assert segment == segment_for(r, fm_score(f, m))
+        matching = [
+            n for n, (rl, rh), (fl, fh) in SEGMENT_RULES if rl <= r <= rh and fl <= fm_score(f, m) <= fh
+        ]
+        assert segment == (matching[0] if matching else CATCH_ALL)  # first matching rule, else catch-all
+
+
+@st.composite
+def features_frames(draw):
+    n = draw(st.integers(min_value=1, max_value=60))
+    rows = []
+    for i in range(n):
+        frequency = draw(st.integers(min_value=0, max_value=6))
+        if frequency == 0:
+            rows.append((f"c{i}", None, 0, 0.0, 0.0))
+            continue
+        monetary = draw(st.floats(min_value=0, max_value=1e4, allow_nan=False))
+        margin = draw(st.one_of(st.none(), st.floats(min_value=-1e3, max_value=1e4, allow_nan=False)))
+        rows.append((f"c{i}", draw(st.integers(min_value=0, max_value=30)), frequency, monetary, margin))
+    return frame(rows)
+
+
+@settings(max_examples=150, deadline=None)
+@given(features=features_frames(), monetary=st.sampled_from(["margin", "revenue"]))
+def test_every_buyer_gets_exactly_one_segment(features, monetary):
+    scored = features.join(score_rfm(features, monetary=monetary), on="customer_id")
+    assert scored.height == features.height
+    buyers = scored.filter(pl.col("frequency") > 0)
+    prospects = scored.filter(pl.col("frequency") == 0)
+    assert (prospects["rfm_segment"] == PROSPECT).all()
+    assert (
+        prospects.select(pl.col("r_score", "f_score", "m_score").null_count().sum()).row(0)
+        == (prospects.height,) * 3
+    )
+    assert buyers["rfm_segment"].is_in(list(NAMED)).all()
+    for score in ("r_score", "f_score"):
+        assert buyers[score].is_between(1, 5).all()
+        sizes = buyers.group_by(score).len()["len"]  # equal bins, +-1
+        assert buyers.height < 5 or sizes.max() - sizes.min() <= 1
+    for r, f, m, segment in buyers.select("r_score", "f_score", "m_score", "rfm_segment").rows():
+        assert segment == segment_for(r, fm_score(f, m))
+
+
+def test_summary_counts_revenue_margin_shares_and_order():
+    profile = SMALL.join(score_rfm(SMALL), on="customer_id")
+    summary = summarize_rfm_segments(profile)
+    assert summary.columns == ["rfm_segment", "customers", "revenue", "margin", "share"]
+    assert summary["rfm_segment"].to_list() == list(SEGMENT_ORDER)
+    got = {r["rfm_segment"]: r for r in summary.to_dicts()}
+    assert (got["Champions"]["customers"], got["Champions"]["revenue"], got["Champions"]["margin"]) == (
+        2,
+        400.0,
+        40.0,
+    )
+    assert (got["At Risk"]["customers"], got["At Risk"]["revenue"]) == (3, 600.0)  # c07, c08, c09
+    assert got["At Risk"]["share"] == pytest.approx(3 / 11)
+    assert (got["Promising"]["customers"], got["Promising"]["revenue"], got["Promising"]["margin"]) == (
+        0,
+        0.0,
+        0.0,
+    )
+    assert got[PROSPECT]["customers"] == 1
+    assert summary["share"].sum() == pytest.approx(1.0)
+    assert summary["customers"].sum() == SMALL.height
+
+
+def test_summary_of_empty_profile():
+    empty = frame([]).with_columns(rfm_segment=pl.lit(None, dtype=pl.String))
+    summary = summarize_rfm_segments(empty)
+    assert summary["customers"].sum() == 0 and summary["share"].sum() == 0.0
+
+
+def test_no_buyers_at_all():
+    only_prospects = frame([("p1", None, 0, 0.0, 0.0), ("p2", None, 0, 0.0, 0.0)])
+    assert score_rfm(only_prospects)["rfm_segment"].to_list() == [PROSPECT, PROSPECT]
+    assert score_rfm(frame([])).height == 0
