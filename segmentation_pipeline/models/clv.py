@@ -32,8 +32,10 @@ Decisions (why, in short):
 - clv_12m discounts monthly: month m (of 365.25/12 days) contributes the expected purchases in
   that month times expected margin per purchase, discounted by (1 + annual rate)^(m/12), i.e.
   as if paid at the end of the month.
-- If Gamma-Gamma cannot be used (too few positive repeat buyers, no convergence, q <= 1), the
-  purchase predictions are kept and the money columns are null, with a warning.
+- If Gamma-Gamma cannot be fitted (too few positive repeat buyers) the purchase predictions are
+  kept and the money columns are null, with a warning. If its fit is unusable (no convergence, or
+  q <= 1: spend too heavy-tailed, infinite mean), each customer's own mean repeat margin is used
+  instead (the repeat buyers' mean for one-time buyers), with a warning.
 """
 
 from __future__ import annotations
@@ -451,9 +453,14 @@ def _expected_margin(
     fit = btyd.fit_gamma_gamma(x[positive], m[positive])
     fits[btyd.GAMMA_GAMMA] = fit
     if not fit.converged or fit.params["q"] <= 1.0:
+        # Spend too heavy-tailed for the model (q <= 1 means an infinite population mean). The
+        # customers' own averages are still an honest, if unshrunk, estimate: use them and say so.
         reason = fit.message if not fit.converged else f"q = {fit.params['q']:.3g} <= 1 (infinite mean)"
-        warnings.append(f"Gamma-Gamma fit rejected: {reason}; CLV money columns left null")
-        return None
+        warnings.append(
+            f"Gamma-Gamma fit rejected: {reason}; expected margin per purchase = the customer's own mean repeat "
+            "margin (one-time buyers: the mean over repeat buyers), without shrinkage"
+        )
+        return np.where(x > 0, m, float(m[positive].mean()))
     # Gamma-Gamma assumes spend is independent of purchase frequency: flag a clear violation.
     with np.errstate(all="ignore"):
         corr = float(np.corrcoef(x[positive], m[positive])[0, 1]) if positive.sum() > 2 else 0.0

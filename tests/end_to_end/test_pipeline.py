@@ -1,0 +1,149 @@
+"""The whole asset graph on generated sample data: every SPEC output, and a rerun on the same files changes nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import polars as pl
+import pytest
+
+from segmentation_pipeline.definitions import JOB_NAME, build_definitions
+from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.synth import generate_landing_zone
+
+END = dt.date(2026, 6, 30)
+GUARANTEED = {
+    "customer_profile": [
+        "customer_id", "as_of_date", "recency_days", "frequency", "monetary", "margin", "r_score", "f_score",
+        "m_score", "rfm_segment", "lifecycle_stage", "risk_class", "volume_class", "loyalty_class", "segment_id",
+        "persona_name", "p_alive", "expected_orders_12m", "clv_12m", "clv_tier",
+    ],
+    "segments": [
+        "segment_id", "persona_name", "customers", "customer_share", "revenue_share", "avg_clv_12m", "narrative_en",
+        "narrative_fr", "positioning_statement", "recommended_actions", "roi", "service_priority",
+    ],
+    "rfm_segments": ["rfm_segment", "customers", "revenue", "margin", "share"],
+    "segment_history": ["customer_id", "as_of_date", "segment_id", "rfm_segment"],
+    "segment_migrations": ["as_of_date", "from_segment", "to_segment", "customers", "revenue"],
+    "clv_model_params": ["model", "parameter", "value", "time_unit", "log_likelihood", "n_customers", "fitted_at"],
+    "data_quality": ["as_of_date", "source", "file", "rows_received", "rows_loaded", "rows_quarantined"],
+}  # fmt: skip
+# Contents that a rerun on the same files must leave exactly as they were (timestamps aside).
+STABLE = {
+    "staging.orders": "SELECT * EXCLUDE (_loaded_at) FROM staging.orders",
+    "staging.customers": "SELECT * EXCLUDE (_loaded_at) FROM staging.customers",
+    "marts.customer_profile": "SELECT * FROM marts.customer_profile",
+    "marts.segments": "SELECT * FROM marts.segments",
+    "marts.rfm_segments": "SELECT * FROM marts.rfm_segments",
+    "marts.segment_history": "SELECT * FROM marts.segment_history",
+    "marts.data_quality": "SELECT * EXCLUDE (loaded_at) FROM marts.data_quality",
+}
+
+
+def fingerprint(conn) -> dict[str, int]:
+    """Row hash of each table, floats to 9 significant digits (parallel sums differ in the last bits)."""
+    prints = {}
+    for name, sql in STABLE.items():
+        frame = conn.sql(sql).pl()
+        floats = [c for c, t in frame.schema.items() if t.is_float()]
+        frame = frame.with_columns(pl.col(floats).round_sig_figs(9)).sort(pl.all())
+        prints[name] = (frame.height, int(frame.hash_rows().sum()))
+    return prints
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("pipeline")
+    generate_landing_zone(data_dir, customers=1500, days=365, seed=5, end_date=END)
+    job = build_definitions(Settings(data_dir=data_dir)).get_job_def(JOB_NAME)
+    first = job.execute_in_process()
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
+        before = fingerprint(conn)
+    second = job.execute_in_process()
+    conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    yield data_dir, conn, first, second, before
+    conn.close()
+
+
+def test_every_spec_table_has_its_guaranteed_columns(warehouse):
+    data_dir, conn, first, _, _ = warehouse
+    assert first.success
+    for table, columns in GUARANTEED.items():
+        found = [r[0] for r in conn.execute(f"DESCRIBE marts.{table}").fetchall()]
+        assert set(columns) <= set(found), (table, set(columns) - set(found))
+        assert conn.execute(f"SELECT count(*) FROM marts.{table}").fetchall()[0][0] > 0, table
+
+
+def test_customer_profile_covers_every_customer_and_is_filled(warehouse):
+    _, conn, _, _, _ = warehouse
+    customers, distinct, prospects, with_clv, with_segment, buyers = conn.execute(
+        """SELECT count(*), count(DISTINCT customer_id), count(*) FILTER (WHERE frequency = 0),
+                  count(clv_12m), count(segment_id), count(*) FILTER (WHERE frequency > 0)
+           FROM marts.customer_profile"""
+    ).fetchall()[0]
+    assert customers == distinct >= 1500 * 0.9
+    assert prospects > 0  # prospects are included
+    assert with_clv == buyers  # every buying customer has a CLV
+    assert with_segment == customers
+    assert (
+        conn.execute("SELECT count(*) FROM marts.customer_profile WHERE as_of_date <> ?", [END]).fetchall()[
+            0
+        ][0]
+        == 0
+    )
+
+
+def test_personal_data_never_reaches_marts(warehouse):
+    data_dir, conn, _, _, _ = warehouse
+    personal = {"email", "full_name", "handle", "comment"}
+    columns = {
+        r[0]
+        for r in conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts'"
+        ).fetchall()
+    }
+    assert not columns & personal
+    with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as snapshot:
+        assert (
+            not {
+                r[0]
+                for r in snapshot.execute("SELECT column_name FROM information_schema.columns").fetchall()
+            }
+            & personal
+        )
+    emails = [
+        r[0]
+        for r in conn.execute(
+            "SELECT email FROM staging.customers WHERE email IS NOT NULL LIMIT 3"
+        ).fetchall()
+    ]
+    text = " ".join(str(v) for r in conn.execute("SELECT * FROM marts.segments").fetchall() for v in r)
+    assert emails and not any(e in text for e in emails)
+
+
+def test_tables_and_columns_are_documented(warehouse):
+    _, conn, _, _, _ = warehouse
+    undocumented = conn.execute(
+        """SELECT table_name, column_name FROM duckdb_columns()
+           WHERE schema_name = 'marts' AND table_name IN ('customer_profile', 'segments', 'rfm_segments',
+                 'segment_history', 'segment_migrations', 'clv_model_params', 'data_quality')
+             AND comment IS NULL AND database_name = current_database()"""
+    ).fetchall()
+    guaranteed = {(t, c) for t, cols in GUARANTEED.items() for c in cols}
+    assert not [u for u in undocumented if u in guaranteed]
+
+
+def test_report_is_written_and_self_contained(warehouse):
+    data_dir, _, _, _, _ = warehouse
+    report = data_dir / "reports" / f"persona_report_{END}.html"
+    html = report.read_text()
+    assert "<svg" in html and 'src="http' not in html and 'href="http' not in html
+
+
+def test_a_rerun_on_the_same_files_changes_nothing(warehouse):
+    _, conn, _, second, before = warehouse
+    assert second.success
+    assert fingerprint(conn) == before
+    [staging] = second.asset_materializations_for_node("staging__orders")
+    assert staging.metadata["files_loaded"].value == 0
