@@ -270,18 +270,47 @@ def load_source(
             conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT unnest(?::VARCHAR[]))", [relpaths])
         for batch in _batches(changed, batch_bytes):
             _load_batch(conn, batch, contract, result, now, run_id)
-        upsert = read_sql("landing_file_upsert")
-        for outcome in result.outcomes:
-            file = outcome.file
-            conn.execute(
-                upsert,
-                [
-                    contract.name, file.relpath, file.landing_date, file.size, file.mtime_ns, outcome.checksum,
-                    outcome.status, outcome.error, outcome.rows_received, outcome.rows_loaded,
-                    outcome.rows_quarantined, as_of, now, run_id,
-                ],
-            )  # fmt: skip
+        _record_outcomes(conn, contract.name, result.outcomes, as_of, now, run_id)
     return result
+
+
+def _record_outcomes(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    outcomes: list[FileOutcome],
+    as_of: dt.date,
+    now: dt.datetime,
+    run_id: str | None,
+) -> None:
+    frame = pl.DataFrame(
+        {
+            "source": source,
+            "file": [o.file.relpath for o in outcomes],
+            "landing_date": [o.file.landing_date for o in outcomes],
+            "size_bytes": [o.file.size for o in outcomes],
+            "mtime_ns": [o.file.mtime_ns for o in outcomes],
+            "checksum": [o.checksum for o in outcomes],
+            "status": [o.status for o in outcomes],
+            "error": [o.error for o in outcomes],
+            "rows_received": [o.rows_received for o in outcomes],
+            "rows_loaded": [o.rows_loaded for o in outcomes],
+            "rows_quarantined": [o.rows_quarantined for o in outcomes],
+            "as_of_date": as_of,
+            "loaded_at": now,
+            "run_id": run_id,
+        },
+        schema_overrides={
+            "landing_date": pl.Date,
+            "error": pl.String,
+            "rows_received": pl.Int64,
+            "run_id": pl.String,
+        },
+    )
+    conn.register("_landing_outcomes", frame)
+    try:
+        conn.execute(read_sql("landing_file_upsert"))
+    finally:
+        conn.unregister("_landing_outcomes")
 
 
 def _load_batch(

@@ -91,25 +91,33 @@ def parse_rows(raw: pl.DataFrame, contract: SourceContract) -> tuple[pl.DataFram
     Each column is parsed in two passes: the common spelling for every row (fast), then the full
     parser only for the few rows the first pass could not read (offsets, fractions, "3.0"...).
     """
+
     # Text is kept as received (no stripping: it costs more than all the parsing); an empty value is null.
-    given = raw.select(
-        POSITION, *[pl.when(pl.col(c).str.len_bytes() > 0).then(pl.col(c)).alias(c) for c in contract.columns]
+    def present(name: str) -> pl.Expr:
+        return pl.col(name).str.len_bytes().fill_null(0) > 0
+
+    typed = raw.select(
+        POSITION,
+        *[
+            (pl.when(present(c)).then(pl.col(c)) if t == pl.String else _fast_parse(pl.col(c), t)).alias(c)
+            for c, t in contract.columns.items()
+        ],
     )
-    typed = given.select(POSITION, *[_fast_parse(pl.col(c), t).alias(c) for c, t in contract.columns.items()])
     failures = []
     for name, dtype in contract.columns.items():
         if dtype == pl.String:
             continue
-        missed = (given[name].is_not_null() & typed[name].is_null()).arg_true()
+        missed = raw.select(present(name) & typed[name].is_null()).to_series().arg_true()
         if missed.len() == 0:
             continue
-        retried = given.select(parse_column(pl.col(name), dtype)).to_series()[missed]
+        # Only the few rows the fast pass could not read go through the full parser.
+        retried = pl.select(parse_column(pl.lit(raw[name].gather(missed)), dtype)).to_series()
         typed = typed.with_columns(typed[name].scatter(missed, retried))
         still_missing = missed.filter(retried.is_null())
         rule = f"parse:{name} (not a {_type_name(dtype)})"
         failures.append(
             pl.DataFrame(
-                {POSITION: typed[POSITION][still_missing], "_rule": [rule] * still_missing.len()},
+                {POSITION: typed[POSITION].gather(still_missing), "_rule": [rule] * still_missing.len()},
                 schema=RULES_SCHEMA,
             )
         )
