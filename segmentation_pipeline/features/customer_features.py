@@ -212,7 +212,7 @@ def _order_summary(lines: pl.LazyFrame) -> pl.LazyFrame:
             revenue=pl.col("c_revenue").sum(),
             discount=pl.col("c_discount").sum(),
             cost=pl.col("c_cost").sum(),
-            has_occasion=(pl.col("occasion").is_not_null() & (pl.col("occasion") != "none")).any(),
+            is_occasion=(pl.col("occasion").is_not_null() & (pl.col("occasion") != "none")).any(),
             n_lines=pl.len().cast(pl.Int32),
             returned_lines=status_count["returned"],
             cancelled_lines=status_count["cancelled"],
@@ -238,7 +238,7 @@ def counted_orders(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: d
 
     Columns: customer_id, order_id, ordered_at, order_date, channel, revenue, margin (null when a
     completed line's product has no known unit cost), gross, discount (completed lines),
-    has_occasion (any line with an occasion other than none/null), n_lines (all lines).
+    is_occasion (any line with an occasion other than none/null), n_lines (all lines).
     """
     return (
         _order_summary(_lines(orders, products, as_of))
@@ -253,7 +253,7 @@ def counted_orders(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: d
             "margin",
             "gross",
             "discount",
-            "has_occasion",
+            "is_occasion",
             "n_lines",
         )
     )
@@ -283,7 +283,7 @@ def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         },
         gross=pl.col("gross").sum(),
         discount=pl.col("discount").sum(),
-        occasion_orders=(counted & pl.col("has_occasion")).sum(),
+        occasion_orders=(counted & pl.col("is_occasion")).sum(),
         late_orders=late.sum(),
         late_days=pl.col("late_days").sum(),
         completed_lines=pl.col("completed_lines").sum(),

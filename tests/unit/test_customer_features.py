@@ -245,10 +245,10 @@ def test_counted_orders_revenue_margin_and_exclusions():
         "margin": 10.0,
         "gross": 20.0,
         "discount": 2.0,
-        "has_occasion": False,
+        "is_occasion": False,
         "n_lines": 2,
     }
-    assert (by_id["o2"]["revenue"], by_id["o2"]["margin"], by_id["o2"]["has_occasion"]) == (5.0, 4.0, True)
+    assert (by_id["o2"]["revenue"], by_id["o2"]["margin"], by_id["o2"]["is_occasion"]) == (5.0, 4.0, True)
     assert (by_id["o3"]["revenue"], by_id["o3"]["margin"]) == (36.0, 26.0)
     assert by_id["o6"]["revenue"] == 20.0 and by_id["o6"]["margin"] is None  # unknown product cost
     assert by_id["o6"]["order_date"] == AS_OF  # 23:59 on the analysis day still counts
