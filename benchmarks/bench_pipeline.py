@@ -51,7 +51,7 @@ def one_run(data_dir: Path, as_of: str) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     started = time.time()
-    job = build_definitions(dataclasses.replace(Settings.from_env(), data_dir=data_dir)).get_job_def(JOB_NAME)
+    job = build_definitions(dataclasses.replace(Settings.from_env(), data_dir=data_dir)).resolve_job_def(JOB_NAME)
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance)
         step_stats = instance.get_run_step_stats(result.run_id)

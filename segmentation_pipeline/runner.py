@@ -49,7 +49,7 @@ def run_pipeline(settings: Settings | None = None) -> bool:
     from segmentation_pipeline.definitions import JOB_NAME, build_definitions
 
     started = time.perf_counter()
-    job = build_definitions(settings).get_job_def(JOB_NAME)
+    job = build_definitions(settings).resolve_job_def(JOB_NAME)
     with dagster_instance() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False)
     elapsed = time.perf_counter() - started

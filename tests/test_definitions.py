@@ -19,7 +19,7 @@ def test_definitions_load_and_resolve():
     assert {f"staging/{s}" for s in ("customers", "products", "orders", "surveys", "social", "service")} <= keys
     assert {f"marts/{m}" for m in SPEC_MARTS} <= keys
     assert "publication/marts_snapshot" in keys
-    job = defs.get_job_def(JOB_NAME)
+    job = defs.resolve_job_def(JOB_NAME)
     assert job.executor_def.name == "in_process"
     schedule = defs.get_schedule_def("daily_segmentation_schedule")
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")

@@ -329,8 +329,7 @@ def customer_profile(warehouse: DuckDBResource) -> dg.MaterializeResult:
                 SELECT {lead}, i.* EXCLUDE ({rest})
                 FROM ({read_sql("segmentation_input")}) AS i
                 LEFT JOIN {CUSTOMER_SEGMENTS} AS s USING (customer_id)
-                LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id
-                ORDER BY i.customer_id"""
+                LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id"""
             )
             comment_table(
                 conn,

@@ -56,7 +56,7 @@ def fingerprint(conn) -> dict[str, int]:
 def warehouse(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("pipeline")
     generate_landing_zone(data_dir, customers=1500, days=365, seed=5, end_date=END)
-    job = build_definitions(Settings(data_dir=data_dir)).get_job_def(JOB_NAME)
+    job = build_definitions(Settings(data_dir=data_dir)).resolve_job_def(JOB_NAME)
     first = job.execute_in_process()
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
         before = fingerprint(conn)
