@@ -23,12 +23,13 @@ def one_load(data_dir: Path) -> dict:
     from segmentation_pipeline.contracts import SOURCES
     from segmentation_pipeline.ingest.landing import newest_landing_date
     from segmentation_pipeline.ingest.load import load_source
+    from segmentation_pipeline.settings import Settings
     from segmentation_pipeline.warehouse import ensure_schemas
 
     as_of = newest_landing_date(data_dir / "raw") or dt.date.today()
     timings, rows = {}, {}
     with tempfile.TemporaryDirectory(dir=data_dir.parent) as tmp:
-        conn = duckdb.connect(str(Path(tmp) / "warehouse.duckdb"))
+        conn = duckdb.connect(str(Path(tmp) / "warehouse.duckdb"), config={"memory_limit": Settings().duckdb_memory_limit})
         ensure_schemas(conn)
         with Timer() as total:
             for name, contract in SOURCES.items():

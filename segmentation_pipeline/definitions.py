@@ -37,7 +37,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         resources={
             "settings": PipelineSettings.from_settings(settings),
             "warehouse": Warehouse(
-                database=str(settings.warehouse_path), lock_wait_seconds=settings.lock_wait_seconds
+                database=str(settings.warehouse_path),
+                lock_wait_seconds=settings.lock_wait_seconds,
+                connection_config={"memory_limit": settings.duckdb_memory_limit},
             ),
         },
         executor=dg.in_process_executor,

@@ -26,6 +26,7 @@ class PipelineSettings(dg.ConfigurableResource):
     brand: str = "Maison Exemple"
     category: str = "home and lifestyle goods"
     lock_wait_seconds: float = 60.0
+    duckdb_memory_limit: str = "1500MB"
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineSettings:

@@ -29,6 +29,9 @@ class Settings:
     brand: str = "Maison Exemple"
     category: str = "home and lifestyle goods"
     lock_wait_seconds: float = 60.0  # how long a second run waits for the warehouse before failing
+    # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
+    # (queries that need more spill to disk instead of growing the process).
+    duckdb_memory_limit: str = "1500MB"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -43,6 +46,7 @@ class Settings:
             brand=_env("SEGMENTATION_BRAND", "Maison Exemple"),
             category=_env("SEGMENTATION_CATEGORY", "home and lifestyle goods"),
             lock_wait_seconds=float(_env("SEGMENTATION_LOCK_WAIT_SECONDS", "60")),
+            duckdb_memory_limit=_env("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1500MB"),
         )
 
     @property

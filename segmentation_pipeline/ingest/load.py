@@ -248,7 +248,7 @@ def load_source(
     contract: SourceContract,
     as_of: dt.date,
     run_id: str | None = None,
-    batch_bytes: int = 256 << 20,
+    batch_bytes: int = 128 << 20,
 ) -> SourceLoad:
     """Load every new or changed file of `contract.name` landed on or before `as_of`."""
     result = SourceLoad(source=contract.name)
