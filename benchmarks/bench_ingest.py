@@ -29,7 +29,9 @@ def one_load(data_dir: Path) -> dict:
     as_of = newest_landing_date(data_dir / "raw") or dt.date.today()
     timings, rows = {}, {}
     with tempfile.TemporaryDirectory(dir=data_dir.parent) as tmp:
-        conn = duckdb.connect(str(Path(tmp) / "warehouse.duckdb"), config={"memory_limit": Settings().duckdb_memory_limit})
+        conn = duckdb.connect(
+            str(Path(tmp) / "warehouse.duckdb"), config={"memory_limit": Settings().duckdb_memory_limit}
+        )
         ensure_schemas(conn)
         with Timer() as total:
             for name, contract in SOURCES.items():
@@ -48,8 +50,14 @@ def main() -> None:
         (name, f"{results[0]['rows'][name]:,}", f"{median([r['sources'][name] for r in results]):.2f}")
         for name in sources
     ]
-    rows.append(("TOTAL", f"{sum(results[0]['rows'].values()):,}", f"{median([r['total'] for r in results]):.2f}"))
-    print_table(f"Ingestion into an empty warehouse (median of {RUNS} runs)", rows, ("source", "rows loaded", "wall s"))
+    rows.append(
+        ("TOTAL", f"{sum(results[0]['rows'].values()):,}", f"{median([r['total'] for r in results]):.2f}")
+    )
+    print_table(
+        f"Ingestion into an empty warehouse (median of {RUNS} runs)",
+        rows,
+        ("source", "rows loaded", "wall s"),
+    )
     print(f"peak RSS: {max(r['peak_rss_mb'] for r in results):,.0f} MB   (target: <= 30 s, <= 4096 MB)")
 
 

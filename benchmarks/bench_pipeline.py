@@ -51,7 +51,9 @@ def one_run(data_dir: Path, as_of: str) -> dict:
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
     started = time.time()
-    job = build_definitions(dataclasses.replace(Settings.from_env(), data_dir=data_dir)).resolve_job_def(JOB_NAME)
+    job = build_definitions(dataclasses.replace(Settings.from_env(), data_dir=data_dir)).resolve_job_def(
+        JOB_NAME
+    )
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance)
         step_stats = instance.get_run_step_stats(result.run_id)
@@ -91,7 +93,11 @@ def _report(title: str, results: list[dict]) -> None:
     ]  # fmt: skip
     rows.append(("TOTAL (run, excl. interpreter start)", f"{median([r['wall'] for r in results]):.2f}",
                  f"{max(r['peak_rss_mb'] for r in results):,.0f}"))  # fmt: skip
-    print_table(f"{title} (median of {len(results)} runs; steps run one after another)", rows, ("step", "wall s", "peak RSS MB"))
+    print_table(
+        f"{title} (median of {len(results)} runs; steps run one after another)",
+        rows,
+        ("step", "wall s", "peak RSS MB"),
+    )
 
 
 def main() -> None:
@@ -100,7 +106,11 @@ def main() -> None:
     full_runs, daily_runs = [], []
     for _ in range(RUNS):
         _prepare(work / "full", data_dir / "raw", None)
-        full_runs.append(run_child("benchmarks.bench_pipeline", "--child", str(work / "full"), str(END - dt.timedelta(days=1))))
+        full_runs.append(
+            run_child(
+                "benchmarks.bench_pipeline", "--child", str(work / "full"), str(END - dt.timedelta(days=1))
+            )
+        )
         _prepare(work / "daily", data_dir / "raw", work / "full")
         daily_runs.append(run_child("benchmarks.bench_pipeline", "--child", str(work / "daily"), str(END)))
     assert all(r["success"] for r in full_runs + daily_runs), "a benchmark run failed"

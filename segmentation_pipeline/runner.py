@@ -59,5 +59,7 @@ def run_pipeline(settings: Settings | None = None) -> bool:
     if not result.success:
         for event in result.all_events:
             if event.event_type_value == "STEP_FAILURE":
-                print(f"  step {event.step_key} failed: {event.event_specific_data.error.message.strip()[:2000]}")
+                print(
+                    f"  step {event.step_key} failed: {event.event_specific_data.error.message.strip()[:2000]}"
+                )
     return result.success

@@ -16,7 +16,9 @@ SPEC_MARTS = {
 def test_definitions_load_and_resolve():
     repository = defs.get_repository_def()
     keys = {key.to_user_string() for key in repository.assets_defs_by_key}
-    assert {f"staging/{s}" for s in ("customers", "products", "orders", "surveys", "social", "service")} <= keys
+    assert {
+        f"staging/{s}" for s in ("customers", "products", "orders", "surveys", "social", "service")
+    } <= keys
     assert {f"marts/{m}" for m in SPEC_MARTS} <= keys
     assert "publication/marts_snapshot" in keys
     job = defs.resolve_job_def(JOB_NAME)
@@ -25,13 +27,19 @@ def test_definitions_load_and_resolve():
     assert (schedule.cron_schedule, schedule.execution_timezone) == ("0 6 * * *", "Europe/Paris")
     assert defs.get_sensor_def("landing_file_sensor").job_name == JOB_NAME
     checks = {key.name for key in repository.asset_graph.asset_check_keys}
-    assert {"rejected_share_below_threshold", "rfm_scores_are_complete", "customer_profile_is_complete"} <= checks
+    assert {
+        "rejected_share_below_threshold",
+        "rfm_scores_are_complete",
+        "customer_profile_is_complete",
+    } <= checks
 
 
 def test_every_asset_is_described_and_grouped():
     for spec in defs.resolve_all_asset_specs():
         assert spec.description, spec.key
-        assert spec.group_name in {"staging", "features", "models", "segments", "marts", "publication"}, spec.key
+        assert spec.group_name in {"staging", "features", "models", "segments", "marts", "publication"}, (
+            spec.key
+        )
         assert spec.kinds, spec.key
 
 

@@ -51,7 +51,11 @@ COLUMN_DESCRIPTIONS = {
     "order_id": "Order identifier.",
     "line_number": "Line number within the order (>= 1).",
     "ordered_at": "When the order was placed (UTC).",
-    "channel": "Channel: " + _one_of(ORDER_CHANNELS) + " for orders; " + _one_of(SERVICE_CHANNELS) + " for tickets.",
+    "channel": "Channel: "
+    + _one_of(ORDER_CHANNELS)
+    + " for orders; "
+    + _one_of(SERVICE_CHANNELS)
+    + " for tickets.",
     "quantity": "Units ordered on the line (>= 1).",
     "unit_price": "Price charged per unit (>= 0).",
     "discount": "Discount amount on the line (>= 0, at most quantity x unit_price).",

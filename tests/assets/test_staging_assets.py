@@ -46,14 +46,16 @@ def test_a_clean_load_passes_and_reports_row_counts(tmp_path):
     assert materialization.metadata["dagster/row_count"].value == 20
     assert materialization.metadata["rows_quarantined"].value == 1
     conn = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
-    assert conn.execute("SELECT rows_received, rows_loaded, rows_quarantined FROM marts.data_quality").fetchall() == [
-        (21, 20, 1)
-    ]
+    assert conn.execute(
+        "SELECT rows_received, rows_loaded, rows_quarantined FROM marts.data_quality"
+    ).fetchall() == [(21, 20, 1)]
 
 
 def test_too_many_rejected_rows_fail_the_run_with_a_clear_message(tmp_path):
     land_orders(tmp_path, good=8, bad=2)  # 20% rejected
-    result = dg.materialize([*staging_assets, data_quality], resources=resources(tmp_path), raise_on_error=False)
+    result = dg.materialize(
+        [*staging_assets, data_quality], resources=resources(tmp_path), raise_on_error=False
+    )
     assert not result.success
     evaluation = check_result(result, "orders")
     assert not evaluation.passed
