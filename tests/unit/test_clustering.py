@@ -243,3 +243,28 @@ def test_align_by_overlap_gives_unmatched_clusters_fresh_ids():
     # cluster 0 <- segment 5; cluster 1 has c (3) and d (prospect before): 1 of 1 returning buyer -> 3;
     # cluster 2 is all new customers -> a fresh id above every previous one.
     assert aligned == [5, 3, 10] and next_id == 11
+
+
+def test_map_centroids_converts_a_changed_transform():
+    # A version 1 model encoded recency as log1p; version 2 as sqrt. A warm start or an id alignment
+    # across the upgrade must compare the same days, not log-days with root-days.
+    old_col = c.EncodedColumn(
+        "recency_days", "numeric", ["recency_days"], "log1p", mean=4.0, scale=1.5, weight=1.0
+    )
+    new_col = c.EncodedColumn(
+        "recency_days", "numeric", ["recency_days"], "sqrt", mean=8.0, scale=5.0, weight=1.0
+    )
+    other = c.EncodedColumn("web_savviness", "numeric", ["web_savviness"], "ordinal", mean=1.0, scale=0.5)
+    renamed = c.EncodedColumn("web_savviness", "numeric", ["web_savviness"], "log1p", mean=0.5, scale=0.5)
+    days = np.array([10.0, 100.0, 400.0])
+    model = c.SegmentModel(
+        columns=[old_col, other],
+        centroids=[[(np.log1p(d) - 4.0) / 1.5, 1.0] for d in days],
+        segment_ids=[1, 2, 3],
+        next_id=4,
+        fitted_at="2026-06-30",
+        k=3,
+    )
+    mapped = c.map_centroids(model, [new_col, renamed])
+    assert mapped[:, 0] == pytest.approx((np.sqrt(days) - 8.0) / 5.0)
+    assert (mapped[:, 1] == 0.0).all()  # ordinal -> log1p cannot be converted: the new mean
