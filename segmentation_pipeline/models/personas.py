@@ -204,13 +204,16 @@ def read_traits(p: dict, base: dict, config: PersonaConfig) -> Traits:
     base_aov = _num(base, "avg_order_value", 0) or 0
     base_effort = _num(base, "total_effort", 0) or 0
     cadence = _num(p, "mean_days_between_orders")
+    base_followers = _num(base, "social_followers", 0) or 0
     strengths = {
-        "influencer": followers / 10_000,
+        # Relative to the base, with floors: the articles' Sarah, 3,000 followers who talks about
+        # her purchases, is an influencer for a brand even if she is no celebrity.
+        "influencer": followers / max(2_000.0, 3 * base_followers),
         "big_basket": (_num(p, "avg_order_value", 0) or 0) / (4 * base_aov) if base_aov > 0 else 0.0,
         "high_touch": (_num(p, "total_effort", 0) or 0) / max(2 * base_effort, 10.0),
         "late_payer": (_num(p, "late_payment_share", 0) or 0) / 0.3,
         "bargain": (_num(p, "discount_share", 0) or 0)
-        / max(0.45, 1.5 * (_num(base, "discount_share", 0) or 0)),
+        / max(0.15, 2 * (_num(base, "discount_share", 0) or 0)),
         "occasion": (_num(p, "occasion_share", 0) or 0)
         / max(0.4, 1.5 * (_num(base, "occasion_share", 0) or 0)),
         "frequent": ((frequency or 0) / (2 * base_frequency))
@@ -346,11 +349,11 @@ SAVVY_FR = {  # (masculine, feminine, neutral level)
 }
 FIRST_NAMES = {  # role: (male, female); the articles' Joe and Sarah go to their look-alikes
     "occasion": ("Joe", "Claire"),
-    "frequent": ("Lucas", "Sarah"),
+    "frequent": ("Lucas", "Emma"),
     "bargain": ("Karim", "Nathalie"),
     "high_touch": ("Michel", "Monique"),
     "late_payer": ("Julien", "Laura"),
-    "influencer": ("Hugo", "Inès"),
+    "influencer": ("Hugo", "Sarah"),
     "big_basket": ("Marc", "Isabelle"),
     "shopper": ("Thomas", "Camille"),
     "prospect": ("Léo", "Zoé"),
@@ -599,7 +602,7 @@ def narrative_en(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
             )
         elif t.role == "big_basket" and rhythm:
             s.append(f"{he} places large orders, {_spend_en(aov)} each, {rhythm}.")
-        elif t.role == "frequent" and rhythm:
+        elif "frequent" in (t.role, t.second_role) and rhythm:
             s.append(f"{he} makes small, frequent purchases {rhythm}, about {_money_en(aov)} a time.")
         elif rhythm:
             s.append(f"{he} spends about {_money_en(aov)} per order and buys {rhythm}.")
@@ -763,7 +766,7 @@ def narrative_fr(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
             )
         elif t.role == "big_basket" and rhythm:
             s.append(f"{il} passe de grosses commandes, {_spend_fr(aov)} chacune, {rhythm}.")
-        elif t.role == "frequent" and rhythm:
+        elif "frequent" in (t.role, t.second_role) and rhythm:
             s.append(
                 f"{il} fait de petits achats fréquents, {rhythm}, d'environ {_money_fr(aov)} à chaque fois."
             )
