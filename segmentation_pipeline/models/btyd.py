@@ -16,18 +16,25 @@ These closed-form likelihoods are a few dozen lines each.
 
 Numerics: everything is in log space. Both purchase models have a likelihood of the form
 L = (alive at T) + (dropped out after t_x), so log L = logaddexp(alive, dead) and
-P(alive) = exp(alive - log L). Hypergeometric functions appear only in Euler/Pfaff-transformed
-forms whose argument stays in [0, 1) and whose value stays moderate, so heavy buyers and long
-histories give neither NaN nor overflow. SciPy's hyp2f1 still returns inf/NaN for a large third
-parameter with the argument near 1; those few points fall back to quadrature (Pareto/NBD) or to
-the untransformed form / the plain series (BG/NBD), and anything still non-finite raises.
+P(alive) = exp(alive - log L). Pareto/NBD's dropout term needs the integral
+I(x, t) = integral_t^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du for every distinct (x, t): it is
+integrated once over the sorted distinct t values with Gauss-Legendre nodes shared by all x (an
+exp-sinh rule past the last t), in pieces scaled to the integrand so each is exact to ~1e-13,
+and summed from the top in log space. Where that grid would be large (many distinct t, extreme
+parameters), I comes pair by pair from a hypergeometric function in an Euler/Pfaff-transformed
+form whose argument stays in [0, 1), with quadrature where SciPy's hyp2f1 returns inf/NaN (large
+third parameter, argument near 1). BG/NBD's prediction uses the same kind of transformed 2F1,
+falling back to the untransformed form / the plain series; anything still non-finite raises.
 
 Speed: `RfmData` compresses customers to their DISTINCT (x, t_x, T) rows with counts as weights,
-and every special function is evaluated once per distinct (x, t) pair, t in {t_x, T}; per row
-only gathers and a logaddexp remain. Parameters are optimised on the log scale with L-BFGS-B and
-analytic gradients (the Pareto/NBD 2F1 factor's parameter derivatives by forward differences per
-pair). On ~880k customers a BG/NBD fit takes ~0.3 s including the compression, 10-20x faster
-than lifetimes' BetaGeoFitter (benchmarks/bench_clv.py; the ratio moves with machine load).
+and every special function is evaluated once per distinct (x, t) pair, t in {t_x, T}, or per
+distinct x; per row only gathers and a logaddexp remain. Parameters are optimised on the log
+scale with L-BFGS-B and analytic gradients (Pareto/NBD's from the same quadrature nodes).
+The grid matters on real data: customers who rarely churn push Pareto/NBD to s and beta in the
+thousands, where SciPy's hyp2f1 takes ~25 us a point and fails on half of them, and per pair
+the stage took 75-84 s at a million customers; on the grid a Pareto/NBD evaluation with
+gradient takes ~10 ms for 19k pairs and the whole stage ~2 s (benchmarks/bench_clv.py, which
+also compares lifetimes' BetaGeoFitter: 10-30x slower than our BG/NBD fit, with machine load).
 
 A fit that fails to converge or ends on a parameter bound is returned with `converged=False`;
 prediction functions refuse it (FitError).
@@ -131,7 +138,10 @@ class RfmData:
     Rows are the distinct (x, t_x, T) triples with `w` customers each (`inverse` maps customers to
     rows). Every special function of the likelihoods depends on (x, t_x) or (x, T) only, so it
     is evaluated on the distinct (x, t) pairs, t in {t_x, T}: `k` and `j` map rows to pairs; and
-    what depends on x alone on the distinct x values (`pair_xi` maps pairs to `x_values`).
+    what depends on x alone on the distinct x values (`pair_xi` maps pairs to `x_values`). The
+    Pareto/NBD integral is computed once on the grid of distinct x values by sorted distinct t
+    values (`pair_ti` maps pairs to `t_values`): purchase days make t a multiple of a day, so
+    that grid stays small (~80 x 730 at a million customers over two years, in weeks).
     """
 
     x: np.ndarray
@@ -145,6 +155,8 @@ class RfmData:
     j: np.ndarray  # row -> pair (x, T)
     x_values: np.ndarray
     pair_xi: np.ndarray
+    t_values: np.ndarray
+    pair_ti: np.ndarray
 
     @classmethod
     def build(cls, x: ArrayLike, t_x: ArrayLike, T: ArrayLike, weights: ArrayLike | None = None) -> RfmData:
@@ -163,7 +175,9 @@ class RfmData:
         )
         (px, pt), pairs, _ = unique_rows(np.concatenate([xd, xd]), np.concatenate([txd, Td]))
         x_values, pair_xi = np.unique(px, return_inverse=True)
-        return cls(xd, txd, Td, w, inverse, px, pt, pairs[: len(xd)], pairs[len(xd) :], x_values, pair_xi)
+        t_values, pair_ti = np.unique(pt, return_inverse=True)
+        k, j = pairs[: len(xd)], pairs[len(xd) :]
+        return cls(xd, txd, Td, w, inverse, px, pt, k, j, x_values, pair_xi, t_values, pair_ti)
 
     @property
     def n_customers(self) -> int:
@@ -274,47 +288,195 @@ def _pnbd_log_f_quadrature(
     return np.log(r + s + x) - np.log(lam) + logsumexp(log_integrand + _DE_LOG_WEIGHT, axis=0)
 
 
-def _pnbd_pairs(params: np.ndarray, d: RfmData) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _pnbd_pairs(
+    params: np.ndarray, d: RfmData, grad: bool = False
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]:
     """Pair-level Pareto/NBD terms, L = e^alive(x, T) + e^tail(x, t_x) - e^tail(x, T), where
 
     alive(x, t) = log[G(r+x) alpha^r beta^s / G(r) / ((alpha+t)^(r+x) (beta+t)^s)]
-    tail(x, t)  = log[G(r+x) alpha^r beta^s / G(r) * s/(r+s+x) * A0(t)] = alive + log(s/(r+s+x)) + log_f
-    Returns alive, tail and log_f (reused by the gradient).
+    tail(x, t)  = log[G(r+x) alpha^r beta^s / G(r) * s * I(x, t)],
+    I(x, t)     = integral_t^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du  (Fader & Hardie's
+                  s/(r+s+x) A0(t): the chance of dropping out after t, given x purchases).
+    With `grad`, also their derivatives with respect to log(r, alpha, s, beta), each (4, pairs).
     """
+    r, alpha, s, beta = params
+    x, t, xi = d.pair_x, d.pair_t, d.pair_xi
+    common = (-gammaln(r) + r * np.log(alpha) + s * np.log(beta) + gammaln(r + d.x_values))[xi]
+    log_a, log_b = np.log(alpha + t), np.log(beta + t)
+    alive = common - (r + x) * log_a - s * log_b
+    log_i, g_i = _pnbd_log_integral(params, d, grad)
+    tail = common + np.log(s) + log_i
+    if not grad:
+        return alive, tail, None
+    g_common = np.stack(
+        [
+            r * (digamma(r + d.x_values) - digamma(r) + np.log(alpha))[xi],
+            np.full(len(x), r),
+            np.full(len(x), s * np.log(beta)),
+            np.full(len(x), s),
+        ]
+    )
+    g_alive = g_common - np.stack(
+        [r * log_a, alpha * (r + x) / (alpha + t), s * log_b, beta * s / (beta + t)]
+    )
+    g_tail = g_common + g_i
+    g_tail[2] += 1.0  # d log(s) / d log(s)
+    return alive, tail, (g_alive, g_tail)
+
+
+def _pnbd_log_integral(params: np.ndarray, d: RfmData, grad: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """log I(x, t) per pair (see `_pnbd_pairs`) and, with `grad`, d log I / d log(r, alpha, s, beta)
+    of shape (4, pairs): on the (x, t) grid when it is small enough, else pair by pair."""
+    out = _pnbd_log_integral_grid(params, d, grad)
+    return out if out is not None else _pnbd_log_integral_pairs(params, d, grad)
+
+
+def _pnbd_log_integral_pairs(
+    params: np.ndarray, d: RfmData, grad: bool
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """log I = log F - (r+x) log(alpha+t) - s log(beta+t) - log(r+s+x) from the hypergeometric
+    factor F (`_pnbd_log_f`), one pair at a time; F's parameter derivatives have no closed
+    form: forward differences. Exact everywhere, but slow where SciPy's hyp2f1 is (large s)."""
     r, alpha, s, beta = params
     x, t = d.pair_x, d.pair_t
     log_f = _pnbd_log_f(r, alpha, s, beta, x, t)
-    alive = (
-        (-gammaln(r) + r * np.log(alpha) + s * np.log(beta) + gammaln(r + d.x_values))[d.pair_xi]
-        - (r + x) * np.log(alpha + t) - s * np.log(beta + t)
-    )  # fmt: skip
-    return alive, alive + np.log(s / (r + s + x)) + log_f, log_f
-
-
-def _pnbd_pair_grads(params: np.ndarray, d: RfmData, log_f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """d/d log(r, alpha, s, beta) of alive and tail per pair, each (4, pairs). Closed form except
-    for the 2F1 factor, whose parameter derivatives have none: forward differences per pair."""
-    r, alpha, s, beta = params
-    x, t = d.pair_x, d.pair_t
-    g_alive = np.stack(
+    log_i = log_f - (r + x) * np.log(alpha + t) - s * np.log(beta + t) - np.log(r + s + x)
+    if not grad:
+        return log_i, None
+    g = np.stack(
         [
-            (digamma(r + d.x_values) - digamma(r) + np.log(alpha))[d.pair_xi] - np.log(alpha + t),
-            r / alpha - (r + x) / (alpha + t),
-            np.log(beta) - np.log(beta + t),
-            s / beta - s / (beta + t),
+            -r * (np.log(alpha + t) + 1.0 / (r + s + x)),
+            -alpha * (r + x) / (alpha + t),
+            -s * (np.log(beta + t) + 1.0 / (r + s + x)),
+            -beta * s / (beta + t),
         ]
     )
-    g_tail = g_alive.copy()
-    g_tail[0] -= 1.0 / (r + s + x)
-    g_tail[2] += 1.0 / s - 1.0 / (r + s + x)
-    g_alive *= params[:, None]  # chain rule to log-parameters
-    g_tail *= params[:, None]
     h = 1e-7
     for i in range(4):
         bumped = params.copy()
         bumped[i] *= np.exp(h)
-        g_tail[i] += (_pnbd_log_f(*bumped, x, t) - log_f) / h
-    return g_alive, g_tail
+        g[i] += (_pnbd_log_f(*bumped, x, t) - log_f) / h
+    return log_i, g
+
+
+# Gauss-Legendre rule on [0, 1] for the pieces of the (x, t) grid. A piece is at most as long as
+# its distance to the integrand's singularities (-alpha, -beta) and the integrand decays by at
+# most e^-_GL_DECAY over it: the rule is then exact to ~1e-13 (checked against mpmath).
+_GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(10)
+_GL_NODES, _GL_WEIGHTS = 0.5 * (1.0 + _GL_NODES), 0.5 * _GL_WEIGHTS
+_GL_DECAY = 3.0
+# Above this many (distinct x) * (quadrature nodes) the grid costs more than it saves (many
+# distinct t, extreme parameters): pair-by-pair evaluation instead.
+_GRID_MAX_CELLS = 3_000_000
+
+
+def _pnbd_log_integral_grid(
+    params: np.ndarray, d: RfmData, grad: bool
+) -> tuple[np.ndarray, np.ndarray | None] | None:
+    """log I(x, t) for every distinct x and sorted distinct t at once, or None if too costly.
+
+    I(x, t_i) = sum over the later segments [t_i, t_i+1], ..., [t_last, inf) of the integral of
+    g_x(u) = (alpha+u)^-(r+x) (beta+u)^-(s+1). The finite segments use Gauss-Legendre nodes shared
+    by all x (pieces graded geometrically where the integrand changes fast), the last one the
+    exp-sinh rule of `_pnbd_log_f_quadrature`; each is scaled by g_x at its start (no underflow)
+    and the suffix sums are accumulated in log space. The derivatives are the integrals of
+    d g_x / d theta on the same nodes, so they cost no further evaluations.
+    """
+    r, alpha, s, beta = params
+    xv, tv = d.x_values, d.t_values
+    rx, s1 = r + xv, s + 1.0
+    t0, width = tv[:-1], np.diff(tv)
+    # Pieces per segment: geometric in (low + u), low = min(alpha, beta), with ratio 1 + step so
+    # that a piece is no longer than low + u and its decay rate times length stays <= _GL_DECAY.
+    low = min(alpha, beta)
+    t1 = tv[1:]
+    load = rx.max() * (low + t1) / (alpha + t1) + s1 * (low + t1) / (beta + t1)
+    span = np.log1p(width / (low + t0))
+    wanted = span / np.log1p(np.minimum(1.0, _GL_DECAY / load))
+    cells = (wanted.sum() + len(wanted)) * len(_GL_NODES) * len(xv)  # >= the grid's size
+    if not np.isfinite(cells) or cells > _GRID_MAX_CELLS:
+        return None
+    pieces = np.maximum(np.ceil(wanted), 1.0).astype(np.intp)
+    segment = np.repeat(np.arange(len(t0)), pieces)
+    first = np.cumsum(pieces) - pieces
+    k = np.arange(len(segment)) - first[segment]
+    base, frac = (low + t0)[segment], (span / pieces)[segment]
+    start = base * np.expm1(frac * k)  # offsets from the segment start, exact at both ends
+    end = np.where(k + 1 == pieces[segment], width[segment], base * np.expm1(frac * (k + 1)))
+    offset = (start[:, None] + (end - start)[:, None] * _GL_NODES).ravel()
+    weight = ((end - start)[:, None] * _GL_WEIGHTS).ravel()
+    node_segment = np.repeat(segment, len(_GL_NODES))
+    a0, b0 = alpha + t0, beta + t0
+    d_log_a = np.log1p(offset / a0[node_segment])  # log((alpha+u) / (alpha+t_i))
+    d_log_b = np.log1p(offset / b0[node_segment])
+    scaled = np.exp(np.outer(-rx, d_log_a) - s1 * d_log_b) * weight  # g_x(u) / g_x(t_i) * weight
+    bounds = first * len(_GL_NODES)
+    mass = np.add.reduceat(scaled, bounds, axis=1)
+    with np.errstate(divide="ignore"):  # a segment of subnormal width has no mass: log 0 = -inf
+        log_seg = np.outer(-rx, np.log(a0)) - s1 * np.log(b0) + np.log(mass)
+
+    # Last segment [t_last, inf): u = (beta+t) e^y - beta, integrand e^(-s y) (1 + kappa expm1(y))^-(r+x).
+    t_last = tv[-1]
+    kappa = (beta + t_last) / (alpha + t_last)
+    lam = s + rx * kappa  # initial decay rate in y: the nodes are scaled by it
+    y = _DE_V / lam
+    with np.errstate(over="ignore"):
+        q = np.log1p(kappa * np.expm1(y))  # log((alpha+u) / (alpha+t_last))
+        log_h = -s * y - rx * q + _DE_LOG_WEIGHT
+    top = log_h.max(axis=0)
+    h = np.exp(log_h - top)
+    h_sum = h.sum(axis=0)
+    log_last = -rx * np.log(alpha + t_last) - s * np.log(beta + t_last) + top + np.log(h_sum / lam)
+
+    log_j = np.concatenate([log_seg, log_last[:, None]], axis=1)  # (x values, t values)
+    log_c = np.logaddexp.accumulate(log_j[:, ::-1], axis=1)[:, ::-1]
+    log_i = log_c[d.pair_xi, d.pair_ti]
+    if not np.all(np.isfinite(log_i)):
+        return None
+    if not grad:
+        return log_i, None
+
+    # Mean of d log g_x / d theta over each segment, weighted by its integrand: (4, x, t).
+    own = np.empty((4, *log_j.shape))
+    mass = np.where(mass > 0.0, mass, 1.0)  # (segments without mass have weight 0 below)
+    inv_a = 1.0 / (a0[node_segment] + offset)
+    inv_b = 1.0 / (b0[node_segment] + offset)
+    own[0, :, :-1] = -np.log(a0) - np.add.reduceat(scaled * d_log_a, bounds, axis=1) / mass
+    own[1, :, :-1] = -rx[:, None] * np.add.reduceat(scaled * inv_a, bounds, axis=1) / mass
+    own[2, :, :-1] = -np.log(b0) - np.add.reduceat(scaled * d_log_b, bounds, axis=1) / mass
+    own[3, :, :-1] = -s1 * np.add.reduceat(scaled * inv_b, bounds, axis=1) / mass
+    h = h / h_sum
+    live = h > 0  # q = inf where the integrand underflowed
+    own[0, :, -1] = -np.log(alpha + t_last) - (h * np.where(live, q, 0.0)).sum(axis=0)
+    own[1, :, -1] = -rx / (alpha + t_last) * (h / (1.0 + kappa * np.expm1(np.minimum(y, 700.0)))).sum(axis=0)
+    own[2, :, -1] = -np.log(beta + t_last) - (h * y).sum(axis=0)
+    own[3, :, -1] = -s1 / (beta + t_last) * (h * np.exp(-y)).sum(axis=0)
+    g = _suffix_mean(log_j, log_c, own)[:, d.pair_xi, d.pair_ti]
+    return log_i, g * params[:, None]
+
+
+def _suffix_mean(log_j: np.ndarray, log_c: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """sum over j >= i of e^(log_j[j] - log_c[i]) values[j] along the last axis, where log_c is
+    the suffix log-sum-exp of log_j: the derivative of log_c[i] when values = d log_j.
+
+    A cumulative sum scaled by each row's largest term when the row spans < e^600; otherwise
+    the recurrence m_i = p_i v_i + (1 - p_i) m_(i+1), p_i = e^(log_j[i] - log_c[i]), solved by
+    recursive doubling (log2(columns) steps, no overflow whatever the range).
+    """
+    rel = log_c - log_c[:, :1]
+    if rel.min() > -600.0:
+        with np.errstate(under="ignore"):
+            terms = np.exp(log_j - log_c[:, :1]) * values
+        return np.cumsum(terms[..., ::-1], axis=-1)[..., ::-1] / np.exp(rel)
+    p = np.exp(log_j - log_c)
+    factor = np.broadcast_to(1.0 - p, values.shape).copy()
+    total = p * values
+    step, n = 1, log_j.shape[-1]
+    while step < n:
+        total[..., :-step] += factor[..., :-step] * total[..., step:]
+        factor[..., :-step] *= factor[..., step:]
+        step *= 2
+    return total
 
 
 def _pnbd_dead(tail_t: np.ndarray, tail_T: np.ndarray) -> np.ndarray:
@@ -594,14 +756,14 @@ def _rfm_objective(model: str, d: RfmData) -> Callable:
 
     def pareto(u: np.ndarray):
         params = np.exp(u)
-        alive_p, tail_p, log_f = _pnbd_pairs(params, d)
+        alive_p, tail_p, grads = _pnbd_pairs(params, d, grad=True)
         alive, tail_T, tail_t = alive_p[d.j], tail_p[d.j], tail_p[d.k]
         ll = _logaddexp(alive, _pnbd_dead(tail_t, tail_T))
         value = -_wsum(d.w, ll) / total
         if not np.isfinite(value):
             return 1e10, np.zeros_like(u)
         # L = e^alive + e^tail_t - e^tail_T, so d log L = sum over terms of +-e^(term - log L) d term.
-        g_alive, g_tail = _pnbd_pair_grads(params, d, log_f)
+        g_alive, g_tail = grads
         share = {name: d.w * np.exp(term - ll) for name, term in (("a", alive), ("T", tail_T), ("t", tail_t))}
         grad = g_alive @ pair_sum(d.j, share["a"]) + g_tail @ (
             pair_sum(d.k, share["t"]) - pair_sum(d.j, share["T"])

@@ -123,7 +123,7 @@ def _aggregate(order_days: pl.DataFrame, calibration_end: date, end: date) -> pl
     }  # fmt: skip
     if not keep.any():
         return pl.DataFrame(schema=empty)
-    code_all = frame["customer_id"].rank("dense").to_numpy().astype(np.int64) - 1  # sorted ids
+    code_all = _sorted_codes(frame["customer_id"])
     n = int(code_all.max()) + 1
     revenue = frame["revenue"].to_numpy().astype(np.float64)
     margin = frame["margin"].to_numpy().astype(np.float64)
@@ -178,6 +178,18 @@ def _aggregate(order_days: pl.DataFrame, calibration_end: date, end: date) -> pl
         },
         schema=empty,
     ).with_columns(last_cal=pl.when(pl.col("n_cal") > 0).then(pl.col("last_cal")))
+
+
+def _sorted_codes(ids: pl.Series) -> np.ndarray:
+    """0-based code of each id in the sorted distinct ids (a dense rank).
+
+    rank("dense") sorts every row: 3-6 s for 5M string ids on two cores. Sorting the distinct ids
+    and casting to an Enum with them as categories (a hash lookup per row) gives the same codes
+    in ~0.7 s.
+    """
+    if ids.dtype == pl.String:
+        return ids.cast(pl.Enum(ids.unique().sort())).to_physical().to_numpy().astype(np.int64)
+    return ids.rank("dense").to_numpy().astype(np.int64) - 1
 
 
 def _rfm(

@@ -15,6 +15,7 @@ from segmentation_pipeline.models.clv import (
     PARAMS_SCHEMA,
     TIERS,
     CLVConfig,
+    _sorted_codes,
     clv_tiers,
     compute_clv,
     summarize_purchases,
@@ -105,6 +106,18 @@ def test_summary_counts_purchase_days_and_repeat_means() -> None:
     assert in_days.row(0, named=True)["T"] == 28.0
 
 
+@pytest.mark.parametrize(
+    "ids",
+    [
+        pl.Series(["b", "a", "C10", "C9", "b", "é", "", "a", "zz", "C10"]),
+        pl.Series([5, -3, 5, 12, 0, -3]),
+    ],
+)
+def test_sorted_codes_are_a_dense_rank(ids: pl.Series) -> None:
+    expected = ids.rank("dense").to_numpy().astype(np.int64) - 1
+    np.testing.assert_array_equal(_sorted_codes(ids), expected)
+
+
 def test_summary_rejects_bad_input() -> None:
     frame = order_days([("A", date(2024, 1, 1), 1.0, 1.0)])
     with pytest.raises(ValueError, match="margin"):
@@ -173,6 +186,8 @@ def test_predictions_frame(result, orders: pl.DataFrame) -> None:
     ).all()
     assert set(p["clv_tier"].unique()) == set(TIERS)
     assert result.warnings == []
+    # Sorted by customer id: the seeded model-choice sample depends on this order.
+    assert p["customer_id"].is_sorted()
 
 
 def test_model_choice_and_holdout_report(result) -> None:
