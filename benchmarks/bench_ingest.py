@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
 
 from benchmarks.common import Timer, bench_data_dir, median, peak_rss_mb, print_table, run_child
 
-RUNS = 3
+RUNS = int(os.environ.get("SEGMENTATION_BENCH_RUNS", "3"))
 
 
 def one_load(data_dir: Path) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import shutil
 import sys
 import threading
@@ -18,7 +19,7 @@ from pathlib import Path
 
 from benchmarks.common import BENCH_DIR, bench_data_dir, median, print_table, run_child
 
-RUNS = 3
+RUNS = int(os.environ.get("SEGMENTATION_BENCH_RUNS", "3"))
 END = dt.date(2026, 6, 30)
 
 
