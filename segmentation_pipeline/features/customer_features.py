@@ -22,6 +22,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -64,6 +65,29 @@ DEMOGRAPHICS = (
     "acquisition_channel",
     "signup_date",
 )
+
+# The timestamp that dates each event source's rows: rows after the analysis date are ignored.
+EVENT_TIME = {
+    "orders": "ordered_at",
+    "surveys": "submitted_at",
+    "social": "observed_at",
+    "service": "opened_at",
+}
+# The columns the features read from each source besides orders and products (a reader may
+# pass frames with just these: see staging_reads.read_feature_sources).
+SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers": ("customer_id", "birth_year", *DEMOGRAPHICS),
+    "surveys": ("response_id", "customer_id", EVENT_TIME["surveys"], *SURVEY_ANSWERS),
+    "social": (
+        "customer_id",
+        "platform",
+        "followers",
+        "engagement_rate",
+        "brand_mentions_90d",
+        EVENT_TIME["social"],
+    ),
+    "service": ("customer_id", EVENT_TIME["service"], "effort_score", "resolved"),
+}
 
 FEATURE_DESCRIPTIONS: dict[str, str] = {
     "customer_id": "Customer identifier (from the customer master or, for unknown customers, from orders).",
@@ -152,23 +176,24 @@ def _ratio(numerator: str | pl.Expr, denominator: str | pl.Expr) -> pl.Expr:
     return pl.when(den > 0).then(num / den)
 
 
-def _product_lookup(products: pl.LazyFrame | None) -> pl.LazyFrame:
+def product_lookup(products: pl.LazyFrame | pl.DataFrame | None) -> pl.DataFrame:
     """product_id -> unit_cost and integer codes of category and brand (dense rank = alphabetical).
 
     Grouping 10M lines by (customer_id, integer code) is much cheaper than by two strings; the
-    names are joined back per customer at the end (see _code_names).
+    names are joined back per customer at the end (see _code_names). The asset's DuckDB queries
+    join this same frame (staging_reads.read_order_facts), so both paths use the same codes.
     """
-    products = _empty("products") if products is None else products
+    products = _empty("products") if products is None else products.lazy()
     return products.select(
         "product_id",
         "unit_cost",
         category_code=pl.col("category").rank("dense").cast(pl.UInt32),
         brand_code=pl.col("brand").rank("dense").cast(pl.UInt32),
-    )
+    ).collect()
 
 
-def _code_names(products: pl.LazyFrame | None, key: str) -> pl.LazyFrame:
-    products = _empty("products") if products is None else products
+def _code_names(products: pl.LazyFrame | pl.DataFrame | None, key: str) -> pl.LazyFrame:
+    products = _empty("products") if products is None else products.lazy()
     return (
         products.select(pl.col(key).alias(f"top_{key}"), top_code=pl.col(key).rank("dense").cast(pl.UInt32))
         .drop_nulls()
@@ -176,14 +201,35 @@ def _code_names(products: pl.LazyFrame | None, key: str) -> pl.LazyFrame:
     )
 
 
-def _lines(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: date) -> pl.LazyFrame:
-    """Order lines up to as_of with product cost, category/brand codes and completed-only amounts."""
-    lines = _until(orders, "ordered_at", as_of).join(_product_lookup(products), on="product_id", how="left")
+def order_lines(
+    orders: pl.LazyFrame, products: pl.LazyFrame | pl.DataFrame | None, as_of: date
+) -> pl.LazyFrame:
+    """Order lines up to as_of with their product's unit_cost, category_code and brand_code."""
+    return _until(orders, EVENT_TIME["orders"], as_of).join(
+        product_lookup(products).lazy(), on="product_id", how="left"
+    )
+
+
+def _line_amounts(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Completed-only amounts and small codes per line.
+
+    staging_reads.read_order_facts runs this (LINES_SQL), _order_aggregates and _top_codes in
+    SQL: keep them in step (the unit tests run the hand-computed checks on both paths).
+    """
     completed = pl.col("status") == "completed"
     gross = pl.col("quantity") * pl.col("unit_price")
     discount = pl.col("discount").fill_null(0.0)
-    return lines.with_columns(
+    return lines.select(
+        "order_id",
+        "customer_id",
+        "ordered_at",
+        "category_code",
+        "brand_code",
+        "payment_days_late",
         is_completed=completed,
+        is_returned=pl.col("status") == "returned",
+        is_cancelled=pl.col("status") == "cancelled",
+        is_occasion=pl.col("occasion").is_not_null() & (pl.col("occasion") != "none"),
         # A small integer instead of the string: taking a string per order costs far more memory.
         channel_code=pl.sum_horizontal(
             [(pl.col("channel") == c).cast(pl.UInt8) * i for i, c in enumerate(ORDER_CHANNELS)]
@@ -199,49 +245,132 @@ def _lines(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: date) -> 
     )
 
 
-def _order_summary(lines: pl.LazyFrame) -> pl.LazyFrame:
+def _order_aggregates(lines: pl.LazyFrame) -> pl.LazyFrame:
     """One row per order (counted or not) up to as_of: the one group-by of order lines by order."""
-    status_count = {s: (pl.col("status") == s).sum().cast(pl.Int32) for s in ("returned", "cancelled")}
-    return (
-        lines.group_by("order_id")
-        .agg(
-            # Lines of one order share customer, timestamp and channel.
-            pl.col("customer_id").first(),
-            pl.col("ordered_at").min(),
-            pl.col("channel_code").first(),
-            revenue=pl.col("c_revenue").sum(),
-            discount=pl.col("c_discount").sum(),
-            cost=pl.col("c_cost").sum(),
-            is_occasion=(pl.col("occasion").is_not_null() & (pl.col("occasion") != "none")).any(),
-            n_lines=pl.len().cast(pl.Int32),
-            returned_lines=status_count["returned"],
-            cancelled_lines=status_count["cancelled"],
-            # Lines of an order are paid together: its lateness is its latest line.
-            days_late=pl.col("payment_days_late").max(),
-        )
-        .with_columns(
-            order_date=pl.col("ordered_at").dt.date(),
-            # Statuses are completed, returned or cancelled (contract).
-            completed_lines=pl.col("n_lines") - pl.col("returned_lines") - pl.col("cancelled_lines"),
-            gross=pl.col("revenue") + pl.col("discount"),
-            margin=pl.when(pl.col("cost").is_not_nan()).then(pl.col("revenue") - pl.col("cost")),
-        )
+    return lines.group_by("order_id").agg(
+        # Lines of one order share customer and channel (min: the same pick whatever the line
+        # order, in Polars and in DuckDB).
+        pl.col("customer_id").min(),
+        pl.col("ordered_at").min(),
+        pl.col("channel_code").min(),
+        revenue=pl.col("c_revenue").sum(),
+        discount=pl.col("c_discount").sum(),
+        cost=pl.col("c_cost").sum(),
+        is_occasion=pl.col("is_occasion").any(),
+        n_lines=pl.len().cast(pl.Int32),
+        returned_lines=pl.col("is_returned").sum().cast(pl.Int32),
+        cancelled_lines=pl.col("is_cancelled").sum().cast(pl.Int32),
+        # Lines of an order are paid together: its lateness is its latest line.
+        days_late=pl.col("payment_days_late").max(),
     )
+
+
+def _order_summary(aggregates: pl.LazyFrame) -> pl.LazyFrame:
+    """The order aggregates with the derived columns every user of the summary needs."""
+    return aggregates.with_columns(
+        order_date=pl.col("ordered_at").dt.date(),
+        # Statuses are completed, returned or cancelled (contract).
+        completed_lines=pl.col("n_lines") - pl.col("returned_lines") - pl.col("cancelled_lines"),
+        gross=pl.col("revenue") + pl.col("discount"),
+        margin=pl.when(pl.col("cost").is_not_nan()).then(pl.col("revenue") - pl.col("cost")),
+    )
+
+
+def _completed_revenue(lines: pl.LazyFrame) -> pl.LazyFrame:
+    """Completed lines, narrowed to what the top category and brand need."""
+    return lines.filter("is_completed").select("customer_id", "category_code", "brand_code", "c_revenue")
+
+
+def _top_codes(completed: pl.LazyFrame, key: str) -> pl.LazyFrame:
+    """Per customer: the `key` code (category or brand) with the most completed revenue, and that revenue.
+
+    staging_reads.read_order_facts does the same in SQL: keep them in step.
+    """
+    code = f"{key}_code"
+    per_key = (
+        completed.filter(pl.col(code).is_not_null())
+        .group_by("customer_id", code)
+        .agg(revenue=pl.col("c_revenue").sum())
+    )
+    # Keep the maximum; among equal maxima the smallest code, i.e. the alphabetically first name.
+    return (
+        per_key.filter(pl.col("revenue") == pl.col("revenue").max().over("customer_id"))
+        .group_by("customer_id")
+        .agg(pl.col(code).min().alias("top_code"), pl.col("revenue").first().alias(f"top_{key}_revenue"))
+    )
+
+
+def _top_names(
+    top_codes: pl.LazyFrame, products: pl.LazyFrame | pl.DataFrame | None, key: str
+) -> pl.LazyFrame:
+    return top_codes.join(_code_names(products, key), on="top_code", how="left").drop("top_code")
+
+
+@dataclass(frozen=True)
+class OrderFacts:
+    """What the features need from the order lines.
+
+    summary: one row per order up to as_of, counted or not (see _order_aggregates and
+    _order_summary); the counted ones are `counted_orders`.
+    top_category, top_brand: per customer with completed revenue, the top name and its revenue.
+    """
+
+    summary: pl.DataFrame
+    top_category: pl.DataFrame
+    top_brand: pl.DataFrame
+
+
+def order_facts(
+    aggregates: pl.DataFrame,
+    top_category_codes: pl.DataFrame,
+    top_brand_codes: pl.DataFrame,
+    products: pl.LazyFrame | pl.DataFrame | None,
+) -> OrderFacts:
+    """OrderFacts from the per-order aggregates and the per-customer top codes.
+
+    `summarize_orders` computes the inputs from order lines in Polars; the asset has DuckDB
+    compute them (`staging_reads.read_order_facts`) so the 10M lines never cross into Polars.
+    """
+    summary, top_category, top_brand = pl.collect_all(
+        [
+            _order_summary(aggregates.lazy()),
+            _top_names(top_category_codes.lazy(), products, "category"),
+            _top_names(top_brand_codes.lazy(), products, "brand"),
+        ]
+    )
+    return OrderFacts(summary=summary, top_category=top_category, top_brand=top_brand)
+
+
+def summarize_orders(
+    lines: pl.LazyFrame | pl.DataFrame, products: pl.LazyFrame | pl.DataFrame | None
+) -> OrderFacts:
+    """OrderFacts from `order_lines(...)`: every line-level computation, once.
+
+    The result feeds both `counted_orders` and `build_customer_features` (via
+    `counted_orders_from_summary` and `customer_features_from_orders`). The big group-bys (lines
+    by order; completed lines by customer and category, and by customer and brand) each run on
+    half of their keys at a time (_collect_in_parts): their hash tables of millions of groups are
+    never all in memory.
+    """
+    lines = _line_amounts(lines.lazy())
+    aggregates = _collect_in_parts(lambda part: _order_aggregates(lines.filter(part)), "order_id")
+    # Completed lines, narrowed and materialised once for both top group-bys.
+    completed = _completed_revenue(lines).collect()
+    top_category, top_brand = (
+        _collect_in_parts(lambda part, k=key: _top_codes(completed.lazy().filter(part), k), "customer_id")
+        for key in ("category", "brand")
+    )
+    return order_facts(aggregates, top_category, top_brand, products)
 
 
 def _channel_name(code: pl.Expr) -> pl.Expr:
     return pl.lit(pl.Series(ORDER_CHANNELS)).gather(code)
 
 
-def counted_orders(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: date) -> pl.LazyFrame:
-    """One row per counted order up to as_of (also the input of the CLV stage).
-
-    Columns: customer_id, order_id, ordered_at, order_date, channel, revenue, margin (null when a
-    completed line's product has no known unit cost), gross, discount (completed lines),
-    is_occasion (any line with an occasion other than none/null), n_lines (all lines).
-    """
+def counted_orders_from_summary(summary: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+    """The counted orders (see `counted_orders`) of an order summary (`OrderFacts.summary`)."""
     return (
-        _order_summary(_lines(orders, products, as_of))
+        summary.lazy()
         .filter(pl.col("completed_lines") > 0)
         .select(
             "customer_id",
@@ -257,6 +386,17 @@ def counted_orders(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: d
             "n_lines",
         )
     )
+
+
+def counted_orders(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: date) -> pl.LazyFrame:
+    """One row per counted order up to as_of (also the input of the CLV stage).
+
+    Columns: customer_id, order_id, ordered_at, order_date, channel, revenue, margin (null when a
+    completed line's product has no known unit cost), gross, discount (completed lines),
+    is_occasion (any line with an occasion other than none/null), n_lines (all lines).
+    """
+    lines = _line_amounts(order_lines(orders, products, as_of))
+    return counted_orders_from_summary(_order_summary(_order_aggregates(lines)))
 
 
 def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
@@ -326,52 +466,9 @@ def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     )
 
 
-def _customer_orders(lines: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    """Order-based features per customer; the order summary is freed once they are computed."""
-    summary = _collect_in_parts(lambda part: _order_summary(lines.filter(part)), "order_id")
-    return _collect_in_parts(
-        lambda part: _order_features(summary.lazy().filter(part), as_of), "customer_id"
-    ).lazy()
-
-
-def _top_by_revenue(completed: pl.LazyFrame, products: pl.LazyFrame | None, key: str) -> pl.LazyFrame:
-    """Per customer: the `key` (category or brand) with the most completed revenue, and that revenue."""
-    code = f"{key}_code"
-    per_key = (
-        completed.filter(pl.col(code).is_not_null())
-        .group_by("customer_id", code)
-        .agg(revenue=pl.col("c_revenue").sum())
-    )
-    # Keep the maximum; among equal maxima the smallest code, i.e. the alphabetically first name.
-    top = (
-        per_key.filter(pl.col("revenue") == pl.col("revenue").max().over("customer_id"))
-        .group_by("customer_id")
-        .agg(pl.col(code).min().alias("top_code"), pl.col("revenue").first().alias(f"top_{key}_revenue"))
-    )
-    return top.join(_code_names(products, key), on="top_code", how="left").drop("top_code")
-
-
-def _top_categories_and_brands(
-    lines: pl.LazyFrame, products: pl.LazyFrame | None
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    # Completed lines, narrowed and materialised once for both group-bys.
-    completed = (
-        lines.filter("is_completed")
-        .select("customer_id", "category_code", "brand_code", "c_revenue")
-        .collect()
-    )
-    category, brand = (
-        _collect_in_parts(
-            lambda part, k=key: _top_by_revenue(completed.lazy().filter(part), products, k), "customer_id"
-        )
-        for key in ("category", "brand")
-    )
-    return category.lazy(), brand.lazy()
-
-
 def _service_features(service: pl.LazyFrame, as_of: date, cost_per_effort_point: float) -> pl.LazyFrame:
     return (
-        _until(service, "opened_at", as_of)
+        _until(service, EVENT_TIME["service"], as_of)
         .group_by("customer_id")
         .agg(
             service_contacts=pl.len().cast(pl.Int32),
@@ -392,7 +489,7 @@ def _influence_tier(followers: pl.Expr) -> pl.Expr:
 
 
 def _social_features(social: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
-    observed = _until(social, "observed_at", as_of)
+    observed = _until(social, EVENT_TIME["social"], as_of)
     # (customer_id, platform, observed_at) is a key, so this keeps one row per platform.
     latest = observed.filter(
         pl.col("observed_at") == pl.col("observed_at").max().over("customer_id", "platform")
@@ -422,7 +519,7 @@ def _social_features(social: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
 
 def _survey_features(surveys: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     """The latest response per customer, taken whole (answers are not mixed across responses)."""
-    responses = _until(surveys, "submitted_at", as_of).filter(pl.col("customer_id").is_not_null())
+    responses = _until(surveys, EVENT_TIME["surveys"], as_of).filter(pl.col("customer_id").is_not_null())
     # A group-by keeps the row order within each group, so after this sort `last` is the latest
     # response; response_id breaks ties between responses submitted at the same instant.
     return (
@@ -453,6 +550,50 @@ def build_customer_features(
     optional source may be None: its columns are then null. Customers and products are used as
     given (their latest version, even if updated after as_of: older versions are not kept).
     """
+    facts = summarize_orders(order_lines(orders, products, as_of), products)
+    return customer_features_from_orders(
+        customer_order_features(facts.summary, as_of),
+        facts.top_category,
+        facts.top_brand,
+        customers=customers,
+        surveys=surveys,
+        social=social,
+        service=service,
+        as_of=as_of,
+        cost_per_effort_point=cost_per_effort_point,
+    )
+
+
+def customer_order_features(summary: pl.DataFrame | pl.LazyFrame, as_of: date) -> pl.DataFrame:
+    """The order-based features (recency, frequency, value, channels, returns...) of each customer
+    with an order up to as_of, from the order summary (`OrderFacts.summary`)."""
+    summary = summary.lazy()
+    return _collect_in_parts(lambda part: _order_features(summary.filter(part), as_of), "customer_id")
+
+
+def customer_features_from_orders(
+    order_features: pl.DataFrame,
+    top_category: pl.DataFrame,
+    top_brand: pl.DataFrame,
+    *,
+    customers: pl.LazyFrame | pl.DataFrame | None,
+    surveys: pl.LazyFrame | pl.DataFrame | None,
+    social: pl.LazyFrame | pl.DataFrame | None,
+    service: pl.LazyFrame | pl.DataFrame | None,
+    as_of: date,
+    cost_per_effort_point: float = 2.0,
+) -> pl.DataFrame:
+    """`build_customer_features` from already summarised orders.
+
+    order_features: `customer_order_features(summary, as_of)`; top_category and top_brand: as in
+    `OrderFacts`. Taking these rather than the order summary lets a caller free the summary (5.5M
+    rows at 1M customers) before the per-customer joins.
+
+    The other sources need only the columns the features use (customers: customer_id,
+    birth_year and the demographics; surveys: response_id, customer_id, submitted_at and the
+    answers; social: customer_id, platform, followers, engagement_rate, brand_mentions_90d,
+    observed_at; service: customer_id, opened_at, effort_score, resolved).
+    """
     # Counts and sums from a present source are 0 for a customer it says nothing about; from an
     # absent source they stay null (unknown).
     zero_when_present = {
@@ -461,17 +602,12 @@ def build_customer_features(
         "surveys": ["survey_count"],
     }
     present = {"service": service is not None, "social": social is not None, "surveys": surveys is not None}
-    customers = _empty("customers") if customers is None else customers
-    surveys = _empty("surveys") if surveys is None else surveys
-    social = _empty("social") if social is None else social
-    service = _empty("service") if service is None else service
+    customers = _empty("customers") if customers is None else customers.lazy()
+    surveys = _empty("surveys") if surveys is None else surveys.lazy()
+    social = _empty("social") if social is None else social.lazy()
+    service = _empty("service") if service is None else service.lazy()
 
-    # The big group-bys (order lines by order; orders by customer; completed lines by customer and
-    # category, and by customer and brand) run one after the other, each on half of its keys at a
-    # time (_collect_in_parts): their hash tables of millions of groups are never all in memory.
-    lines = _lines(orders, products, as_of)
-    from_orders = _customer_orders(lines, as_of)
-    top_category, top_brand = _top_categories_and_brands(lines, products)
+    from_orders = order_features.lazy()
     # A customer record dated after as_of did not exist yet on that day.
     master = (
         customers.filter(pl.col("signup_date").is_null() | (pl.col("signup_date") <= as_of))
@@ -480,8 +616,8 @@ def build_customer_features(
     )
     frame = (
         master.join(from_orders, on="customer_id", how="full", coalesce=True)
-        .join(top_category, on="customer_id", how="left")
-        .join(top_brand, on="customer_id", how="left")
+        .join(top_category.lazy(), on="customer_id", how="left")
+        .join(top_brand.lazy(), on="customer_id", how="left")
         .join(_service_features(service, as_of, cost_per_effort_point), on="customer_id", how="left")
         .join(_social_features(social, as_of), on="customer_id", how="left")
         .join(_survey_features(surveys, as_of), on="customer_id", how="left")
@@ -506,4 +642,7 @@ def build_customer_features(
         influence_tier=_influence_tier(pl.col("social_followers")),
         age=(pl.lit(as_of.year, dtype=pl.Int32) - pl.col("birth_year")).cast(pl.Int32),
     )
-    return frame.select(list(FEATURE_DESCRIPTIONS)).sort("customer_id").collect()
+    frame = frame.select(list(FEATURE_DESCRIPTIONS)).collect()
+    # Sorted by gathering every column in id order: a lazy `.sort()` here costs ~0.6 GB more at
+    # 1M customers (for ~0.3 CPU-s less).
+    return frame.select(pl.all().gather(frame["customer_id"].arg_sort()))

@@ -3,21 +3,30 @@
 As of 2024-06-30. Products: P1 shoes/Acme cost 4, P2 bags/Zeta cost 10, P3 hats/Acme cost 1.
 Customers: A (full record), B (no orders: prospect), C (signed up after as_of: excluded),
 D (no signup date), E (only a returned order: prospect); U orders without a customer record.
+
+Every check runs on two paths (the `build` fixture): the Polars functions on frames, and the
+asset's path (assets.features.build_feature_tables) on the same rows loaded into a DuckDB staging
+schema, where DuckDB aggregates the order lines (staging_reads.read_order_facts).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
+import duckdb
 import polars as pl
 import pytest
 
+from segmentation_pipeline.assets.features import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
 from segmentation_pipeline.contracts import SOURCES
 from segmentation_pipeline.features.customer_features import (
     FEATURE_DESCRIPTIONS,
     build_customer_features,
     counted_orders,
 )
+from segmentation_pipeline.ingest.load import ensure_source_tables, staging_table
+from segmentation_pipeline.staging_reads import read_staging
+from segmentation_pipeline.warehouse import ensure_schemas
 
 AS_OF = date(2024, 6, 30)
 
@@ -211,9 +220,62 @@ def sources(**overrides) -> dict:
     return {**frames, **overrides}
 
 
+def staged(frames: dict[str, pl.LazyFrame | None]) -> duckdb.DuckDBPyConnection:
+    """An in-memory warehouse whose staging tables hold `frames` (None: the source never delivered)."""
+    conn = duckdb.connect()
+    ensure_schemas(conn)
+    for name, frame in frames.items():
+        if frame is None:
+            continue
+        ensure_source_tables(conn, SOURCES[name])
+        rows = frame.collect().with_columns(
+            _source_file=pl.lit(f"{name}_2024-06-30.csv"),
+            _row_number=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
+            _landing_date=pl.lit(date(2024, 6, 30)),
+            _loaded_at=pl.lit(datetime(2024, 6, 30, 12)),
+        )
+        conn.register("_rows", rows)
+        conn.execute(f"INSERT INTO {staging_table(name)} BY NAME SELECT * FROM _rows")
+        conn.unregister("_rows")
+    return conn
+
+
+def warehouse_tables(
+    *,
+    customers: pl.LazyFrame | None,
+    orders: pl.LazyFrame,
+    products: pl.LazyFrame | None,
+    surveys: pl.LazyFrame | None,
+    social: pl.LazyFrame | None,
+    service: pl.LazyFrame | None,
+    as_of: date,
+    cost_per_effort_point: float = 2.0,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Counted orders and features as the asset computes them, read back from the warehouse."""
+    frames = {"customers": customers, "orders": orders, "products": products}
+    conn = staged({**frames, "surveys": surveys, "social": social, "service": service})
+    with conn:
+        tables = build_feature_tables(conn, as_of, cost_per_effort_point)
+        written = (conn.sql(f"SELECT * FROM {t}").pl() for t in (CUSTOMER_ORDERS, CUSTOMER_FEATURES))
+        orders_written, features_written = written
+    assert orders_written.sort("order_id").equals(tables.orders.sort("order_id"))
+    assert features_written.equals(tables.features)  # written in customer_id order
+    return tables.orders, tables.features
+
+
+def warehouse_features(**kwargs) -> pl.DataFrame:
+    return warehouse_tables(**kwargs)[1]
+
+
+@pytest.fixture(scope="module", params=["polars", "warehouse"])
+def build(request):
+    """build_customer_features, or the asset's path through a DuckDB warehouse (same arguments)."""
+    return build_customer_features if request.param == "polars" else warehouse_features
+
+
 @pytest.fixture(scope="module")
-def features() -> pl.DataFrame:
-    return build_customer_features(**sources(), as_of=AS_OF)
+def features(build) -> pl.DataFrame:
+    return build(**sources(), as_of=AS_OF)
 
 
 def row(features: pl.DataFrame, customer_id: str) -> dict:
@@ -222,10 +284,21 @@ def row(features: pl.DataFrame, customer_id: str) -> dict:
     return rows[0]
 
 
-def test_counted_orders_revenue_margin_and_exclusions():
-    got = (
-        counted_orders(typed("orders", ORDERS), typed("products", PRODUCTS), AS_OF).collect().sort("order_id")
-    )
+@pytest.fixture(scope="module", params=["polars", "warehouse"])
+def count_orders(request):
+    """counted_orders(orders, products, as_of) collected, or the asset's counted orders."""
+    if request.param == "polars":
+        return lambda orders, products, as_of: counted_orders(orders, products, as_of).collect()
+
+    def via_warehouse(orders, products, as_of):
+        empty = {name: None for name in ("customers", "surveys", "social", "service")}
+        return warehouse_tables(orders=orders, products=products, as_of=as_of, **empty)[0]
+
+    return via_warehouse
+
+
+def test_counted_orders_revenue_margin_and_exclusions(count_orders):
+    got = count_orders(typed("orders", ORDERS), typed("products", PRODUCTS), AS_OF).sort("order_id")
     assert got["order_id"].to_list() == [
         "o1",
         "o2",
@@ -254,8 +327,8 @@ def test_counted_orders_revenue_margin_and_exclusions():
     assert by_id["o6"]["order_date"] == AS_OF  # 23:59 on the analysis day still counts
 
 
-def test_counted_orders_without_products_has_unknown_margin():
-    got = counted_orders(typed("orders", ORDERS), None, AS_OF).collect()
+def test_counted_orders_without_products_has_unknown_margin(count_orders):
+    got = count_orders(typed("orders", ORDERS), None, AS_OF)
     assert got["margin"].null_count() == got.height
     assert got["revenue"].sum() == pytest.approx(18 + 5 + 36 + 20 + 10 + 10)
 
@@ -333,7 +406,7 @@ def test_discount_occasion_returns_cancellations_late_payment(features):
     assert (d["late_payment_share"], d["mean_days_late"], d["discount_share"]) == (0.0, 0.0, 0.0)
 
 
-def test_service_cost_to_serve(features):
+def test_service_cost_to_serve(features, build):
     a = row(features, "A")  # t3 is after as_of
     assert (a["service_contacts"], a["total_effort"], a["mean_effort_score"]) == (2, 12, 6.0)
     assert a["cost_to_serve"] == pytest.approx(24.0)  # 12 points x 2.0
@@ -344,7 +417,7 @@ def test_service_cost_to_serve(features):
     assert (b["service_contacts"], b["total_effort"], b["cost_to_serve"]) == (0, 0, 0.0)
     assert b["mean_effort_score"] is None
 
-    pricier = build_customer_features(**sources(), as_of=AS_OF, cost_per_effort_point=5.0)
+    pricier = build(**sources(), as_of=AS_OF, cost_per_effort_point=5.0)
     assert row(pricier, "A")["cost_to_serve"] == pytest.approx(60.0)
 
 
@@ -372,9 +445,9 @@ def test_social_reach_and_influence_tier(features):
         (100_000, "macro"),
     ],
 )
-def test_influence_tier_thresholds(followers, tier):
+def test_influence_tier_thresholds(followers, tier, build):
     social = typed("social", [social_row("A", "x", followers, datetime(2024, 6, 1))])
-    got = build_customer_features(**sources(social=social), as_of=AS_OF)
+    got = build(**sources(social=social), as_of=AS_OF)
     assert row(got, "A")["influence_tier"] == tier
 
 
@@ -406,8 +479,8 @@ def test_columns_are_described_and_personal_data_absent(features):
     assert "ann@example.com" not in text and "Ann Example" not in text and "lovely" not in text
 
 
-def test_absent_optional_sources_give_null_columns():
-    got = build_customer_features(
+def test_absent_optional_sources_give_null_columns(build):
+    got = build(
         customers=None,
         orders=typed("orders", ORDERS),
         products=None,
@@ -436,13 +509,14 @@ def test_absent_optional_sources_give_null_columns():
 
 
 def test_empty_optional_sources_behave_like_absent_ones():
+    # Polars path only: in the warehouse an empty staging table is an absent source (read_staging).
     empty = {name: typed(name, []) for name in ("customers", "products", "surveys", "social", "service")}
     got = build_customer_features(**sources(**empty), as_of=AS_OF)
     assert got["customer_id"].to_list() == ["A", "D", "E", "U"]
     assert row(got, "A")["service_contacts"] == 0 and row(got, "A")["influence_tier"] == "none"
 
 
-def test_data_after_as_of_changes_nothing(features):
+def test_data_after_as_of_changes_nothing(features, build):
     late = datetime(2024, 7, 1)
     later = sources(
         orders=typed(
@@ -460,12 +534,56 @@ def test_data_after_as_of_changes_nothing(features):
             "customers", [*CUSTOMERS, {"customer_id": "Z", "signup_date": late.date(), "updated_at": late}]
         ),
     )
-    assert build_customer_features(**later, as_of=AS_OF).equals(features)
+    assert build(**later, as_of=AS_OF).equals(features)
 
 
-def test_as_of_earlier_drops_later_orders():
-    got = build_customer_features(**sources(), as_of=date(2024, 2, 15))
+def test_as_of_earlier_drops_later_orders(build):
+    got = build(**sources(), as_of=date(2024, 2, 15))
     a = row(got, "A")
     assert (a["frequency"], a["monetary"], a["recency_days"]) == (1, 18.0, 36)  # o1 only; Jan 10 -> Feb 15
     assert "D" in got["customer_id"].to_list()  # in the master (no signup date) but a prospect then
     assert row(got, "D")["frequency"] == 0
+
+
+def test_ties_go_to_the_alphabetically_first_category_and_brand(build):
+    # A spends 10 on shoes/Acme (P1) and 10 on bags/Zeta (P2): bags wins the category, Acme the brand.
+    orders = typed(
+        "orders",
+        [
+            line("t1", 1, "A", datetime(2024, 5, 1), "online", "P1", 1, 10.0, "completed"),
+            line("t1", 2, "A", datetime(2024, 5, 1), "online", "P2", 1, 10.0, "completed"),
+        ],
+    )
+    a = row(build(**sources(orders=orders), as_of=AS_OF), "A")
+    assert (a["top_category"], a["top_brand"], a["brand_concentration"]) == ("bags", "Acme", 0.5)
+
+
+def test_current_versions_of_customers_and_products():
+    """Latest updated_at up to as_of wins; a tie goes to the later landing date (a dated file before an
+    undated one), then to the later file and row."""
+    versions = [
+        ("A", datetime(2024, 1, 1), date(2024, 1, 1), "a.csv", 1, "Lyon"),
+        ("A", datetime(2024, 3, 1), date(2024, 3, 1), "b.csv", 1, "Paris"),  # latest up to as_of
+        ("A", datetime(2024, 7, 1), date(2024, 7, 1), "c.csv", 1, "Nice"),  # after as_of
+        ("B", datetime(2024, 2, 1), None, "z.csv", 9, "Undated"),
+        ("B", datetime(2024, 2, 1), date(2024, 2, 1), "a.csv", 1, "Dated"),  # dated beats undated
+        ("D", datetime(2024, 2, 1), date(2024, 2, 1), "a.csv", 2, "Row 2"),
+        ("D", datetime(2024, 2, 1), date(2024, 2, 1), "a.csv", 3, "Row 3"),  # later row
+        ("D", datetime(2024, 2, 1), date(2024, 2, 1), "b.csv", 1, "File b"),  # later file
+    ]
+    conn = duckdb.connect()
+    ensure_schemas(conn)
+    ensure_source_tables(conn, SOURCES["customers"])
+    for customer, updated, landed, file, number, city in versions:
+        conn.execute(
+            "INSERT INTO staging.customers (customer_id, updated_at, _landing_date, _source_file, _row_number,"
+            " city, email, _loaded_at) VALUES (?, ?, ?, ?, ?, ?, 'x@example.com', now())",
+            [customer, updated, landed, file, number, city],
+        )
+    got = read_staging(conn, "customers", AS_OF)
+    assert dict(zip(got["customer_id"], got["city"], strict=True)) == {
+        "A": "Paris",
+        "B": "Dated",
+        "D": "File b",
+    }
+    assert "email" not in got.columns
