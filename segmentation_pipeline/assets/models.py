@@ -78,7 +78,7 @@ def customer_scores(context: dg.AssetExecutionContext, settings: PipelineSetting
     )
 
 
-def _one_row_per_customer(conn, table: str) -> tuple[bool, dict]:
+def one_row_per_customer(conn, table: str) -> tuple[bool, dict]:
     rows, distinct, expected = conn.execute(
         f"SELECT count(*), count(DISTINCT customer_id), (SELECT count(*) FROM features.customer_features) FROM {table}"
     ).fetchall()[0]
@@ -92,7 +92,7 @@ def _one_row_per_customer(conn, table: str) -> tuple[bool, dict]:
 )
 def rfm_scores_are_complete(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
-        complete, counts = _one_row_per_customer(conn, RFM_SCORES)
+        complete, counts = one_row_per_customer(conn, RFM_SCORES)
         bad_scores, unassigned = conn.execute(
             f"""SELECT count(*) FILTER (WHERE r_score NOT BETWEEN 1 AND 5 OR f_score NOT BETWEEN 1 AND 5
                                         OR m_score NOT BETWEEN 1 AND 5),
@@ -112,7 +112,7 @@ def rfm_scores_are_complete(warehouse: DuckDBResource) -> dg.AssetCheckResult:
 )
 def customer_classes_are_complete(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
-        complete, counts = _one_row_per_customer(conn, CUSTOMER_CLASSES)
+        complete, counts = one_row_per_customer(conn, CUSTOMER_CLASSES)
         missing = conn.execute(
             f"""SELECT count(*) FROM {CUSTOMER_CLASSES} WHERE lifecycle_stage IS NULL OR risk_class IS NULL
                 OR volume_class IS NULL OR loyalty_class IS NULL"""
