@@ -6,10 +6,11 @@ lines), then times counted_orders, build_customer_features, score_rfm and classi
 median of 3 runs per stage, and the process's peak RSS (which includes the input frames).
 
 Warehouse (--warehouse PATH --as-of DATE): times exactly what the `customer_feature_tables`
-asset runs (assets.features.build_feature_tables): read staging, summarise the order lines,
-counted orders, customer features, write both tables. The warehouse is copied to a scratch
-directory first (the original is only read, and may be open read-only elsewhere), and each run
-is a fresh process, so the peak RSS of a run is its own. Prints per stage the median, min and
+asset runs (assets.features.build_feature_tables, on a connection configured as the warehouse
+resource is): read staging, aggregate the order lines, counted orders, customer features, write
+both tables. The warehouse is copied to a scratch directory first (the original is only read,
+and may be open read-only elsewhere), and each run is a fresh process, so the peak RSS of a run
+is its own. Prints per stage the median, min and
 max wall time over the runs, the median CPU time (all threads: CPU > wall means the cores were
 used in parallel; wall > CPU means waiting, e.g. for cores taken by other jobs), and the peak RSS
 at the end of the stage (median over runs), with the load average before and after.
@@ -43,6 +44,7 @@ from segmentation_pipeline.contracts import SOURCES, enums
 from segmentation_pipeline.features.customer_features import build_customer_features, counted_orders
 from segmentation_pipeline.models.customer_classes import classify_customers
 from segmentation_pipeline.models.rfm import score_rfm
+from segmentation_pipeline.settings import Settings
 
 AS_OF = date(2025, 12, 31)
 N_PRODUCTS = 5_000
@@ -276,7 +278,8 @@ def _warehouse_run(path: str, as_of: date) -> dict:
 
     load = os.getloadavg()[0]
     w0, c0 = time.perf_counter(), time.process_time()
-    with duckdb.connect(path) as conn:
+    # Configured as the asset's warehouse resource is (definitions.py).
+    with duckdb.connect(path, config={"memory_limit": Settings.from_env().duckdb_memory_limit}) as conn:
         tables = build_feature_tables(conn, as_of, cost_per_effort_point=2.0, stage=stage)
     stages["total"] = {
         "wall": time.perf_counter() - w0,
@@ -301,23 +304,24 @@ def _warehouse(args: argparse.Namespace) -> None:
         shutil.copyfile(source, copy)
         if source.with_name(source.name + ".wal").exists():
             shutil.copyfile(source.with_name(source.name + ".wal"), copy.with_name(copy.name + ".wal"))
-        print(
-            f"scratch copy of {source} ({copy.stat().st_size / 1e9:.2f} GB) in {time.perf_counter() - started:.1f} s"
-        )
+        size_gb, seconds = copy.stat().st_size / 1e9, time.perf_counter() - started
+        print(f"scratch copy of {source} ({size_gb:.2f} GB) in {seconds:.1f} s")
         runs = []
         for i in range(args.runs):
             # A fresh process per run: its peak RSS is the run's own, and no cache carries over.
             child = subprocess.run(
                 [sys.executable, __file__, "--_run", str(copy), "--as-of", args.as_of],
-                check=True,
                 capture_output=True,
                 text=True,
             )
+            if child.returncode != 0:
+                sys.exit(f"run {i + 1} failed:\n{child.stderr}")
             run = json.loads(child.stdout.strip().splitlines()[-1])
             runs.append(run)
             total = run["stages"]["total"]
             print(
-                f"run {i + 1}: {total['wall']:.2f} s wall, {total['cpu']:.2f} s CPU, peak {total['peak_gb']:.2f} GB "
+                f"run {i + 1}: {total['wall']:.2f} s wall, {total['cpu']:.2f} s CPU, "
+                f"peak {total['peak_gb']:.2f} GB "
                 f"(load average {run['load_before']:.2f} -> {run['load_after']:.2f})"
             )
     print(f"\n{'stage':<20}{'median wall s':>15}{'min':>7}{'max':>7}{'median CPU s':>15}{'peak RSS GB':>13}")

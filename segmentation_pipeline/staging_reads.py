@@ -69,7 +69,8 @@ LINES_SQL = f"""
         coalesce(o.occasion <> 'none', false) AS is_occasion,
         CAST(CASE o.channel {_CHANNEL_CODE} ELSE 0 END AS UTINYINT) AS channel_code,
         CASE WHEN {_COMPLETED} THEN coalesce(o.discount, 0) ELSE 0 END AS c_discount,
-        CASE WHEN {_COMPLETED} THEN o.quantity * o.unit_price - coalesce(o.discount, 0) ELSE 0 END AS c_revenue,
+        CASE WHEN {_COMPLETED} THEN o.quantity * o.unit_price - coalesce(o.discount, 0) ELSE 0 END
+            AS c_revenue,
         -- NaN for an unknown product: the order's cost, hence margin, is then unknown.
         CASE WHEN {_COMPLETED} THEN o.quantity * coalesce(p.unit_cost, 'NaN'::DOUBLE) ELSE 0 END AS c_cost
     FROM {staging_table("orders")} AS o
@@ -120,13 +121,15 @@ def read_order_facts(
     """`summarize_orders(order_lines(orders, products, as_of), products)`, with DuckDB doing the lines.
 
     Why SQL here: order lines are the one big input (10.5M rows at 1M customers). Read into Polars
-    and grouped there they cost ~0.9 GB of frame plus ~1.8 GB of group-by state (5.5M orders keyed
-    by string ids) and, on 2 cores, more CPU time than DuckDB aggregating them while it scans the
-    table. Here only the per-order aggregates (5.5M rows) and the top category and brand codes per
-    customer (0.8M rows each) cross into Polars. The SQL mirrors customer_features._line_amounts,
-    _order_aggregates and _top_codes (the unit tests run the hand-computed checks on both paths);
-    the rest (summary columns, names, every feature) is the same Polars code. The product lookup
-    is the Polars one (same codes). None when staging.orders has no rows.
+    (even narrowed) and grouped there, they took about the same CPU time as DuckDB aggregating them
+    while it scans the table, but ~2 GB more memory: a ~0.9 GB frame of lines plus ~1.8 GB of
+    group-by state (5.5M orders keyed by string ids). Here only the per-order aggregates (5.5M
+    rows) and the top category and brand codes per customer (0.8M rows each) cross into Polars.
+
+    The SQL mirrors customer_features._line_amounts, _order_aggregates and _top_codes (the unit
+    tests run the hand-computed checks on both paths); the rest (summary columns, names, every
+    feature) is the same Polars code, and the product lookup is the Polars one (same codes).
+    None when staging.orders has no rows.
     """
     if not _has_rows(conn, "orders"):
         return None

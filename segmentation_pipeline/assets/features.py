@@ -55,13 +55,6 @@ class FeatureTables:
     absent: list[str]
 
 
-# DuckDB's memory cap while the asset runs. Without one, DuckDB sizes the order-line
-# aggregation (10.5M lines into 5.5M orders) for its default limit (80% of RAM) and keeps ~1.5 GB
-# that Polars then cannot use; capped at 1 GB the same query ran as fast (less CPU, no spill) and
-# the whole asset's peak RSS dropped by ~0.8 GB. Larger data spills to DuckDB's temp directory.
-DUCKDB_MEMORY_LIMIT = "1GB"
-
-
 def _replace(
     conn: duckdb.DuckDBPyConnection,
     table: str,
@@ -78,16 +71,6 @@ def _replace(
     comment_table(conn, table, description, columns)
 
 
-@contextlib.contextmanager
-def _memory_limit(conn: duckdb.DuckDBPyConnection, limit: str):
-    previous = conn.execute("SELECT current_setting('memory_limit')").fetchall()[0][0]
-    conn.execute(f"SET memory_limit = '{limit}'")
-    try:
-        yield
-    finally:
-        conn.execute(f"SET memory_limit = '{previous}'")
-
-
 def build_feature_tables(
     conn: duckdb.DuckDBPyConnection,
     as_of: dt.date,
@@ -97,61 +80,59 @@ def build_feature_tables(
     """Read staging, compute both tables and write them: the whole asset minus Dagster.
 
     `stage(name)` wraps each step (read, orders, counted_orders, write_orders, customer_features,
-    write_features): the
-    benchmark times them (benchmarks/bench_features.py --warehouse).
+    write_features): benchmarks/bench_features.py --warehouse times them.
 
     Order lines, the one big input, never cross into Polars: DuckDB aggregates them by order
     while it scans them (read_order_facts says why); everything per customer is Polars. Each
     frame is dropped as soon as the next step no longer needs it.
     """
-    with _memory_limit(conn, DUCKDB_MEMORY_LIMIT):
-        with stage("read"):
-            sources = read_feature_sources(conn, as_of)
-        with stage("orders"):
-            facts = read_order_facts(conn, as_of, sources["products"])
-        if facts is None:
-            raise dg.Failure(
-                f"no orders in staging.orders: orders are required (landing folder raw/orders/, as of {as_of})"
+    with stage("read"):
+        sources = read_feature_sources(conn, as_of)
+    with stage("orders"):
+        facts = read_order_facts(conn, as_of, sources["products"])
+    if facts is None:
+        raise dg.Failure(
+            f"no orders in staging.orders: orders are required (landing folder raw/orders/, as of {as_of})"
+        )
+    absent = [name for name, frame in sources.items() if frame is None]
+    with stage("counted_orders"):
+        orders = counted_orders_from_summary(facts.summary).collect()
+    # One transaction for both tables: readers never see one table updated without the other.
+    with transaction(conn):
+        # Counted orders are written before the customer features are computed: DuckDB's write
+        # buffers and Polars' peak then come one after the other (-0.4 GB peak RSS at 1M customers).
+        with stage("write_orders"):
+            _replace(
+                conn,
+                CUSTOMER_ORDERS,
+                orders,
+                "Counted orders up to the analysis date.",
+                ORDER_DESCRIPTIONS,
             )
-        absent = [name for name, frame in sources.items() if frame is None]
-        with stage("counted_orders"):
-            orders = counted_orders_from_summary(facts.summary).collect()
-        # One transaction for both tables: readers never see one table updated without the other.
-        with transaction(conn):
-            # Counted orders are written before the customer features are computed: DuckDB's write
-            # buffers and Polars' peak then come one after the other (-0.5 GB peak RSS).
-            with stage("write_orders"):
-                _replace(
-                    conn,
-                    CUSTOMER_ORDERS,
-                    orders,
-                    "Counted orders up to the analysis date.",
-                    ORDER_DESCRIPTIONS,
-                )
-            with stage("customer_features"):
-                order_features = customer_order_features(facts.summary, as_of)
-                top_category, top_brand = facts.top_category, facts.top_brand
-                del facts  # the order summary (5.5M rows at 1M customers) before the joins
-                features = customer_features_from_orders(
-                    order_features,
-                    top_category,
-                    top_brand,
-                    customers=sources["customers"],
-                    surveys=sources["surveys"],
-                    social=sources["social"],
-                    service=sources["service"],
-                    as_of=as_of,
-                    cost_per_effort_point=cost_per_effort_point,
-                )
-                del sources, order_features, top_category, top_brand
-            with stage("write_features"):
-                _replace(
-                    conn,
-                    CUSTOMER_FEATURES,
-                    features,
-                    "Customer features as of the analysis date.",
-                    FEATURE_DESCRIPTIONS,
-                )
+        with stage("customer_features"):
+            order_features = customer_order_features(facts.summary, as_of)
+            top_category, top_brand = facts.top_category, facts.top_brand
+            del facts  # the order summary (5.5M rows at 1M customers) before the joins
+            features = customer_features_from_orders(
+                order_features,
+                top_category,
+                top_brand,
+                customers=sources["customers"],
+                surveys=sources["surveys"],
+                social=sources["social"],
+                service=sources["service"],
+                as_of=as_of,
+                cost_per_effort_point=cost_per_effort_point,
+            )
+            del sources, order_features, top_category, top_brand
+        with stage("write_features"):
+            _replace(
+                conn,
+                CUSTOMER_FEATURES,
+                features,
+                "Customer features as of the analysis date.",
+                FEATURE_DESCRIPTIONS,
+            )
     return FeatureTables(orders=orders, features=features, absent=absent)
 
 

@@ -4,6 +4,12 @@ Pure Polars (no Dagster). Inputs are typed as in `contracts/models.py`; customer
 already reduced to their latest version per id. Everything is expressed as lazy filters, joins
 and group-bys (no Python loops over rows), so 1M customers / 10M order lines take seconds.
 
+Order lines are summarised once (`summarize_orders` -> `OrderFacts`: one row per order, and each
+customer's top category and brand); both `counted_orders` and `build_customer_features` are built
+from that summary. The Dagster asset has DuckDB compute the same OrderFacts inputs while it scans
+staging (`staging_reads.read_order_facts`) and then runs the same Polars code from there
+(`counted_orders_from_summary`, `customer_order_features`, `customer_features_from_orders`).
+
 Definitions (SPEC, "Outputs"): an order counts when at least one of its lines is `completed`;
 `returned` and `cancelled` lines add no revenue. Line revenue = quantity x unit_price - discount;
 line margin = revenue - quantity x unit_cost. Recency is whole days from the last counted order
@@ -353,13 +359,15 @@ def summarize_orders(
     never all in memory.
     """
     lines = _line_amounts(lines.lazy())
-    aggregates = _collect_in_parts(lambda part: _order_aggregates(lines.filter(part)), "order_id")
-    # Completed lines, narrowed and materialised once for both top group-bys.
-    completed = _completed_revenue(lines).collect()
-    top_category, top_brand = (
-        _collect_in_parts(lambda part, k=key: _top_codes(completed.lazy().filter(part), k), "customer_id")
+    # Completed lines, narrowed and materialised once for both top group-bys (and freed before
+    # the group-by by order).
+    completed = _completed_revenue(lines).collect().lazy()
+    top_category, top_brand = [
+        _collect_in_parts(lambda part, k=key, c=completed: _top_codes(c.filter(part), k), "customer_id")
         for key in ("category", "brand")
-    )
+    ]
+    del completed
+    aggregates = _collect_in_parts(lambda part: _order_aggregates(lines.filter(part)), "order_id")
     return order_facts(aggregates, top_category, top_brand, products)
 
 
@@ -551,10 +559,13 @@ def build_customer_features(
     given (their latest version, even if updated after as_of: older versions are not kept).
     """
     facts = summarize_orders(order_lines(orders, products, as_of), products)
+    order_features = customer_order_features(facts.summary, as_of)
+    top_category, top_brand = facts.top_category, facts.top_brand
+    del facts  # the order summary (millions of rows) is not needed for the joins
     return customer_features_from_orders(
-        customer_order_features(facts.summary, as_of),
-        facts.top_category,
-        facts.top_brand,
+        order_features,
+        top_category,
+        top_brand,
         customers=customers,
         surveys=surveys,
         social=social,

@@ -576,8 +576,8 @@ def test_current_versions_of_customers_and_products():
     ensure_source_tables(conn, SOURCES["customers"])
     for customer, updated, landed, file, number, city in versions:
         conn.execute(
-            "INSERT INTO staging.customers (customer_id, updated_at, _landing_date, _source_file, _row_number,"
-            " city, email, _loaded_at) VALUES (?, ?, ?, ?, ?, ?, 'x@example.com', now())",
+            "INSERT INTO staging.customers (customer_id, updated_at, _landing_date, _source_file,"
+            " _row_number, city, email, _loaded_at) VALUES (?, ?, ?, ?, ?, ?, 'x@example.com', now())",
             [customer, updated, landed, file, number, city],
         )
     got = read_staging(conn, "customers", AS_OF)
