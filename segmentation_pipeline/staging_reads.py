@@ -8,7 +8,6 @@ import duckdb
 import polars as pl
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.contracts.models import LANDING_DATE
 from segmentation_pipeline.features.customer_features import (
     EVENT_TIME,
     ORDER_CHANNELS,
@@ -17,12 +16,8 @@ from segmentation_pipeline.features.customer_features import (
     order_facts,
     product_lookup,
 )
-from segmentation_pipeline.ingest.load import LOADED_AT, staging_table
-from segmentation_pipeline.ingest.readers import ROW_NUMBER
-from segmentation_pipeline.ingest.validate import SOURCE_FILE
+from segmentation_pipeline.ingest.load import staging_table
 from segmentation_pipeline.warehouse import query_frame, read_sql, table_exists
-
-LINEAGE = (SOURCE_FILE, ROW_NUMBER, LANDING_DATE, LOADED_AT)
 
 
 def _has_rows(conn: duckdb.DuckDBPyConnection, source: str) -> bool:
