@@ -188,11 +188,21 @@ def generate_landing_zone(
             daily.service_frame(_rng(seed, _STREAM["service"], day), tickets, tickets.day(day)),
         )
 
+    # The first order a customer places (null: none in the window) tells when the planted
+    # archetype becomes visible: before it, a buyer-to-be is a prospect like any other.
+    first_order_us = np.full(customers, np.iinfo(np.int64).max)
+    np.minimum.at(first_order_us, orders.customer, orders.ts_us)
     pl.DataFrame(
         {
             "customer_id": daily.customer_ids(np.arange(customers)),
             "archetype": daily.pick(arch.NAMES, people.archetype.astype(np.int64)),
+            "first_order_at": pl.Series(first_order_us, dtype=pl.Int64),
         }
+    ).with_columns(
+        pl.when(pl.col("first_order_at") < np.iinfo(np.int64).max)
+        .then(pl.col("first_order_at"))
+        .cast(pl.Datetime("us", "UTC"))
+        .dt.truncate("1s")  # as the files write it
     ).write_parquet(out_dir / "truth" / "archetypes.parquet", compression="zstd")
 
     if faults:

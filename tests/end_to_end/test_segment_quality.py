@@ -4,12 +4,14 @@ One sample is generated with one day more than the first run sees (same seed, so
 the same one); the first run gets every file but the last day's, the second run gets that day
 too, as a daily run would. Both runs are the real Dagster job, in process.
 
-The archetype ARI is measured on the customers with a counted order (segment_id != 0). A customer
-without one is a prospect by definition (segment 0) whatever their planted archetype: the
-generator plants orders over the whole window, so customers of buying archetypes who signed up
-late or order rarely have none yet (about one in eight over 730 days, one in four over 400 days)
-and no segmentation can tell their archetype. The figure over every customer is printed too; even
-a perfect segmentation of the buyers scores only about 0.70 on it over 730 days.
+The ground truth is the archetype each customer shows in the data the run sees: the planted one
+from their first order on, "prospect" before it. The generator plants orders over the whole
+window, so customers of buying archetypes who signed up late or order rarely have none yet
+(about one in eight over 730 days) and are, in every table the pipeline reads, prospects; no
+segmentation can tell their archetype, and even a perfect segmentation of the buyers would
+score only about 0.70 against the planted labels of every customer. The test asserts the ARI
+over every customer against the visible archetype, and over the buyers alone; the figure
+against the planted labels is printed beside them.
 """
 
 from __future__ import annotations
@@ -92,22 +94,35 @@ def test_the_runs_cover_the_two_days(two_runs):
     assert first.get_column("segment_id").null_count() == second.get_column("segment_id").null_count() == 0
 
 
+def visible_archetype(truth: pl.DataFrame, as_of: dt.date) -> pl.Expr:
+    """The planted archetype once the customer's first order is in the data, "prospect" before."""
+    return (
+        pl.when(pl.col("first_order_at").dt.date() <= as_of)
+        .then(pl.col("archetype"))
+        .otherwise(pl.lit("prospect"))
+        .alias("visible_archetype")
+    )
+
+
 def test_segments_recover_the_planted_archetypes(two_runs):
-    scored = two_runs["first"].join(two_runs["truth"], on="customer_id")
+    truth = two_runs["truth"]
+    scored = two_runs["first"].join(truth, on="customer_id").with_columns(visible_archetype(truth, FIRST_DAY))
     buyers = scored.filter(pl.col("segment_id") != PROSPECT_SEGMENT_ID)
-    ari = adjusted_rand_score(buyers.get_column("archetype"), buyers.get_column("segment_id"))
-    ari_all = adjusted_rand_score(scored.get_column("archetype"), scored.get_column("segment_id"))
+    ari_all = adjusted_rand_score(scored.get_column("visible_archetype"), scored.get_column("segment_id"))
+    ari_buyers = adjusted_rand_score(buyers.get_column("archetype"), buyers.get_column("segment_id"))
+    ari_planted = adjusted_rand_score(scored.get_column("archetype"), scored.get_column("segment_id"))
     confusion = (
-        buyers.group_by("archetype", "segment_id")
+        scored.group_by("visible_archetype", "segment_id")
         .len()
-        .pivot(on="segment_id", index="archetype", values="len", sort_columns=True)
+        .pivot(on="segment_id", index="visible_archetype", values="len", sort_columns=True)
         .fill_null(0)
-        .sort("archetype")
+        .sort("visible_archetype")
     )
     with pl.Config(tbl_rows=20, tbl_cols=25, tbl_width_chars=200):
-        print(f"\nARI vs planted archetypes: {ari:.3f} on {buyers.height:,} buyers, {ari_all:.3f} on all "
-              f"{scored.height:,} customers (prospects = segment 0)\n{confusion}")  # fmt: skip
-    assert ari >= MIN_ARI, f"ARI {ari:.3f} < {MIN_ARI} on buyers"
+        print(f"\nARI vs visible archetypes: {ari_all:.3f} on all {scored.height:,} customers, {ari_buyers:.3f} "
+              f"on {buyers.height:,} buyers; vs planted labels of all customers {ari_planted:.3f}\n{confusion}")  # fmt: skip
+    assert ari_all >= MIN_ARI, f"ARI {ari_all:.3f} < {MIN_ARI} over all customers"
+    assert ari_buyers >= MIN_ARI, f"ARI {ari_buyers:.3f} < {MIN_ARI} on buyers"
     # Segment 0 is exactly the customers without a counted order, so it holds every planted prospect.
     assert (buyers.get_column("frequency") > 0).all()
     prospects = scored.filter(pl.col("archetype") == "prospect")
