@@ -5,10 +5,11 @@ customers, products, orders, surveys, social, service; 1,000,000 customers / 10,
 lines), then times counted_orders, build_customer_features, score_rfm and classify_customers:
 median of 3 runs per stage, and the process's peak RSS (which includes the input frames).
 
-Warehouse (--warehouse PATH --as-of DATE): times exactly what the `customer_feature_tables`
-asset runs (assets.features.build_feature_tables, on a connection configured as the warehouse
-resource is): read staging, aggregate the order lines, counted orders, customer features, write
-both tables. The warehouse is copied to a scratch directory first (the original is only read,
+Warehouse (--warehouse PATH --as-of DATE): times exactly what the `customer_feature_tables` and
+`customer_scores` assets run (assets.features.build_feature_tables, then
+assets.models.build_score_tables, on a connection configured as the warehouse resource is): read
+staging, aggregate the order lines, counted orders, customer features, write both tables; read
+the features, score RFM, classify, write both tables. The warehouse is copied to a scratch directory first (the original is only read,
 and may be open read-only elsewhere), and each run is a fresh process, so the peak RSS of a run
 is its own. Prints per stage the median, min and
 max wall time over the runs, the median CPU time (all threads: CPU > wall means the cores were
@@ -263,6 +264,7 @@ def _warehouse_run(path: str, as_of: date) -> dict:
     import duckdb
 
     from segmentation_pipeline.assets.features import build_feature_tables
+    from segmentation_pipeline.assets.models import build_score_tables
 
     stages: dict[str, dict[str, float]] = {}
 
@@ -279,8 +281,12 @@ def _warehouse_run(path: str, as_of: date) -> dict:
     load = os.getloadavg()[0]
     w0, c0 = time.perf_counter(), time.process_time()
     # Configured as the asset's warehouse resource is (definitions.py).
-    with duckdb.connect(path, config={"memory_limit": Settings.from_env().duckdb_memory_limit}) as conn:
+    with duckdb.connect(path, config=Settings.from_env().duckdb_config()) as conn:
         tables = build_feature_tables(conn, as_of, cost_per_effort_point=2.0, stage=stage)
+        orders, customers = tables.orders.height, tables.features.height
+        del tables  # the next asset starts without them
+        with stage("rfm_and_classes"):
+            build_score_tables(conn, Settings.from_env().rfm_monetary)
     stages["total"] = {
         "wall": time.perf_counter() - w0,
         "cpu": time.process_time() - c0,
@@ -290,8 +296,8 @@ def _warehouse_run(path: str, as_of: date) -> dict:
         "stages": stages,
         "load_before": load,
         "load_after": os.getloadavg()[0],
-        "orders": tables.orders.height,
-        "customers": tables.features.height,
+        "orders": orders,
+        "customers": customers,
     }
 
 

@@ -30,9 +30,7 @@ def one_load(data_dir: Path) -> dict:
     as_of = newest_landing_date(data_dir / "raw") or dt.date.today()
     timings, rows = {}, {}
     with tempfile.TemporaryDirectory(dir=data_dir.parent) as tmp:
-        conn = duckdb.connect(
-            str(Path(tmp) / "warehouse.duckdb"), config={"memory_limit": Settings().duckdb_memory_limit}
-        )
+        conn = duckdb.connect(str(Path(tmp) / "warehouse.duckdb"), config=Settings().duckdb_config())
         ensure_schemas(conn)
         with Timer() as total:
             for name, contract in SOURCES.items():

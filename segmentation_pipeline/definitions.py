@@ -39,7 +39,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "warehouse": Warehouse(
                 database=str(settings.warehouse_path),
                 lock_wait_seconds=settings.lock_wait_seconds,
-                connection_config={"memory_limit": settings.duckdb_memory_limit},
+                connection_config=settings.duckdb_config(),
             ),
         },
         executor=dg.in_process_executor,

@@ -49,6 +49,10 @@ class Settings:
             duckdb_memory_limit=_env("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1500MB"),
         )
 
+    def duckdb_config(self) -> dict[str, str]:
+        """Connect-time configuration of every connection to the warehouse (resource and benchmarks)."""
+        return {"memory_limit": self.duckdb_memory_limit}
+
     @property
     def raw_dir(self) -> Path:
         return self.data_dir / "raw"

@@ -69,6 +69,24 @@ def comment_table(
             conn.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_quote(text)}')
 
 
+def write_table(
+    conn: duckdb.DuckDBPyConnection,
+    table: str,
+    frame: pl.DataFrame,
+    description: str = "",
+    columns: Mapping[str, str] | None = None,
+) -> int:
+    """Create or replace `table` from `frame`, with its comments, inside the caller's transaction."""
+    conn.register("_replacement", frame)
+    try:
+        conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _replacement")
+    finally:
+        conn.unregister("_replacement")
+    if description or columns:
+        comment_table(conn, table, description, columns or {})
+    return frame.height
+
+
 def replace_table(
     conn: duckdb.DuckDBPyConnection,
     table: str,
@@ -78,14 +96,7 @@ def replace_table(
 ) -> int:
     """Replace `table` with `frame` in one transaction; readers never see a half-written table."""
     with transaction(conn):
-        conn.register("_replacement", frame)
-        try:
-            conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _replacement")
-        finally:
-            conn.unregister("_replacement")
-        if description or columns:
-            comment_table(conn, table, description, columns or {})
-    return frame.height
+        return write_table(conn, table, frame, description, columns)
 
 
 def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:

@@ -21,7 +21,7 @@ from segmentation_pipeline.features.customer_features import (
 )
 from segmentation_pipeline.resources import PipelineSettings
 from segmentation_pipeline.staging_reads import read_feature_sources, read_order_facts
-from segmentation_pipeline.warehouse import comment_table, transaction
+from segmentation_pipeline.warehouse import transaction, write_table
 
 CUSTOMER_ORDERS = "features.customer_orders"
 CUSTOMER_FEATURES = "features.customer_features"
@@ -55,22 +55,6 @@ class FeatureTables:
     absent: list[str]
 
 
-def _replace(
-    conn: duckdb.DuckDBPyConnection,
-    table: str,
-    frame: pl.DataFrame,
-    description: str,
-    columns: dict[str, str],
-) -> None:
-    """warehouse.replace_table inside the caller's transaction."""
-    conn.register("_replacement", frame)
-    try:
-        conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _replacement")
-    finally:
-        conn.unregister("_replacement")
-    comment_table(conn, table, description, columns)
-
-
 def build_feature_tables(
     conn: duckdb.DuckDBPyConnection,
     as_of: dt.date,
@@ -102,7 +86,7 @@ def build_feature_tables(
         # Counted orders are written before the customer features are computed: DuckDB's write
         # buffers and Polars' peak then come one after the other (-0.4 GB peak RSS at 1M customers).
         with stage("write_orders"):
-            _replace(
+            write_table(
                 conn,
                 CUSTOMER_ORDERS,
                 orders,
@@ -126,7 +110,7 @@ def build_feature_tables(
             )
             del sources, order_features, top_category, top_brand
         with stage("write_features"):
-            _replace(
+            write_table(
                 conn,
                 CUSTOMER_FEATURES,
                 features,

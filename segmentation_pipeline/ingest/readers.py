@@ -105,7 +105,11 @@ def read_csv(file: LandingFile) -> RawRead:
     truncated, last = _last_line_is_truncated(data, len(frame.columns) - 1)
     if truncated and frame.height:
         read.row_errors.append(
-            (frame[ROW_NUMBER][-1], "truncated file: last row is incomplete (no end of line, too few fields)", last)
+            (
+                frame[ROW_NUMBER][-1],
+                "truncated file: last row is incomplete (no end of line, too few fields)",
+                last,
+            )
         )
         read.rows = frame.head(frame.height - 1)
     return read

@@ -252,9 +252,10 @@ def test_truth_dates_each_customers_first_order(clean: Path) -> None:
     both = truth(clean).join(first_landed, on="customer_id", how="left")
     assert both.filter(pl.col("first_order_at").is_null() != pl.col("landed").is_null()).is_empty()
     assert (both["first_order_at"] == both["landed"]).drop_nulls().all()
-    assert both.filter(pl.col("archetype") == "prospect")["first_order_at"].null_count() == both.filter(
-        pl.col("archetype") == "prospect"
-    ).height
+    assert (
+        both.filter(pl.col("archetype") == "prospect")["first_order_at"].null_count()
+        == both.filter(pl.col("archetype") == "prospect").height
+    )
 
 
 def test_archetype_signals_are_visible(clean: Path) -> None:
