@@ -32,6 +32,8 @@ class Settings:
     # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
     # (queries that need more spill to disk instead of growing the process).
     duckdb_memory_limit: str = "1500MB"
+    # Recompute every customer's features rather than only those whose inputs changed.
+    full_refresh: bool = False
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -47,6 +49,7 @@ class Settings:
             category=_env("SEGMENTATION_CATEGORY", "home and lifestyle goods"),
             lock_wait_seconds=float(_env("SEGMENTATION_LOCK_WAIT_SECONDS", "60")),
             duckdb_memory_limit=_env("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1500MB"),
+            full_refresh=_env("SEGMENTATION_FULL_REFRESH", "0").lower() in ("1", "true", "yes"),
         )
 
     def duckdb_config(self) -> dict[str, str]:

@@ -20,7 +20,7 @@ from segmentation_pipeline.ingest.load import staging_table
 from segmentation_pipeline.warehouse import query_frame, read_sql, table_exists
 
 
-def _has_rows(conn: duckdb.DuckDBPyConnection, source: str) -> bool:
+def has_rows(conn: duckdb.DuckDBPyConnection, source: str) -> bool:
     table = staging_table(source)
     return table_exists(conn, table) and conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0] > 0
 
@@ -37,7 +37,7 @@ def read_staging(conn: duckdb.DuckDBPyConnection, source: str, as_of: dt.date) -
     left behind (they never leave staging). Event sources keep every row: the features decide
     what "after the analysis date" means for each of them.
     """
-    if not _has_rows(conn, source):
+    if not has_rows(conn, source):
         return None
     if source in ("customers", "products"):
         return query_frame(conn, read_sql(f"{source}_current"), [as_of])
@@ -48,9 +48,18 @@ def read_staging(conn: duckdb.DuckDBPyConnection, source: str, as_of: dt.date) -
 
 _CHANNEL_CODE = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(ORDER_CHANNELS) if i > 0)
 _COMPLETED = "o.status = 'completed'"
-# customer_features._line_amounts in SQL: order lines up to as_of (one bound date) joined to
-# the product lookup (registered as _product_lookup), with completed-only amounts and codes.
-LINES_SQL = f"""
+
+
+def _only_sql(only: str | None, alias: str = "") -> str:
+    """`AND customer_id IN <only>`: rows of the customers listed in table `only` (None: everyone)."""
+    column = f"{alias}.customer_id" if alias else "customer_id"
+    return f" AND {column} IN (SELECT customer_id FROM {only})" if only else ""
+
+
+def lines_sql(only: str | None = None) -> str:
+    """customer_features._line_amounts in SQL: order lines up to as_of (one bound date) joined to
+    the product lookup (registered as _product_lookup), with completed-only amounts and codes."""
+    return f"""
     SELECT
         o.order_id,
         o.customer_id,
@@ -70,10 +79,13 @@ LINES_SQL = f"""
         CASE WHEN {_COMPLETED} THEN o.quantity * coalesce(p.unit_cost, 'NaN'::DOUBLE) ELSE 0 END AS c_cost
     FROM {staging_table("orders")} AS o
     LEFT JOIN _product_lookup AS p USING (product_id)
-    WHERE o.{_until_sql(EVENT_TIME["orders"])}
+    WHERE o.{_until_sql(EVENT_TIME["orders"])}{_only_sql(only, "o")}
 """
-# customer_features._order_aggregates in SQL: one row per order, counted or not.
-ORDER_AGGREGATES_SQL = f"""
+
+
+def order_aggregates_sql(only: str | None = None) -> str:
+    """customer_features._order_aggregates in SQL: one row per order, counted or not."""
+    return f"""
     SELECT
         order_id,
         min(customer_id) AS customer_id,
@@ -87,12 +99,12 @@ ORDER_AGGREGATES_SQL = f"""
         CAST(count(*) FILTER (is_returned) AS INTEGER) AS returned_lines,
         CAST(count(*) FILTER (is_cancelled) AS INTEGER) AS cancelled_lines,
         max(payment_days_late) AS days_late
-    FROM ({LINES_SQL})
+    FROM ({lines_sql(only)})
     GROUP BY order_id
 """
 
 
-def _top_codes_sql(key: str) -> str:
+def _top_codes_sql(key: str, only: str | None = None) -> str:
     """customer_features._top_codes in SQL: the largest revenue wins, then the smallest code."""
     code = f"{key}_code"
     return f"""
@@ -102,7 +114,7 @@ def _top_codes_sql(key: str) -> str:
             max(revenue) AS top_{key}_revenue
         FROM (
             SELECT customer_id, {code}, sum(c_revenue) AS revenue
-            FROM ({LINES_SQL})
+            FROM ({lines_sql(only)})
             WHERE is_completed AND {code} IS NOT NULL
             GROUP BY customer_id, {code}
         )
@@ -111,7 +123,7 @@ def _top_codes_sql(key: str) -> str:
 
 
 def read_order_facts(
-    conn: duckdb.DuckDBPyConnection, as_of: dt.date, products: pl.DataFrame | None
+    conn: duckdb.DuckDBPyConnection, as_of: dt.date, products: pl.DataFrame | None, only: str | None = None
 ) -> OrderFacts | None:
     """`summarize_orders(order_lines(orders, products, as_of), products)`, with DuckDB doing the lines.
 
@@ -124,36 +136,40 @@ def read_order_facts(
     The SQL mirrors customer_features._line_amounts, _order_aggregates and _top_codes (the unit
     tests run the hand-computed checks on both paths); the rest (summary columns, names, every
     feature) is the same Polars code, and the product lookup is the Polars one (same codes).
-    None when staging.orders has no rows.
+    None when staging.orders has no rows. `only`: a table of the customer_ids to read (default: all).
     """
-    if not _has_rows(conn, "orders"):
+    if not has_rows(conn, "orders"):
         return None
     conn.register("_product_lookup", product_lookup(products))
     try:
-        aggregates = query_frame(conn, ORDER_AGGREGATES_SQL, [as_of])
-        top_category = query_frame(conn, _top_codes_sql("category"), [as_of])
-        top_brand = query_frame(conn, _top_codes_sql("brand"), [as_of])
+        aggregates = query_frame(conn, order_aggregates_sql(only), [as_of])
+        top_category = query_frame(conn, _top_codes_sql("category", only), [as_of])
+        top_brand = query_frame(conn, _top_codes_sql("brand", only), [as_of])
     finally:
         conn.unregister("_product_lookup")
     return order_facts(aggregates, top_category, top_brand, products)
 
 
-def read_feature_sources(conn: duckdb.DuckDBPyConnection, as_of: dt.date) -> dict[str, pl.DataFrame | None]:
+def read_feature_sources(
+    conn: duckdb.DuckDBPyConnection, as_of: dt.date, only: str | None = None
+) -> dict[str, pl.DataFrame | None]:
     """Every source but orders as the features need it: only the columns they use, nothing after as_of.
 
     Keys are the source names but "orders" (see `read_order_facts`). A source that has never
     delivered a row is None (as in `read_staging`). Reading less (and filtering in DuckDB) keeps
-    what crosses into Polars small; the features apply the same as_of rules again.
+    what crosses into Polars small; the features apply the same as_of rules again. `only`: a table
+    of the customer_ids to read (default: all; products are always read whole).
     """
     frames: dict[str, pl.DataFrame | None] = {"products": read_staging(conn, "products", as_of)}
     for source in ("customers", "surveys", "social", "service"):
-        if not _has_rows(conn, source):
+        if not has_rows(conn, source):
             frames[source] = None
             continue
         columns = ", ".join(f'"{c}"' for c in SOURCE_COLUMNS[source])
         if source == "customers":
-            sql = f"SELECT {columns} FROM ({read_sql('customers_current')})"
+            sql = f"SELECT {columns} FROM ({read_sql('customers_current')}) WHERE true{_only_sql(only)}"
         else:
-            sql = f"SELECT {columns} FROM {staging_table(source)} WHERE {_until_sql(EVENT_TIME[source])}"
+            until = _until_sql(EVENT_TIME[source])
+            sql = f"SELECT {columns} FROM {staging_table(source)} WHERE {until}{_only_sql(only)}"
         frames[source] = query_frame(conn, sql, [as_of])
     return frames

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import dagster as dg
 import polars as pl
 
-from segmentation_pipeline.warehouse import duckdb_type
+from segmentation_pipeline.warehouse import duckdb_type, query_frame
 
 
 def column_schema(
@@ -52,4 +52,14 @@ def table_metadata(table: str, frame: pl.DataFrame, descriptions: Mapping[str, s
         "dagster/table_name": table,
         "dagster/column_schema": column_schema(dict(frame.schema), descriptions),
         "preview": preview(frame, rows),
+    }
+
+
+def warehouse_table_metadata(conn, table: str, descriptions: Mapping[str, str], rows: int = 10) -> dict:
+    """table_metadata of a table as it is in the warehouse (for tables changed in place)."""
+    count = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+    sample = query_frame(conn, f"SELECT * FROM {table} LIMIT {rows}")
+    return {
+        **table_metadata(table, sample, descriptions, rows),
+        "dagster/row_count": dg.MetadataValue.int(count),
     }

@@ -107,6 +107,7 @@ def ensure_source_tables(conn: duckdb.DuckDBPyConnection, contract: SourceContra
     quarantine = ", ".join(f"{name} {kind}" for name, kind in QUARANTINE_COLUMNS.items())
     conn.execute(f"CREATE TABLE IF NOT EXISTS {quarantine_table(contract.name)} ({quarantine})")
     conn.execute(read_sql("ops_landing_files"))
+    conn.execute(read_sql("ops_staging_replacements"))
 
 
 def file_checksum(path: Path) -> str:
@@ -263,11 +264,17 @@ def load_source(
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     relpaths = [f.relpath for f, _ in changed]
     with transaction(conn):
-        for table, column in (
-            (staging_table(contract.name), SOURCE_FILE),
-            (quarantine_table(contract.name), SOURCE_FILE),
-        ):
-            conn.execute(f"DELETE FROM {table} WHERE {column} IN (SELECT unnest(?::VARCHAR[]))", [relpaths])
+        removed = {
+            table: conn.execute(
+                f"DELETE FROM {table} WHERE {SOURCE_FILE} IN (SELECT unnest(?::VARCHAR[]))", [relpaths]
+            ).fetchall()[0][0]
+            for table in (staging_table(contract.name), quarantine_table(contract.name))
+        }
+        if removed[staging_table(contract.name)]:
+            conn.execute(
+                "INSERT INTO ops.staging_replacements VALUES (?, ?, ?, ?)",
+                [contract.name, removed[staging_table(contract.name)], now, run_id],
+            )
         for batch in _batches(changed, batch_bytes):
             _load_batch(conn, batch, contract, result, now, run_id)
         _record_outcomes(conn, contract.name, result.outcomes, as_of, now, run_id)
