@@ -69,8 +69,9 @@ def _compute(
     stage: Stage,
     only: str | None,
     write_orders: Callable[[pl.DataFrame], None],
-) -> tuple[pl.DataFrame, pl.DataFrame, list[str]]:
-    """Counted orders and customer features from staging (of the customers in table `only`, or all).
+) -> tuple[int, pl.DataFrame, list[str]]:
+    """Counted orders (written; their count returned) and customer features from staging, of the
+    customers in table `only` (None: everyone).
 
     The counted orders go to `write_orders` before the customer features are computed: DuckDB's
     write buffers and Polars' peak then come one after the other (-0.4 GB peak RSS at 1M customers).
@@ -88,6 +89,8 @@ def _compute(
         orders = counted_orders_from_summary(facts.summary).collect()
     with stage("write_orders"):
         write_orders(orders)
+    counted = orders.height
+    del orders  # 5M rows at 1M customers: not kept through the features' peak
     with stage("customer_features"):
         order_features = customer_order_features(facts.summary, as_of)
         top_category, top_brand = facts.top_category, facts.top_brand
@@ -103,7 +106,7 @@ def _compute(
             as_of=as_of,
             cost_per_effort_point=cost_per_effort_point,
         )
-    return orders, features, absent
+    return counted, features, absent
 
 
 def build_feature_tables(
@@ -148,7 +151,7 @@ def build_feature_tables(
     # One transaction for both tables and the state: readers never see one without the other.
     with transaction(conn):
         if plan.mode == refresh.FULL:
-            orders, features, absent = _compute(
+            counted, features, absent = _compute(
                 conn, as_of, cost_per_effort_point, stage, None,
                 lambda frame: write_table(conn, CUSTOMER_ORDERS, frame, ORDERS_COMMENT, ORDER_DESCRIPTIONS),
             )  # fmt: skip
@@ -160,7 +163,7 @@ def build_feature_tables(
                 refresh.delete_changed(conn, CUSTOMER_ORDERS)
                 insert_frame(conn, CUSTOMER_ORDERS, frame)
 
-            orders, features, absent = _compute(
+            counted, features, absent = _compute(
                 conn, as_of, cost_per_effort_point, stage, refresh.DELTA_TABLE, replace_orders
             )
             with stage("write_features"):
@@ -172,7 +175,7 @@ def build_feature_tables(
         mode=plan.mode,
         reason=plan.reason,
         customers_recomputed=features.height,
-        counted_orders_recomputed=orders.height,
+        counted_orders_recomputed=counted,
         absent=absent,
     )
 

@@ -249,7 +249,9 @@ def load_source(
     contract: SourceContract,
     as_of: dt.date,
     run_id: str | None = None,
-    batch_bytes: int = 128 << 20,
+    # Files validated together: at 1M customers, loading two years of orders (1.1 GB of CSV) took
+    # 10.5 s / 3.9 GB peak in 128 MB batches, 11.0 s / 3.5 GB in 48 MB ones, 12.4 s / 3.4 GB in 32.
+    batch_bytes: int = 48 << 20,
 ) -> SourceLoad:
     """Load every new or changed file of `contract.name` landed on or before `as_of`."""
     result = SourceLoad(source=contract.name)
