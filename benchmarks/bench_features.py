@@ -283,7 +283,14 @@ def _warehouse_run(path: str, as_of: date) -> dict:
     w0, c0 = time.perf_counter(), time.process_time()
     # Configured as the asset's warehouse resource is (definitions.py).
     with duckdb.connect(path, config=Settings.from_env().duckdb_config()) as conn:
-        built = build_feature_tables(conn, as_of, cost_per_effort_point=2.0, stage=stage, full_refresh=True)
+        built = build_feature_tables(
+            conn,
+            as_of,
+            cost_per_effort_point=2.0,
+            stage=stage,
+            full_refresh=True,
+            duckdb_memory_limit=Settings.from_env().features_duckdb_memory_limit,
+        )
         orders, customers = built.counted_orders_recomputed, built.customers_recomputed
         with stage("rfm_and_classes"):
             build_score_tables(conn, Settings.from_env().rfm_monetary)

@@ -27,6 +27,7 @@ class PipelineSettings(dg.ConfigurableResource):
     category: str = "home and lifestyle goods"
     lock_wait_seconds: float = 60.0
     duckdb_memory_limit: str = "1500MB"
+    features_duckdb_memory_limit: str = "1000MB"
     full_refresh: bool = False
 
     @classmethod

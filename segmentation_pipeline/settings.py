@@ -32,6 +32,10 @@ class Settings:
     # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
     # (queries that need more spill to disk instead of growing the process).
     duckdb_memory_limit: str = "1500MB"
+    # Lower during the feature build, where Polars' frames peak beside DuckDB's cache: at 1M
+    # customers the whole job's peak RSS fell from 4.05 to 3.73 GB, at no cost in time (a lower
+    # limit everywhere slowed publication by 1.7 s).
+    features_duckdb_memory_limit: str = "1000MB"
     # Recompute every customer's features rather than only those whose inputs changed.
     full_refresh: bool = False
 
@@ -49,6 +53,7 @@ class Settings:
             category=_env("SEGMENTATION_CATEGORY", "home and lifestyle goods"),
             lock_wait_seconds=float(_env("SEGMENTATION_LOCK_WAIT_SECONDS", "60")),
             duckdb_memory_limit=_env("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1500MB"),
+            features_duckdb_memory_limit=_env("SEGMENTATION_FEATURES_DUCKDB_MEMORY_LIMIT", "1000MB"),
             full_refresh=_env("SEGMENTATION_FULL_REFRESH", "0").lower() in ("1", "true", "yes"),
         )
 

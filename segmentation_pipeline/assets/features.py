@@ -115,6 +115,7 @@ def build_feature_tables(
     cost_per_effort_point: float,
     stage: Stage = _no_stage,
     full_refresh: bool = False,
+    duckdb_memory_limit: str | None = None,
 ) -> FeatureTables:
     """Read staging, compute both tables and write them: the whole asset minus Dagster.
 
@@ -128,8 +129,12 @@ def build_feature_tables(
 
     Order lines, the one big input, never cross into Polars: DuckDB aggregates them by order
     while it scans them (read_order_facts says why); everything per customer is Polars. Each
-    frame is dropped as soon as the next step no longer needs it.
+    frame is dropped as soon as the next step no longer needs it. `duckdb_memory_limit` lowers
+    DuckDB's cache limit from here on for the connection's database (the asset's connection ends
+    with the step): Polars holds the big frames beside it.
     """
+    if duckdb_memory_limit:
+        conn.execute("SET memory_limit = ?", [duckdb_memory_limit])
     with stage("plan"):
         state = refresh.current_state(conn, as_of, cost_per_effort_point)
         previous = refresh.previous_state(conn, [CUSTOMER_ORDERS, CUSTOMER_FEATURES])
@@ -208,7 +213,11 @@ def customer_feature_tables(
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
         built = build_feature_tables(
-            conn, as_of, settings.cost_per_effort_point, full_refresh=settings.full_refresh
+            conn,
+            as_of,
+            settings.cost_per_effort_point,
+            full_refresh=settings.full_refresh,
+            duckdb_memory_limit=settings.features_duckdb_memory_limit,
         )
         orders_metadata = warehouse_table_metadata(conn, CUSTOMER_ORDERS, ORDER_DESCRIPTIONS)
         features_metadata = warehouse_table_metadata(conn, CUSTOMER_FEATURES, FEATURE_DESCRIPTIONS)
