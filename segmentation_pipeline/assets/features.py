@@ -105,6 +105,7 @@ def _compute(
             service=sources["service"],
             as_of=as_of,
             cost_per_effort_point=cost_per_effort_point,
+            sorted_by_id=False,  # a table has no row order (sorting took 0.6 s at 1M)
         )
     return counted, features, absent
 

@@ -257,7 +257,7 @@ def warehouse_tables(
     with conn:
         built = build_feature_tables(conn, as_of, cost_per_effort_point)
         orders = conn.sql(f"SELECT * FROM {CUSTOMER_ORDERS}").pl()
-        features = conn.sql(f"SELECT * FROM {CUSTOMER_FEATURES}").pl()  # written in customer_id order
+        features = conn.sql(f"SELECT * FROM {CUSTOMER_FEATURES} ORDER BY customer_id").pl()
     assert (built.mode, built.reason) == ("full", "no previous build")
     assert (built.customers_recomputed, built.counted_orders_recomputed) == (features.height, orders.height)
     return orders, features
