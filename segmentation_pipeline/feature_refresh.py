@@ -140,23 +140,22 @@ def previous_state(conn: duckdb.DuckDBPyConnection, tables: list[str]) -> BuildS
     return BuildState(as_of, through, cost, tuple(s for s in sources.split(",") if s), fingerprint)
 
 
+def _loaded_since(state: BuildState) -> dt.datetime:
+    """Rows loaded after this were not in the build of `state`."""
+    return state.loaded_through or dt.datetime.min
+
+
 def replaced_since(conn: duckdb.DuckDBPyConnection, state: BuildState) -> bool:
     """Were staging rows removed by a re-landing after the build of `state`?"""
     if not table_exists(conn, "ops.staging_replacements"):
         return False
-    if state.loaded_through is None:
-        return conn.execute("SELECT count(*) FROM ops.staging_replacements").fetchall()[0][0] > 0
-    return (
-        conn.execute(
-            "SELECT count(*) FROM ops.staging_replacements WHERE replaced_at > ?", [state.loaded_through]
-        ).fetchall()[0][0]
-        > 0
-    )
+    sql = "SELECT count(*) FROM ops.staging_replacements WHERE replaced_at > ?"
+    return conn.execute(sql, [_loaded_since(state)]).fetchall()[0][0] > 0
 
 
 def mark_changed_customers(conn: duckdb.DuckDBPyConnection, previous: BuildState, as_of: dt.date) -> int:
     """Fill the temporary table DELTA_TABLE with the customers to recompute; returns how many."""
-    since = previous.loaded_through or dt.datetime.min
+    since = _loaded_since(previous)
     between = previous.as_of_date, as_of
 
     def came_into_view(column: str) -> str:

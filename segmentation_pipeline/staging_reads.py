@@ -56,7 +56,7 @@ def _only_sql(only: str | None, alias: str = "") -> str:
     return f" AND {column} IN (SELECT customer_id FROM {only})" if only else ""
 
 
-def lines_sql(only: str | None = None) -> str:
+def _lines_sql(only: str | None = None) -> str:
     """customer_features._line_amounts in SQL: order lines up to as_of (one bound date) joined to
     the product lookup (registered as _product_lookup), with completed-only amounts and codes."""
     return f"""
@@ -83,7 +83,7 @@ def lines_sql(only: str | None = None) -> str:
 """
 
 
-def order_aggregates_sql(only: str | None = None) -> str:
+def _order_aggregates_sql(only: str | None = None) -> str:
     """customer_features._order_aggregates in SQL: one row per order, counted or not."""
     return f"""
     SELECT
@@ -99,7 +99,7 @@ def order_aggregates_sql(only: str | None = None) -> str:
         CAST(count(*) FILTER (is_returned) AS INTEGER) AS returned_lines,
         CAST(count(*) FILTER (is_cancelled) AS INTEGER) AS cancelled_lines,
         max(payment_days_late) AS days_late
-    FROM ({lines_sql(only)})
+    FROM ({_lines_sql(only)})
     GROUP BY order_id
 """
 
@@ -114,7 +114,7 @@ def _top_codes_sql(key: str, only: str | None = None) -> str:
             max(revenue) AS top_{key}_revenue
         FROM (
             SELECT customer_id, {code}, sum(c_revenue) AS revenue
-            FROM ({lines_sql(only)})
+            FROM ({_lines_sql(only)})
             WHERE is_completed AND {code} IS NOT NULL
             GROUP BY customer_id, {code}
         )
@@ -142,7 +142,7 @@ def read_order_facts(
         return None
     conn.register("_product_lookup", product_lookup(products))
     try:
-        aggregates = query_frame(conn, order_aggregates_sql(only), [as_of])
+        aggregates = query_frame(conn, _order_aggregates_sql(only), [as_of])
         top_category = query_frame(conn, _top_codes_sql("category", only), [as_of])
         top_brand = query_frame(conn, _top_codes_sql("brand", only), [as_of])
     finally:

@@ -145,7 +145,6 @@ def build_feature_tables(
             replaced_since=previous is not None and refresh.replaced_since(conn, previous),
             force_full=full_refresh,
         )
-        changed = 0
         if plan.mode == refresh.INCREMENTAL:
             changed = refresh.mark_changed_customers(conn, plan.previous, as_of)
             customers = conn.execute(f"SELECT count(*) FROM {CUSTOMER_FEATURES}").fetchall()[0][0]
@@ -222,9 +221,8 @@ def customer_feature_tables(
         )
         orders_metadata = warehouse_table_metadata(conn, CUSTOMER_ORDERS, ORDER_DESCRIPTIONS)
         features_metadata = warehouse_table_metadata(conn, CUSTOMER_FEATURES, FEATURE_DESCRIPTIONS)
-        prospects = conn.execute(f"SELECT count(*) FROM {CUSTOMER_FEATURES} WHERE frequency = 0").fetchall()[
-            0
-        ][0]
+        prospects_sql = f"SELECT count(*) FROM {CUSTOMER_FEATURES} WHERE frequency = 0"
+        prospects = conn.execute(prospects_sql).fetchall()[0][0]
     if built.absent:
         context.log.warning(
             f"optional sources absent, their feature columns stay empty: {', '.join(built.absent)}"

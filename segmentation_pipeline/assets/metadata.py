@@ -55,11 +55,19 @@ def table_metadata(table: str, frame: pl.DataFrame, descriptions: Mapping[str, s
     }
 
 
-def warehouse_table_metadata(conn, table: str, descriptions: Mapping[str, str], rows: int = 10) -> dict:
-    """table_metadata of a table as it is in the warehouse (for tables changed in place)."""
+def warehouse_table_metadata(
+    conn,
+    table: str,
+    descriptions: Mapping[str, str],
+    rows: int = 10,
+    preview_columns: list[str] | None = None,
+) -> dict:
+    """table_metadata of a table as it is in the warehouse (for tables written in SQL or in place);
+    the preview shows `preview_columns` (default: all)."""
     count = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
     sample = query_frame(conn, f"SELECT * FROM {table} LIMIT {rows}")
     return {
         **table_metadata(table, sample, descriptions, rows),
         "dagster/row_count": dg.MetadataValue.int(count),
+        "preview": preview(sample.select(preview_columns or sample.columns), rows),
     }

@@ -6,7 +6,7 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from segmentation_pipeline.assets.metadata import preview, table_metadata
+from segmentation_pipeline.assets.metadata import preview, table_metadata, warehouse_table_metadata
 from segmentation_pipeline.assets.models import (
     CLASS_DESCRIPTIONS,
     CLV_DESCRIPTIONS,
@@ -342,22 +342,11 @@ def customer_profile(warehouse: DuckDBResource) -> dg.MaterializeResult:
                 "Customer profile: one row per customer.",
                 PROFILE_DESCRIPTIONS,
             )
-        sample = query_frame(conn, "SELECT * FROM marts.customer_profile LIMIT 10")
-        rows, columns = conn.execute(
-            "SELECT count(*), (SELECT count(*) FROM information_schema.columns WHERE table_schema = 'marts' AND table_name = 'customer_profile') FROM marts.customer_profile"
-        ).fetchall()[0]
-        schema = dict(query_frame(conn, "SELECT * FROM marts.customer_profile LIMIT 0").schema)
-    from segmentation_pipeline.assets.metadata import column_schema
-
-    return dg.MaterializeResult(
-        metadata={
-            "dagster/row_count": dg.MetadataValue.int(rows),
-            "dagster/table_name": "marts.customer_profile",
-            "dagster/column_schema": column_schema(schema, PROFILE_DESCRIPTIONS),
-            "columns": dg.MetadataValue.int(columns),
-            "preview": preview(sample.select(PROFILE_LEAD_COLUMNS)),
-        }
-    )
+        metadata = warehouse_table_metadata(
+            conn, "marts.customer_profile", PROFILE_DESCRIPTIONS, preview_columns=PROFILE_LEAD_COLUMNS
+        )
+    columns = len(metadata["dagster/column_schema"].columns)
+    return dg.MaterializeResult(metadata={**metadata, "columns": dg.MetadataValue.int(columns)})
 
 
 @dg.asset_check(

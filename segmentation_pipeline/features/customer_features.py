@@ -219,7 +219,7 @@ def order_lines(
 def _line_amounts(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Completed-only amounts and small codes per line.
 
-    staging_reads.read_order_facts runs this (lines_sql), _order_aggregates and _top_codes in
+    staging_reads.read_order_facts runs this (_lines_sql), _order_aggregates and _top_codes in
     SQL: keep them in step (the unit tests run the hand-computed checks on both paths).
     """
     completed = pl.col("status") == "completed"

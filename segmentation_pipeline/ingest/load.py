@@ -266,16 +266,13 @@ def load_source(
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     relpaths = [f.relpath for f, _ in changed]
     with transaction(conn):
-        removed = {
-            table: conn.execute(
-                f"DELETE FROM {table} WHERE {SOURCE_FILE} IN (SELECT unnest(?::VARCHAR[]))", [relpaths]
-            ).fetchall()[0][0]
-            for table in (staging_table(contract.name), quarantine_table(contract.name))
-        }
-        if removed[staging_table(contract.name)]:
+        of_changed_files = f"WHERE {SOURCE_FILE} IN (SELECT unnest(?::VARCHAR[]))"
+        conn.execute(f"DELETE FROM {quarantine_table(contract.name)} {of_changed_files}", [relpaths])
+        removed = conn.execute(f"DELETE FROM {staging_table(contract.name)} {of_changed_files}", [relpaths])
+        if rows_removed := removed.fetchall()[0][0]:
             conn.execute(
                 "INSERT INTO ops.staging_replacements VALUES (?, ?, ?, ?)",
-                [contract.name, removed[staging_table(contract.name)], now, run_id],
+                [contract.name, rows_removed, now, run_id],
             )
         for batch in _batches(changed, batch_bytes):
             _load_batch(conn, batch, contract, result, now, run_id)
