@@ -24,7 +24,12 @@ from segmentation_pipeline.contracts import SourceContract
 from segmentation_pipeline.contracts.models import LANDING_DATE
 from segmentation_pipeline.ingest.landing import LandingFile, discover
 from segmentation_pipeline.ingest.readers import ROW_NUMBER, RawRead, read_landing_file
-from segmentation_pipeline.ingest.validate import SOURCE_FILE, error_rows, validate_rows
+from segmentation_pipeline.ingest.validate import (
+    QUARANTINE_ROW_SCHEMA,
+    SOURCE_FILE,
+    error_rows,
+    validate_rows,
+)
 from segmentation_pipeline.warehouse import (
     duckdb_type,
     insert_frame,
@@ -215,15 +220,7 @@ def _cross_file_duplicates(
 
 def _erased_rows(conn: duckdb.DuckDBPyConnection, good: pl.DataFrame) -> pl.DataFrame:
     """Rows of customers erased on request: rejected without keeping their values."""
-    empty = pl.DataFrame(
-        schema={
-            SOURCE_FILE: pl.String,
-            ROW_NUMBER: pl.Int64,
-            LANDING_DATE: pl.Date,
-            "rule": pl.String,
-            "raw_values": pl.String,
-        }
-    )
+    empty = pl.DataFrame(schema=QUARANTINE_ROW_SCHEMA)
     if "customer_id" not in good.columns or not table_exists(conn, "ops.erased_customers"):
         return empty
     erased = query_frame(conn, "SELECT customer_id FROM ops.erased_customers")
@@ -343,8 +340,7 @@ def _load_batch(
                 pl.DataFrame(
                     {SOURCE_FILE: [file.relpath], ROW_NUMBER: [None], LANDING_DATE: [file.landing_date],
                      "rule": [f"file rejected: {read.file_error}"], "raw_values": [None]},
-                    schema={SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64, LANDING_DATE: pl.Date,
-                            "rule": pl.String, "raw_values": pl.String},
+                    schema=QUARANTINE_ROW_SCHEMA,
                 )
             )  # fmt: skip
     good = None

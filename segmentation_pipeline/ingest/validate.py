@@ -19,6 +19,14 @@ from segmentation_pipeline.contracts.models import LANDING_DATE
 from segmentation_pipeline.ingest.readers import ROW_NUMBER
 
 SOURCE_FILE = "_source_file"
+# A rejected row as every rejection path hands it to the quarantine table.
+QUARANTINE_ROW_SCHEMA = {
+    SOURCE_FILE: pl.String,
+    ROW_NUMBER: pl.Int64,
+    LANDING_DATE: pl.Date,
+    "rule": pl.String,
+    "raw_values": pl.String,
+}
 POSITION = "_position"
 _TRUE = ["true", "1", "yes", "y", "t"]
 _FALSE = ["false", "0", "no", "n", "f"]
@@ -217,11 +225,5 @@ def error_rows(errors: list[tuple[int, str, str]], source_file: str, landing_dat
             "rule": [e[1] for e in errors],
             "raw_values": [json.dumps({"_line": e[2]}) for e in errors],
         },
-        schema={
-            SOURCE_FILE: pl.String,
-            ROW_NUMBER: pl.Int64,
-            LANDING_DATE: pl.Date,
-            "rule": pl.String,
-            "raw_values": pl.String,
-        },
+        schema=QUARANTINE_ROW_SCHEMA,
     )
