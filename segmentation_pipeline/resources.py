@@ -29,6 +29,8 @@ class PipelineSettings(dg.ConfigurableResource):
     duckdb_memory_limit: str = "1500MB"
     features_duckdb_memory_limit: str = "1000MB"
     full_refresh: bool = False
+    currency: str = "EUR"
+    assumed_margin_rate: float | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineSettings:

@@ -38,6 +38,11 @@ class Settings:
     features_duckdb_memory_limit: str = "1000MB"
     # Recompute every customer's features rather than only those whose inputs changed.
     full_refresh: bool = False
+    # ISO 4217 code of every money column and text (the landing contract carries no currency).
+    currency: str = "EUR"
+    # When set (0 < rate < 1): revenue-based money is also shown as an estimated margin, labelled
+    # as such. Unset = no estimate (margins are never invented).
+    assumed_margin_rate: float | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -55,6 +60,8 @@ class Settings:
             duckdb_memory_limit=_env("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1500MB"),
             features_duckdb_memory_limit=_env("SEGMENTATION_FEATURES_DUCKDB_MEMORY_LIMIT", "1000MB"),
             full_refresh=_env("SEGMENTATION_FULL_REFRESH", "0").lower() in ("1", "true", "yes"),
+            currency=_env("SEGMENTATION_CURRENCY", "EUR").upper(),
+            assumed_margin_rate=float(rate) if (rate := _env("SEGMENTATION_ASSUMED_MARGIN_RATE", "")) else None,
         )
 
     def duckdb_config(self) -> dict[str, str]:
