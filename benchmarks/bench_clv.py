@@ -40,7 +40,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from segmentation_pipeline.models import btyd  # noqa: E402
 from segmentation_pipeline.models.clv import (  # noqa: E402
-    ORDER_DAYS_COLUMNS,
     CLVConfig,
     compute_clv,
     summarize_purchases,
@@ -48,7 +47,8 @@ from segmentation_pipeline.models.clv import (  # noqa: E402
 
 START = date(2024, 7, 1)
 HISTORY_DAYS = 730
-QUERY = f"SELECT {', '.join(ORDER_DAYS_COLUMNS)} FROM features.customer_orders"
+# The CLV asset's own query, on the revenue basis (known for every order whatever the costs).
+QUERY = "SELECT customer_id, order_date, revenue, revenue AS margin FROM features.customer_orders"
 
 # Segments of ordering customers, after the pipeline's own generator (segmentation_pipeline.synth):
 # share, mean purchases per year (times a Gamma(2, 0.5) activity per customer), share that exists

@@ -266,6 +266,7 @@ def _warehouse_run(path: str, as_of: date) -> dict:
 
     from segmentation_pipeline.assets.features import build_feature_tables
     from segmentation_pipeline.assets.models import build_score_tables
+    from segmentation_pipeline.features.value_basis import read_value_basis
 
     stages: dict[str, dict[str, float]] = {}
 
@@ -293,7 +294,7 @@ def _warehouse_run(path: str, as_of: date) -> dict:
         )
         orders, customers = built.counted_orders_recomputed, built.customers_recomputed
         with stage("rfm_and_classes"):
-            build_score_tables(conn, Settings.from_env().rfm_monetary)
+            build_score_tables(conn, read_value_basis(conn, Settings.from_env().rfm_monetary))
     stages["total"] = {
         "wall": time.perf_counter() - w0,
         "cpu": time.process_time() - c0,

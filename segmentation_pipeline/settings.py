@@ -61,7 +61,9 @@ class Settings:
             features_duckdb_memory_limit=_env("SEGMENTATION_FEATURES_DUCKDB_MEMORY_LIMIT", "1000MB"),
             full_refresh=_env("SEGMENTATION_FULL_REFRESH", "0").lower() in ("1", "true", "yes"),
             currency=_env("SEGMENTATION_CURRENCY", "EUR").upper(),
-            assumed_margin_rate=float(rate) if (rate := _env("SEGMENTATION_ASSUMED_MARGIN_RATE", "")) else None,
+            assumed_margin_rate=float(rate)
+            if (rate := _env("SEGMENTATION_ASSUMED_MARGIN_RATE", ""))
+            else None,
         )
 
     def duckdb_config(self) -> dict[str, str]:

@@ -7,11 +7,12 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.assets.metadata import preview, table_metadata
+from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.models.clv import CLVConfig, compute_clv
 from segmentation_pipeline.models.customer_classes import ClassThresholds, classify_customers
 from segmentation_pipeline.models.rfm import score_rfm
 from segmentation_pipeline.resources import PipelineSettings
-from segmentation_pipeline.warehouse import query_frame, replace_table, transaction, write_table
+from segmentation_pipeline.warehouse import query_frame, transaction, write_table
 
 RFM_SCORES = "models.rfm_scores"
 CUSTOMER_CLASSES = "models.customer_classes"
@@ -21,13 +22,13 @@ RFM_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
     "r_score": "Recency score 1-5 (5 = most recent), quintile of an ordinal rank; NULL for prospects.",
     "f_score": "Frequency score 1-5 (5 = most orders), ties broken by value then recency; NULL for prospects.",
-    "m_score": "Monetary score 1-5 (margin by default, SEGMENTATION_RFM_MONETARY); NULL for prospects.",
+    "m_score": "Monetary score 1-5 on the run's value basis (margin where every cost is known, else revenue); NULL for prospects.",
     "rfm_segment": "Named RFM segment (Champions ... Lost), or Prospect for customers without a counted order.",
 }
 CLASS_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
     "lifecycle_stage": "prospect, new, regular, loyal or lapsed.",
-    "risk_class": "high or low, from payment history (late-payment share and days late).",
+    "risk_class": "high, low or unknown (no payment-lateness data for the customer), from payment history.",
     "volume_class": "high (top 20% of buyers by revenue) or low.",
     "loyalty_class": "high (repeat buyer, long enough tenure, not an NPS detractor) or low.",
 }
@@ -46,12 +47,12 @@ class ScoreTables:
     classes: pl.DataFrame
 
 
-def build_score_tables(conn, rfm_monetary: str) -> ScoreTables:
+def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
     """Read the features, score RFM, classify and write both tables: the asset minus Dagster
     (benchmarks/bench_features.py --warehouse times it after the features)."""
     columns = ", ".join(SCORE_INPUTS)
     features = query_frame(conn, f"SELECT {columns} FROM features.customer_features")
-    rfm = score_rfm(features, monetary=rfm_monetary)
+    rfm = score_rfm(features, monetary=basis.basis)
     classes = classify_customers(features, ClassThresholds())
     del features
     with transaction(conn):  # both or neither
@@ -81,13 +82,16 @@ def build_score_tables(conn, rfm_monetary: str) -> ScoreTables:
 def customer_scores(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
     """RFM and classes from one read of the features."""
     with warehouse.get_connection() as conn:
-        scores = build_score_tables(conn, settings.rfm_monetary)
+        basis = read_value_basis(conn, settings.rfm_monetary)
+        scores = build_score_tables(conn, basis)
+    context.log.info(basis.describe())
     rfm, classes = scores.rfm, scores.classes
     segment_counts = rfm.group_by("rfm_segment").len().sort("len", descending=True)
     yield dg.MaterializeResult(
         asset_key=["models", "rfm_scores"],
         metadata={
             **table_metadata(RFM_SCORES, rfm, RFM_DESCRIPTIONS),
+            "value_basis": dg.MetadataValue.text(basis.describe()),
             "segments": preview(segment_counts, 12),
         },
     )
@@ -148,13 +152,14 @@ CLV_PREDICTIONS = "models.clv_predictions"
 CLV_MODEL_PARAMS = "marts.clv_model_params"
 CLV_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
-    "p_alive": "Probability the customer is still active (chosen model: BG/NBD or Pareto/NBD).",
+    "p_alive": "Probability the customer is still active (chosen model: BG/NBD or Pareto/NBD); see p_alive_basis.",
     "expected_orders_3m": "Expected purchase days in the next 3 months.",
     "expected_orders_12m": "Expected purchase days in the next 12 months.",
-    "expected_order_value": "Expected revenue per future purchase (Gamma-Gamma on margin / margin rate).",
-    "expected_margin_per_order": "Expected margin per future purchase (Gamma-Gamma).",
-    "margin_rate": "The customer's margin / revenue up to the analysis date.",
-    "clv_12m": "Expected margin over the next 12 months, discounted monthly at the annual discount rate.",
+    "expected_order_value": "Expected revenue per future purchase (Gamma-Gamma on the value / value rate).",
+    "expected_margin_per_order": "Expected value per future purchase (Gamma-Gamma), in the run's value basis (value_basis).",
+    "margin_rate": "The customer's value / revenue up to the analysis date (1 on the revenue basis).",
+    "clv_12m": "Expected value (margin, or revenue when costs are unknown: value_basis) over the next 12 months, "
+    "discounted monthly at the annual discount rate.",
     "clv_tier": "Rank tier of clv_12m: top 1%, 1-5%, 5-10%, 10-25%, 25-50%, bottom 50%.",
 }
 PARAM_DESCRIPTIONS = {
@@ -165,7 +170,15 @@ PARAM_DESCRIPTIONS = {
     "log_likelihood": "Log-likelihood of the fit.",
     "n_customers": "Customers the model was fitted on.",
     "fitted_at": "When the model was fitted (UTC).",
+    "value_basis": "Money the Gamma-Gamma parameters and CLV are in: margin, or revenue when unit costs are unknown.",
 }
+
+
+def read_clv_order_days(conn, basis: ValueBasis) -> pl.DataFrame:
+    """The CLV stage's input: one row per counted order with its revenue and its value on `basis`."""
+    return query_frame(
+        conn, f"SELECT customer_id, order_date, revenue, {basis.basis} AS value FROM features.customer_orders"
+    )
 
 
 @dg.multi_asset(
@@ -192,16 +205,14 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
     as_of = settings.analysis_date()
     config = CLVConfig(holdout_days=settings.holdout_days, annual_discount_rate=settings.annual_discount_rate)
     with warehouse.get_connection() as conn:
-        order_days = query_frame(
-            conn, "SELECT customer_id, order_date, revenue, margin FROM features.customer_orders"
-        )
-        result = compute_clv(order_days, as_of, config)
-        replace_table(
-            conn, CLV_PREDICTIONS, result.predictions, "CLV predictions per customer.", CLV_DESCRIPTIONS
-        )
-        replace_table(
-            conn, CLV_MODEL_PARAMS, result.params, "Fitted CLV model parameters.", PARAM_DESCRIPTIONS
-        )
+        basis = read_value_basis(conn, settings.rfm_monetary)
+        result = compute_clv(read_clv_order_days(conn, basis), as_of, config, value_column="value")
+        params = result.params.with_columns(value_basis=pl.lit(basis.basis))
+        with transaction(conn):  # both or neither
+            write_table(
+                conn, CLV_PREDICTIONS, result.predictions, "CLV predictions per customer.", CLV_DESCRIPTIONS
+            )
+            write_table(conn, CLV_MODEL_PARAMS, params, "Fitted CLV model parameters.", PARAM_DESCRIPTIONS)
     for warning in result.warnings:
         context.log.warning(warning)
     holdout = (
@@ -214,6 +225,7 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
         metadata={
             **table_metadata(CLV_PREDICTIONS, result.predictions, CLV_DESCRIPTIONS),
             "chosen_model": dg.MetadataValue.text(result.chosen_model or "none (CLV not computed)"),
+            "value_basis": dg.MetadataValue.text(basis.describe()),
             "holdout": preview(holdout),
             "warnings": dg.MetadataValue.json(result.warnings),
             "clv_12m_total": dg.MetadataValue.float(float(result.predictions["clv_12m"].sum() or 0.0)),
@@ -221,5 +233,5 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
     )
     yield dg.MaterializeResult(
         asset_key=["marts", "clv_model_params"],
-        metadata=table_metadata(CLV_MODEL_PARAMS, result.params, PARAM_DESCRIPTIONS, rows=20),
+        metadata=table_metadata(CLV_MODEL_PARAMS, params, PARAM_DESCRIPTIONS, rows=20),
     )

@@ -60,7 +60,7 @@ class Products(_Contract):
     name: str = pa.Field(nullable=True)
     category: str = pa.Field(nullable=False, str_length={"min_value": 1})
     brand: str = pa.Field(nullable=True)
-    unit_cost: pl.Float64 = pa.Field(nullable=False, ge=0)
+    unit_cost: pl.Float64 = pa.Field(nullable=True, ge=0)  # often unknown in real exports: margin unknown
     list_price: pl.Float64 = pa.Field(nullable=True, ge=0)
     updated_at: TIMESTAMP = pa.Field(nullable=False)
 

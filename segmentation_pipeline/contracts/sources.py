@@ -14,7 +14,6 @@ from segmentation_pipeline.contracts import models
 class SourceContract:
     name: str
     model: type[pa.DataFrameModel]
-    required: tuple[str, ...]
     keys: tuple[str, ...]
     # Snapshots/deltas upserted by id: latest updated_at wins (customers, products).
     upsert_by_updated_at: bool = False
@@ -27,6 +26,12 @@ class SourceContract:
         return {name: column.dtype.type for name, column in schema.columns.items()}
 
     @property
+    def required(self) -> tuple[str, ...]:
+        """Columns a file must have, in contract order: the model's non-nullable fields (one source of truth)."""
+        schema = self.model.to_schema()
+        return tuple(name for name, column in schema.columns.items() if not column.nullable)
+
+    @property
     def optional(self) -> tuple[str, ...]:
         return tuple(c for c in self.columns if c not in self.required)
 
@@ -37,7 +42,6 @@ SOURCES: dict[str, SourceContract] = {
         SourceContract(
             name="customers",
             model=models.Customers,
-            required=("customer_id", "updated_at"),
             keys=("customer_id",),
             upsert_by_updated_at=True,
             personal=("email", "full_name"),
@@ -45,44 +49,29 @@ SOURCES: dict[str, SourceContract] = {
         SourceContract(
             name="products",
             model=models.Products,
-            required=("product_id", "category", "unit_cost", "updated_at"),
             keys=("product_id",),
             upsert_by_updated_at=True,
         ),
         SourceContract(
             name="orders",
             model=models.Orders,
-            required=(
-                "order_id",
-                "line_number",
-                "customer_id",
-                "ordered_at",
-                "channel",
-                "product_id",
-                "quantity",
-                "unit_price",
-                "status",
-            ),
             keys=("order_id", "line_number"),
         ),
         SourceContract(
             name="surveys",
             model=models.Surveys,
-            required=("response_id", "submitted_at"),
             keys=("response_id",),
             personal=("comment",),
         ),
         SourceContract(
             name="social",
             model=models.Social,
-            required=("customer_id", "platform", "followers", "observed_at"),
             keys=("customer_id", "platform", "observed_at"),
             personal=("handle",),
         ),
         SourceContract(
             name="service",
             model=models.Service,
-            required=("ticket_id", "customer_id", "opened_at", "effort_score"),
             keys=("ticket_id",),
         ),
     ]

@@ -51,7 +51,6 @@ from segmentation_pipeline.models import btyd
 DAYS_PER_MONTH = 365.25 / 12
 TIERS = ("top 1%", "1-5%", "5-10%", "10-25%", "25-50%", "bottom 50%")
 _TIER_CUTS = (0.01, 0.05, 0.10, 0.25, 0.50)
-ORDER_DAYS_COLUMNS = ("customer_id", "order_date", "revenue", "margin")
 _EPOCH = date(1970, 1, 1)
 
 
@@ -97,8 +96,13 @@ class CLVResult:
 # --------------------------------------------------------------------------------------------
 
 
-def _aggregate(order_days: pl.DataFrame, calibration_end: date, end: date) -> pl.DataFrame:
+def _aggregate(
+    order_days: pl.DataFrame, calibration_end: date, end: date, value_column: str = "margin"
+) -> pl.DataFrame:
     """Per-customer purchase-day aggregates of orders up to `end`, split at `calibration_end`.
+
+    `value_column` is the money the CLV is in (margin, or revenue when costs are unknown); it is
+    called margin below.
 
     Columns: customer_id, first_date, last_cal/last_all, n_cal/n_all (purchase days),
     revenue_/margin_ cal/all (sums), first_revenue/first_margin (of the first purchase day).
@@ -107,12 +111,18 @@ def _aggregate(order_days: pl.DataFrame, calibration_end: date, end: date) -> pl
     on (customer_id, order_date) has nearly as many groups as rows and takes seconds, while
     sorting one integer key takes ~0.1 s and everything else is a bincount.
     """
-    missing = set(ORDER_DAYS_COLUMNS) - set(order_days.columns)
+    columns = ("customer_id", "order_date", "revenue", value_column)
+    missing = set(columns) - set(order_days.columns)
     if missing:
         raise ValueError(f"order_days lacks column(s): {', '.join(sorted(missing))}")
-    frame = order_days.select(ORDER_DAYS_COLUMNS)
-    if frame.null_count().sum_horizontal().item():
-        raise ValueError("order_days has nulls in customer_id, order_date, revenue or margin")
+    frame = order_days.select(*columns[:3], pl.col(value_column).alias("margin"))
+    nulls = {c: n for c, n in zip(frame.columns, frame.null_count().row(0), strict=True) if n}
+    if nulls:
+        # The caller picks a value basis that is known for every counted order (features/value_basis.py).
+        raise ValueError(
+            f"order_days has nulls ({nulls}); the value column {value_column!r} must be known for every counted "
+            "order: use revenue as the value basis when unit costs are missing"
+        )
     day = frame["order_date"].cast(pl.Date).to_physical().to_numpy().astype(np.int64)
     keep = day <= (end - _EPOCH).days
     empty = {
@@ -334,10 +344,13 @@ def compute_clv(
     config: CLVConfig | None = None,
     *,
     fitted_at: datetime | None = None,
+    value_column: str = "margin",
 ) -> CLVResult:
     """Fit, choose and apply the CLV models on orders up to `as_of` (see the module docstring).
 
-    `order_days`: customer_id, order_date (Date), revenue, margin; one row per counted order.
+    `order_days`: customer_id, order_date (Date), revenue and `value_column`; one row per counted
+    order. The value column (margin by default; revenue when unit costs are unknown) is the money
+    of clv_12m and expected_margin_per_order, and must be known for every order.
     """
     config = config or CLVConfig()
     fitted_at = fitted_at or datetime.now(UTC).replace(tzinfo=None)
@@ -352,7 +365,7 @@ def compute_clv(
         return CLVResult(empty, _params_frame(fits, unit, fitted_at), holdout, None, warnings, fits)
 
     calibration_end = as_of - timedelta(days=config.holdout_days)
-    agg = _aggregate(order_days, calibration_end, as_of)
+    agg = _aggregate(order_days, calibration_end, as_of, value_column)
     if agg.height == 0:
         return refuse(f"no orders on or before {as_of}")
     history_days = (as_of - agg["first_date"].min()).days

@@ -1087,7 +1087,11 @@ def build_personas(
                 "survey_respondents": int(p.get("respondents") or 0),
             }
         )
-    return pl.DataFrame(rows, schema_overrides={"segment_id": pl.Int64})
+    # Every other column is text; typed explicitly, since a column that is null in every row (no
+    # survey at all) would otherwise have no type for the warehouse.
+    counts = {"segment_id": pl.Int64, "survey_respondents": pl.Int64}
+    columns = list(rows[0]) if rows else ["segment_id", "persona_name", "survey_respondents"]
+    return pl.DataFrame(rows, schema={c: counts.get(c, pl.String) for c in columns})
 
 
 def build_segments_table(

@@ -4,24 +4,22 @@ Polars and NumPy, no Dagster. Input: the customer features frame (customer_id, r
 monetary, margin). Prospects (frequency 0) are not scored: their scores are null and their
 segment is "Prospect".
 
-Scores (1 = worst, 5 = best) are quintiles of an ORDINAL rank among buying customers, with ties
-broken deterministically by secondary keys and finally customer_id:
-    R: recency_days ascending (more recent = higher), then frequency, then monetary value
-    F: frequency, then monetary value, then recency
-    M: monetary value, then frequency, then recency
-    score = floor((rank - 1) * 5 / n) + 1, rank 1..n among the n buying customers
-Why: frequency is heavily tied (often most customers have exactly one order). Quantile cuts on
-the raw values (pd.qcut) then collapse bins or fail, and average-rank buckets put every tied
-customer in one bucket, leaving some of the five empty. Ordinal ranks always fill five bins of
-equal size (+-1). Tied customers can get different scores only through the secondary keys, which
-are themselves measures of value (among one-order customers, the bigger or more recent spender
-ranks higher), and customer_id makes any remaining tie reproducible from run to run. A higher
-primary value never gets a lower score.
+Scores (1 = worst, 5 = best) are a function of the customer's own value and of the distribution
+of values among the n buying customers, nothing else:
+    score = floor(5 * (number of buying customers with a strictly worse value) / n) + 1
+    R: recency_days (fewer days = better), F: frequency, M: monetary value
+Why: customers with equal values must get equal scores (a tie broken by row order or id would
+make two identical one-order customers Champions and Hibernating). Each tied group takes the
+score of the lowest position it spans, so bins are as balanced as the ties allow and a higher
+value never gets a lower score. When most customers have one order, F = 1 for all of them is the
+truth (the next frequency then starts high up); quantile cuts on raw values (pd.qcut) would fail
+on those ties instead. Values are compared after rounding to 1e-6 so that float noise in sums
+(0.1 + 0.2) cannot split a tie.
 
-Monetary value: `margin` by default (what a customer earns the business), or `revenue`
-(the features' `monetary`). When no buying customer has a known margin (no product costs at
-all) margin scoring falls back to revenue; a buyer whose margin alone is unknown gets a null
-m_score and is segmented on F alone.
+Monetary value: the run's value basis (features/value_basis.py): `margin` when every counted
+order has a known cost, else `revenue` (the features' `monetary`). Called directly with margin
+when no buying customer has a known margin, scoring falls back to revenue; a buyer whose margin
+alone is unknown gets a null m_score and is segmented on F alone.
 
 Segments are assigned from (R, FM), FM = round-half-up of (F + M) / 2 (= F when M is null), by
 the rules of SEGMENT_RULES checked in that fixed order; the first match wins and "Lost" catches
@@ -99,17 +97,14 @@ def _segment_expr(r: pl.Expr, fm: pl.Expr) -> pl.Expr:
     return expr.otherwise(pl.lit(CATCH_ALL))
 
 
-def _quintiles(eligible: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
-    """Scores 1-5 of the eligible rows (0 elsewhere) from their ordinal rank by `keys`.
-
-    Keys are most significant first, all ascending (worst first), and together distinct. A
-    lexsort on NumPy arrays: Polars' multi-key sort is several times slower when the leading keys
-    are heavily tied, which is exactly the RFM case.
-    """
+def _quintiles(eligible: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Scores 1-5 of the eligible rows (0 elsewhere): 5 * (share of eligible rows with a strictly
+    smaller value), floored, plus one. Larger value = better; equal values, equal scores."""
     rows = np.flatnonzero(eligible)
-    order = np.lexsort([key[rows] for key in reversed(keys)])  # lexsort's last key is primary
+    values = np.round(value[rows], 6)
+    worse = np.searchsorted(np.sort(values), values, side="left")  # rows strictly below each value
     scores = np.zeros(len(eligible), dtype=np.int8)
-    scores[rows[order]] = np.arange(len(rows), dtype=np.int64) * 5 // max(len(rows), 1) + 1
+    scores[rows] = worse * 5 // max(len(rows), 1) + 1
     return scores
 
 
@@ -128,19 +123,18 @@ def score_rfm(features: pl.DataFrame, monetary: Literal["margin", "revenue"] = "
     columns = features.select(
         buyer=buyer.fill_null(False),
         valued=(buyer & value.is_not_null()).fill_null(False),
-        # Ascending = worse first: an older last order is worse, so recency enters negated.
+        # Larger = better: an older last order is worse, so recency enters negated.
         recent=-pl.col("recency_days").cast(pl.Float64).fill_null(0.0),
         frequency=pl.col("frequency").cast(pl.Float64),
         value=value.cast(pl.Float64).fill_null(float("-inf")),
-        id_rank=pl.col("customer_id").rank("ordinal"),
     )
     c = {name: columns[name].to_numpy() for name in columns.columns}
     rankings = {
-        "r_score": (c["buyer"], [c["recent"], c["frequency"], c["value"], c["id_rank"]]),
-        "f_score": (c["buyer"], [c["frequency"], c["value"], c["recent"], c["id_rank"]]),
-        "m_score": (c["valued"], [c["value"], c["frequency"], c["recent"], c["id_rank"]]),
+        "r_score": (c["buyer"], c["recent"]),
+        "f_score": (c["buyer"], c["frequency"]),
+        "m_score": (c["valued"], c["value"]),
     }
-    # NumPy sorts without the GIL: the three rankings share the cores (0.5 s -> 0.3 s at 1M).
+    # NumPy sorts without the GIL: the three rankings share the cores.
     with ThreadPoolExecutor(len(rankings)) as pool:
         scored = dict(zip(rankings, pool.map(lambda args: _quintiles(*args), rankings.values()), strict=True))
     scores = pl.DataFrame(scored).select(
