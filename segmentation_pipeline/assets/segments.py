@@ -14,6 +14,7 @@ from segmentation_pipeline.assets.models import (
     one_row_per_customer,
 )
 from segmentation_pipeline.features.customer_features import FEATURE_DESCRIPTIONS
+from segmentation_pipeline.features.value_basis import read_value_basis
 from segmentation_pipeline.models.clustering import (
     SegmentationConfig,
     SegmentModel,
@@ -48,16 +49,21 @@ SEGMENTS_DESCRIPTIONS = {
     "customers": "Customers in the segment.",
     "customer_share": "Share of all customers.",
     "revenue_share": "Share of all revenue.",
-    "avg_clv_12m": "Average 12-month discounted margin CLV (NULL when CLV was not computed).",
+    "avg_clv_12m": "Average 12-month discounted CLV on the value basis (NULL when CLV was not computed).",
     "narrative_en": "The persona's story in English.",
     "narrative_fr": "The persona's story in French.",
     "positioning_statement": "Positioning statement: [brand] offers [target] a [category] with [features] that gives [benefits].",
     "recommended_actions": "Channel, message, cadence and service approach derived from the profile.",
-    "roi": "Return on service investment: (margin - cost to serve) / cost to serve.",
+    "roi": "Return on service investment: (value - cost to serve) / cost to serve, value on value_basis; "
+    "NULL without service cost (no service data, or no ticket).",
     "service_priority": "Rank for service effort, 1 = serve first (value per customer x ROI).",
+    "value_basis": "Money of revenue-independent value columns (margin, roi, avg_clv_12m): margin where every "
+    "counted order's unit costs are known, else revenue.",
+    "estimated_margin": "Revenue x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless the "
+    "setting is given and value_basis is revenue).",
     "defining_traits": "What sets the segment apart from the whole base (z-scores, lifts).",
     "revenue": "Revenue of the segment's customers.",
-    "margin": "Margin of the segment's customers.",
+    "margin": "Margin of the segment's customers, over the orders whose unit costs are known (NULL where none is).",
     "cost_to_serve": "Service cost of the segment's customers (effort x cost per effort point).",
     "clv_12m_total": "Total 12-month CLV of the segment.",
 }
@@ -85,8 +91,10 @@ RFM_SEGMENT_DESCRIPTIONS = {
 PROFILE_LEAD_COLUMNS = [
     "customer_id", "as_of_date", "recency_days", "frequency", "monetary", "margin", "r_score", "f_score",
     "m_score", "rfm_segment", "lifecycle_stage", "risk_class", "volume_class", "loyalty_class", "segment_id",
-    "persona_name", "p_alive", "expected_orders_12m", "clv_12m", "clv_tier",
+    "persona_name", "p_alive", "expected_orders_12m", "clv_12m", "clv_tier", "value_basis",
 ]  # fmt: skip
+# Computed by the profile asset itself (not columns of the segmentation input).
+PROFILE_DERIVED = ("segment_id", "persona_name", "value_basis")
 PROFILE_DESCRIPTIONS = {
     **FEATURE_DESCRIPTIONS,
     **RFM_DESCRIPTIONS,
@@ -94,6 +102,14 @@ PROFILE_DESCRIPTIONS = {
     **CLV_DESCRIPTIONS,
     "segment_id": SEGMENTS_DESCRIPTIONS["segment_id"],
     "persona_name": SEGMENTS_DESCRIPTIONS["persona_name"],
+    "value_basis": "Money of m_score, clv_12m and the value columns: margin where every counted order's unit costs "
+    "are known, else revenue.",
+    "p_alive_basis": "What p_alive rests on: model, model_without_dropout (the model found no dropout: p_alive is "
+    "~1 by construction, read days_overdue instead) or unknown (no CLV model this run).",
+    "days_overdue": "Model-free churn signal: days since the last counted order beyond the customer's own mean gap "
+    "between purchase days (0 = not overdue); NULL with fewer than two purchase days.",
+    "estimated_margin": "monetary x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless the "
+    "setting is given and value_basis is revenue).",
 }
 
 
@@ -180,6 +196,13 @@ def customer_segments(
     )
 
 
+def _estimated_margin(revenue: pl.Expr, basis: str, rate: float | None) -> pl.Expr:
+    """Revenue x the assumed margin rate, only when the operator gave one and margins are unknown."""
+    if rate is None or basis != "revenue":
+        return pl.lit(None, dtype=pl.Float64)
+    return revenue.cast(pl.Float64) * rate
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
@@ -216,13 +239,23 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
         profile = read_segmentation_input(conn)
         assignment = query_frame(conn, f"SELECT customer_id, segment_id FROM {CUSTOMER_SEGMENTS}")
         with_segment = attach_segments(profile, assignment)
+        basis = read_value_basis(conn, settings.rfm_monetary)
         economics = segment_economics(
-            with_segment, EconomicsConfig(cost_per_effort_point=settings.cost_per_effort_point)
+            with_segment,
+            EconomicsConfig(cost_per_effort_point=settings.cost_per_effort_point, value_basis=basis.basis),
         )
         personas = build_personas(
-            with_segment, economics, config=PersonaConfig(brand=settings.brand, category_en=settings.category)
+            with_segment,
+            economics,
+            config=PersonaConfig(
+                brand=settings.brand, category_en=settings.category, currency=settings.currency
+            ),
         )
-        segments = build_segments_table(with_segment, economics, personas, explain_segments(with_segment))
+        explanations = explain_segments(with_segment, currency=settings.currency)
+        segments = build_segments_table(with_segment, economics, personas, explanations).with_columns(
+            value_basis=pl.lit(basis.basis),
+            estimated_margin=_estimated_margin(pl.col("revenue"), basis.basis, settings.assumed_margin_rate),
+        )
 
         current = history_rows(with_segment, as_of)
         previous = query_frame(conn, read_sql("previous_segment_state"), [as_of])
@@ -253,6 +286,8 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
         asset_key=["marts", "segments"],
         metadata={
             **table_metadata("marts.segments", segments, SEGMENTS_DESCRIPTIONS),
+            "value_basis": dg.MetadataValue.text(basis.describe()),
+            "currency": dg.MetadataValue.text(settings.currency),
             "personas": preview(
                 segments.select(
                     "segment_id", "persona_name", "customers", "customer_share", "roi", "service_priority"
@@ -317,24 +352,29 @@ def rfm_segment_shares_sum_to_one(warehouse: DuckDBResource) -> dg.AssetCheckRes
     "classes, behavioural segment and persona, P(alive), expected orders and CLV, plus demographics, channel "
     "preference, influence tier, service effort and cost to serve, and latest survey answers. No personal data.",
 )
-def customer_profile(warehouse: DuckDBResource) -> dg.MaterializeResult:
-    lead = ", ".join(
-        f"i.{c}"
-        if c not in ("segment_id", "persona_name")
-        else f"s.{c}"
-        if c == "segment_id"
-        else "seg.persona_name"
-        for c in PROFILE_LEAD_COLUMNS
-    )
-    rest = ", ".join(c for c in PROFILE_LEAD_COLUMNS if c not in ("segment_id", "persona_name"))
+def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    derived = {
+        "segment_id": "s.segment_id",
+        "persona_name": "seg.persona_name",
+        "value_basis": "CAST(? AS VARCHAR) AS value_basis",
+    }
+    lead = ", ".join(derived.get(c, f"i.{c}") for c in PROFILE_LEAD_COLUMNS)
+    rest = ", ".join(c for c in PROFILE_LEAD_COLUMNS if c not in PROFILE_DERIVED)
     with warehouse.get_connection() as conn:
+        basis = read_value_basis(conn, settings.rfm_monetary)
+        rate = settings.assumed_margin_rate if basis.basis == "revenue" else None
         with transaction(conn):
             conn.execute(
                 f"""CREATE OR REPLACE TABLE marts.customer_profile AS
-                SELECT {lead}, i.* EXCLUDE ({rest})
+                SELECT {lead}, i.* EXCLUDE ({rest}, p_alive_basis),
+                    coalesce(i.p_alive_basis, 'unknown') AS p_alive_basis,
+                    CASE WHEN i.purchase_days >= 2
+                         THEN greatest(i.recency_days - i.mean_days_between_orders, 0) END AS days_overdue,
+                    i.monetary * CAST(? AS DOUBLE) AS estimated_margin
                 FROM ({read_sql("segmentation_input")}) AS i
                 LEFT JOIN {CUSTOMER_SEGMENTS} AS s USING (customer_id)
-                LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id"""
+                LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id""",
+                [basis.basis, rate],
             )
             comment_table(
                 conn,
@@ -346,7 +386,13 @@ def customer_profile(warehouse: DuckDBResource) -> dg.MaterializeResult:
             conn, "marts.customer_profile", PROFILE_DESCRIPTIONS, preview_columns=PROFILE_LEAD_COLUMNS
         )
     columns = len(metadata["dagster/column_schema"].columns)
-    return dg.MaterializeResult(metadata={**metadata, "columns": dg.MetadataValue.int(columns)})
+    return dg.MaterializeResult(
+        metadata={
+            **metadata,
+            "columns": dg.MetadataValue.int(columns),
+            "value_basis": dg.MetadataValue.text(basis.describe()),
+        }
+    )
 
 
 @dg.asset_check(
@@ -387,7 +433,8 @@ def persona_report(
     with warehouse.get_connection() as conn:
         segments = query_frame(conn, "SELECT * FROM marts.segments")
         profile = query_frame(
-            conn, "SELECT segment_id, r_score, f_score, clv_12m FROM marts.customer_profile"
+            conn,
+            "SELECT segment_id, r_score, f_score, clv_12m, p_alive_basis, value_basis FROM marts.customer_profile",
         )
         rfm = query_frame(conn, "SELECT * FROM marts.rfm_segments")
         moves = query_frame(conn, "SELECT * FROM marts.segment_migrations WHERE as_of_date = ?", [as_of])
@@ -396,7 +443,7 @@ def persona_report(
             [as_of],
         ).fetchall()
     k_scores = SegmentModel.from_json(state[0][0]).k_scores if state else None
-    html = render_persona_report(segments, profile, rfm, moves, k_scores, as_of)
+    html = render_persona_report(segments, profile, rfm, moves, k_scores, as_of, settings.currency)
     reports = settings.settings().reports_dir
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / f"persona_report_{as_of.isoformat()}.html"

@@ -120,8 +120,8 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "occasion_share": "Share of counted orders bought for a special occasion (gift, holiday, birthday, event).",
     "return_rate": "Returned lines / (completed + returned lines), over all orders.",
     "cancel_rate": "Cancelled lines / all order lines.",
-    "late_payment_share": "Share of counted orders with a line paid late (payment_days_late > 0).",
-    "mean_days_late": "Mean days late over late-paid counted orders (an order's lateness is its latest line); 0 if none.",
+    "late_payment_share": "Share of counted orders with a line paid late (payment_days_late > 0), among those whose payment is on record; null when none is.",
+    "mean_days_late": "Mean days late over late-paid counted orders (an order's lateness is its latest line); 0 if none; null when no payment is on record.",
     "service_contacts": "Number of service tickets opened.",
     "mean_effort_score": "Mean effort score (1-10) of those tickets; null without tickets.",
     "total_effort": "Sum of the effort scores of those tickets.",
@@ -433,6 +433,9 @@ def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         discount=pl.col("discount").sum(),
         occasion_orders=(counted & pl.col("is_occasion")).sum(),
         late_orders=late.sum(),
+        # Orders whose payment is on record (payment_days_late given on a line): without any, the
+        # customer's payment behaviour is unknown, not punctual.
+        payment_known_orders=(counted & pl.col("days_late").is_not_null()).sum(),
         late_days=pl.col("late_days").sum(),
         completed_lines=pl.col("completed_lines").sum(),
         returned_lines=pl.col("returned_lines").sum(),
@@ -469,8 +472,10 @@ def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         occasion_share=_ratio("occasion_orders", "frequency"),
         return_rate=_ratio("returned_lines", pl.col("completed_lines") + pl.col("returned_lines")),
         cancel_rate=_ratio("cancelled_lines", "n_lines"),
-        late_payment_share=_ratio("late_orders", "frequency"),
-        mean_days_late=_ratio("late_days", "late_orders").fill_null(0.0),
+        late_payment_share=_ratio("late_orders", "payment_known_orders"),
+        mean_days_late=pl.when(pl.col("payment_known_orders") > 0).then(
+            _ratio("late_days", "late_orders").fill_null(0.0)
+        ),
     )
 
 
@@ -645,7 +650,6 @@ def customer_features_from_orders(
         purchase_days=pl.col("purchase_days").fill_null(0),
         monetary=pl.col("monetary").fill_null(0.0),
         margin=pl.when(pl.col("frequency").fill_null(0) == 0).then(0.0).otherwise("margin"),
-        mean_days_late=pl.col("mean_days_late").fill_null(0.0),
     ).with_columns(
         as_of_date=pl.lit(as_of, dtype=pl.Date),
         tenure_days=(pl.lit(as_of) - pl.coalesce("signup_date", "first_order_date"))

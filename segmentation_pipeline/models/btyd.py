@@ -60,6 +60,9 @@ PARAM_NAMES = {
     GAMMA_GAMMA: ("p", "q", "gamma"),
 }
 
+# The parameters of the dropout process: on a bound they mean "no dropout found" (see _result).
+DROPOUT_PARAMS = {BG_NBD: ("a", "b"), PARETO_NBD: ("s", "beta")}
+
 # Optimisation happens on log-parameters inside these bounds (1e-6 .. 1e6): wide enough for any
 # sensible time unit; a fit that runs into them is degenerate and reported as not converged.
 _LOG_BOUND = float(np.log(1e6))
@@ -86,6 +89,9 @@ class FitResult:
     converged: bool
     message: str
     iterations: int = 0
+    # Dropout parameters that ended on the optimisation bound in an otherwise sound fit: the model
+    # found (almost) no dropout, so its P(alive) is ~1 by construction, not by evidence.
+    at_bound: tuple[str, ...] = ()
 
     @classmethod
     def given(cls, model: str, params: Mapping[str, float]) -> FitResult:
@@ -719,7 +725,11 @@ def _result(model: str, res, total_ll: float, n: int) -> FitResult:
     if not np.all(np.isfinite(res.x)) or not np.isfinite(total_ll):
         problems.append("non-finite parameters or log-likelihood")
     at_bound = [nm for nm, v in zip(names, res.x, strict=True) if abs(v) > _LOG_BOUND - _BOUND_TOL]
-    if at_bound:
+    # On the dropout side (BG/NBD a, b; Pareto/NBD s, beta) a bound is the no-dropout limit, whose
+    # purchase predictions are those of the NBD model: usable, and reported as such. A purchase
+    # parameter (r, alpha) on a bound is a degenerate fit.
+    degenerate = [nm for nm in at_bound if nm not in DROPOUT_PARAMS.get(model, ())]
+    if degenerate:
         problems.append(f"{', '.join(at_bound)} on the optimisation bound (degenerate fit)")
     return FitResult(
         model=model,
@@ -727,8 +737,12 @@ def _result(model: str, res, total_ll: float, n: int) -> FitResult:
         log_likelihood=float(total_ll),
         n_customers=n,
         converged=not problems,
-        message="; ".join(problems) if problems else str(res.message),
+        message="; ".join(problems)
+        if problems
+        else str(res.message)
+        + (f"; {', '.join(at_bound)} on the optimisation bound (no dropout found)" if at_bound else ""),
         iterations=int(getattr(res, "nit", 0)),
+        at_bound=tuple(at_bound),
     )
 
 

@@ -50,6 +50,7 @@ from sklearn.metrics import adjusted_rand_score
 from threadpoolctl import threadpool_limits
 
 from segmentation_pipeline.contracts import enums
+from segmentation_pipeline.models.money import format_money
 
 # 2: recency on a square-root scale, social columns re-weighted (a version 1 model is refitted).
 MODEL_VERSION = 2
@@ -840,14 +841,14 @@ CATEGORY_TRAITS: list[tuple[str, str, str]] = [
 ]
 
 
-def format_value(value: float | None, fmt: str) -> str:
-    """A feature value as a person reads it (62%, €45, 30 days, 4.2/5)."""
+def format_value(value: float | None, fmt: str, currency: str = "EUR") -> str:
+    """A feature value as a person reads it (62%, €45, 30 days, 4.2/5); money in `currency`."""
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     if fmt == "pct":
         return f"{value:.0%}"
     if fmt == "money":
-        return f"€{value:,.0f}"
+        return format_money(value, currency, whole=True)
     if fmt == "days":
         return f"{value:,.0f} days"
     if fmt == "score5":
@@ -860,7 +861,11 @@ def format_value(value: float | None, fmt: str) -> str:
 
 
 def explain_segments(
-    profile_with_segment: pl.DataFrame, top_n: int = 5, min_support: float = 0.2, min_count: int = 5
+    profile_with_segment: pl.DataFrame,
+    top_n: int = 5,
+    min_support: float = 0.2,
+    min_count: int = 5,
+    currency: str = "EUR",
 ) -> pl.DataFrame:
     """Per segment, the features that set it apart from the whole base.
 
@@ -917,7 +922,7 @@ def explain_segments(
                     "base_value": base_value,
                     "z": z,
                     "lift": None,
-                    "text": f"{label} {format_value(value, fmt)} vs {format_value(base_value, fmt)} overall "
+                    "text": f"{label} {format_value(value, fmt, currency)} vs {format_value(base_value, fmt, currency)} overall "
                     f"({direction}, {z:+.1f}σ)",
                 }
             )

@@ -277,6 +277,7 @@ def _prediction_schema(config: CLVConfig) -> dict[str, pl.DataType]:
     return {
         "customer_id": pl.String,
         "p_alive": pl.Float64,
+        "p_alive_basis": pl.String,
         f"expected_orders_{config.short_horizon_months}m": pl.Float64,
         f"expected_orders_{config.horizon_months}m": pl.Float64,
         "expected_order_value": pl.Float64,
@@ -295,6 +296,15 @@ PARAMS_SCHEMA = {
     "log_likelihood": pl.Float64,
     "n_customers": pl.Int64,
     "fitted_at": pl.Datetime("us"),
+    "at_bound": pl.Boolean,
+}
+
+# P(alive) of at least this for every customer: the model found no dropout, and its P(alive) says
+# nothing about who is still active (days_overdue in the profile does, without a model).
+NO_DROPOUT_P_ALIVE = 0.99
+P_ALIVE_BASES = {
+    "model": "P(alive) from the purchase model",
+    "model_without_dropout": "the model found no dropout: P(alive) is ~1 by construction, not evidence of activity",
 }
 
 
@@ -310,6 +320,7 @@ def _params_frame(fits: dict[str, btyd.FitResult], time_unit: str, fitted_at: da
             "log_likelihood": fit.log_likelihood,
             "n_customers": fit.n_customers,
             "fitted_at": fitted_at,
+            "at_bound": parameter in fit.at_bound,
         }
         for name, fit in fits.items()
         if fit.converged
@@ -435,6 +446,11 @@ def compute_clv(
         )
         .with_columns(
             pl.Series("p_alive", alive),
+            pl.lit(
+                "model_without_dropout"
+                if len(alive) and float(alive.min()) >= NO_DROPOUT_P_ALIVE
+                else "model"
+            ).alias("p_alive_basis"),
             pl.Series(
                 f"expected_orders_{config.short_horizon_months}m", cumulative[config.short_horizon_months - 1]
             ),
@@ -454,6 +470,11 @@ def compute_clv(
         )
         .select(list(_prediction_schema(config)))
     )
+    if final.at_bound:
+        warnings.append(
+            f"{final.model}: {', '.join(final.at_bound)} on the optimisation bound: the model found no dropout, "
+            "so P(alive) is ~1 by construction (expected orders and CLV are those of a no-dropout model)"
+        )
     return CLVResult(predictions, _params_frame(fits, unit, fitted_at), holdout, final.model, warnings, fits)
 
 

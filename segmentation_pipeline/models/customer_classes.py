@@ -14,7 +14,8 @@ Lifecycle stages are checked in this fixed order, first match wins:
               `loyal_min_tenure_days`, and not an NPS detractor where the NPS is known
     regular   every other active repeat buyer
 
-Risk (payment history): high when at least `high_risk_late_share` of counted orders were paid
+Risk (payment history): unknown without one (a prospect, or no payment_days_late on any of the
+customer's counted orders: real exports rarely carry it); otherwise high when at least `high_risk_late_share` of counted orders were paid
 late by `high_risk_min_days_late` days on average, or by `high_risk_severe_days_late` on average
 whatever the share; optionally (off by default) a return rate of `high_risk_return_rate`.
 Volume: high at or above the `high_volume_quantile` of buying customers' `volume_metric`.
@@ -71,8 +72,8 @@ def classify_customers(
 ) -> pl.DataFrame:
     """customer_id, lifecycle_stage, risk_class, volume_class, loyalty_class for every customer.
 
-    Prospects have no payment history, so no evidence of risk: risk_class low; their volume and
-    loyalty are low.
+    Prospects and customers without any payment on record have no payment history: risk_class
+    unknown (low would claim a punctuality nobody saw). Prospects' volume and loyalty are low.
     """
     t = thresholds
     buyer = pl.col("frequency") > 0
@@ -117,7 +118,11 @@ def classify_customers(
         .when(loyal)
         .then(pl.lit("loyal"))
         .otherwise(pl.lit("regular")),
-        risk_class=high_low(buyer & risky),
+        risk_class=pl.when(buyer & risky.fill_null(False))
+        .then(pl.lit("high"))
+        .when(~buyer | pl.col("late_payment_share").is_null())
+        .then(pl.lit("unknown"))
+        .otherwise(pl.lit("low")),
         volume_class=high_low(high_volume),
         loyalty_class=high_low(loyal),
     )

@@ -22,6 +22,7 @@ import zlib
 from dataclasses import dataclass
 
 import polars as pl
+from babel.numbers import get_currency_name
 
 from segmentation_pipeline.contracts import enums
 from segmentation_pipeline.models.clustering import (
@@ -29,6 +30,7 @@ from segmentation_pipeline.models.clustering import (
     SURVEY_COLUMNS,
     ensure_profile_columns,
 )
+from segmentation_pipeline.models.money import format_money
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class PersonaConfig:
     category_fr: str = "une gamme d'articles pour la maison et l'art de vivre"
     lapsed_days: int = 180  # median recency from which a segment is "lapsed"
     min_respondents: int = 5  # fewer survey answers than this: survey facts are left out
+    currency: str = "EUR"  # ISO 4217 code of every amount (SEGMENTATION_CURRENCY)
 
 
 MEAN_COLUMNS = [
@@ -58,7 +61,8 @@ MEAN_COLUMNS = [
     "nps",
     *enums.IMPORTANCE_COLUMNS,
 ]
-ZERO_MEAN_COLUMNS = ["service_contacts", "total_effort", "cost_to_serve", "unresolved_tickets"]  # null = none
+# Null without the service source (the features give 0 to a customer it has no ticket for).
+SERVICE_MEAN_COLUMNS = ["service_contacts", "total_effort", "cost_to_serve", "unresolved_tickets"]
 MEDIAN_COLUMNS = [
     "age",
     "avg_order_value",
@@ -99,7 +103,14 @@ def segment_profiles(profile_with_segment: pl.DataFrame) -> pl.DataFrame:
     numeric = df.group_by("segment_id").agg(
         pl.len().alias("customers"),
         *[_f(c).mean().alias(c) for c in MEAN_COLUMNS if c in df.columns],
-        *[_f(c).fill_null(0.0).mean().alias(c) for c in ZERO_MEAN_COLUMNS if c in df.columns],
+        *[_f(c).mean().alias(c) for c in SERVICE_MEAN_COLUMNS if c in df.columns],
+        # Customers with an order line at all (cancel_rate is null only without one): prospects who
+        # ordered and returned or cancelled everything are not "yet to buy".
+        (
+            pl.col("cancel_rate").is_not_null().mean()
+            if "cancel_rate" in df.columns
+            else pl.lit(None, pl.Float64)
+        ).alias("ordered_share"),
         *[_f(c).median().alias(c) for c in MEDIAN_COLUMNS if c in df.columns],
         (
             _f("social_followers").is_not_null().mean() if "social_followers" in df.columns else pl.lit(0.0)
@@ -165,6 +176,11 @@ class Traits:
     second_role: str | None
     gender: str | None  # male | female | None (unknown or mixed data)
     survey: bool
+    # More than one order channel in the whole base: only then do channels tell segments apart
+    # (a web shop's customers all buy online; "prefers online to store" would be untrue).
+    multichannel: bool = True
+    # The service source delivered data (features are null without it: nothing to say then).
+    service_known: bool = True
 
 
 def read_traits(p: dict, base: dict, config: PersonaConfig) -> Traits:
@@ -225,7 +241,20 @@ def read_traits(p: dict, base: dict, config: PersonaConfig) -> Traits:
     second = ranked[1][1] if len(ranked) > 1 and not prospect else None
     gender = p.get("gender") if p.get("gender") in ("male", "female") else None
     survey = (p.get("respondents") or 0) >= config.min_respondents
-    return Traits(prospect, channel, researches_online, loyalty, role, second, gender, survey)
+    channels_in_data = sum((_num(base, f"share_{c}") or 0) > 0 for c in ("online", "store", "phone"))
+    service_known = _num(base, "service_contacts") is not None
+    return Traits(
+        prospect,
+        channel,
+        researches_online,
+        loyalty,
+        role,
+        second,
+        gender,
+        survey,
+        channels_in_data > 1,
+        service_known,
+    )
 
 
 ROLE_NAMES = {  # role: (English singular, English plural, French plural)
@@ -385,32 +414,35 @@ def _int_fr(x: float) -> str:
     return f"{round(x):,}".replace(",", "\u202f")
 
 
-def _money_en(x: float) -> str:
-    return f"€{round(x):,}"
+def _money_en(x: float, currency: str) -> str:
+    return format_money(x, currency, "en", whole=True)
 
 
-def _money_fr(x: float) -> str:
-    return f"{_int_fr(x)}\u00a0€"
+def _money_fr(x: float, currency: str) -> str:
+    return format_money(x, currency, "fr", whole=True)
 
 
-def _spend_en(x: float) -> str:
+def _spend_en(x: float, currency: str) -> str:
+    name = get_currency_name(currency, 2, "en")
     if x >= 2000:
-        return f"several thousand euros (about {_money_en(x)})"
+        return f"several thousand {name} (about {_money_en(x, currency)})"
     if x >= 1000:
-        return f"over a thousand euros (about {_money_en(x)})"
+        return f"over a thousand {name} (about {_money_en(x, currency)})"
     if x >= 200:
-        return f"several hundred euros (about {_money_en(x)})"
-    return f"about {_money_en(x)}"
+        return f"several hundred {name} (about {_money_en(x, currency)})"
+    return f"about {_money_en(x, currency)}"
 
 
-def _spend_fr(x: float) -> str:
+def _spend_fr(x: float, currency: str) -> str:
+    name = get_currency_name(currency, 2, "fr")
+    of = "d'" if name[0].lower() in "aeiouyéèh" else "de "
     if x >= 2000:
-        return f"plusieurs milliers d'euros (environ {_money_fr(x)})"
+        return f"plusieurs milliers {of}{name} (environ {_money_fr(x, currency)})"
     if x >= 1000:
-        return f"plus de mille euros (environ {_money_fr(x)})"
+        return f"plus de mille {name} (environ {_money_fr(x, currency)})"
     if x >= 200:
-        return f"plusieurs centaines d'euros (environ {_money_fr(x)})"
-    return f"environ {_money_fr(x)}"
+        return f"plusieurs centaines {of}{name} (environ {_money_fr(x, currency)})"
+    return f"environ {_money_fr(x, currency)}"
 
 
 CADENCES = [  # (max days between orders, English, French)
@@ -467,7 +499,7 @@ def persona_name(t: Traits, p: dict) -> str:
     if t.prospect:
         discovery = p.get("discovery_channel")
         return f"Prospect found through {DISCOVERY_EN[discovery]}" if t.survey and discovery else "Prospect"
-    words = [LOYALTY_EN[t.loyalty], CHANNEL_EN[t.channel], ROLE_NAMES[t.role][0]]
+    words = [LOYALTY_EN[t.loyalty], CHANNEL_EN[t.channel] if t.multichannel else "", ROLE_NAMES[t.role][0]]
     name = " ".join(w for w in words if w)
     return name[0].upper() + name[1:]
 
@@ -516,6 +548,30 @@ class _Voice:
         return word if word == self.name else word.lower()
 
 
+def _prospect_sentence_en(p: dict, he: str, t: Traits) -> str:
+    """Prospects have no counted order; some did order and returned or cancelled everything."""
+    ordered = _num(p, "ordered_share", 0) or 0
+    if ordered >= 0.5:
+        return f"{he} has ordered from us but returned or cancelled everything so far ({_pct(ordered)} of these customers)."
+    tail = ", but has been looking at what we offer online" if t.researches_online else ""
+    if ordered > 0:
+        return f"{he} has not kept a purchase from us yet{tail} ({_pct(ordered)} ordered and returned or cancelled)."
+    return f"{he} has not bought from us yet{tail}."
+
+
+def _prospect_sentence_fr(p: dict, il: str, t: Traits) -> str:
+    ordered = _num(p, "ordered_share", 0) or 0
+    if ordered >= 0.5:
+        return f"{il} a déjà commandé chez nous mais a tout retourné ou annulé ({_pct_fr(ordered)} de ces clients)."
+    tail = ", mais s'intéresse à notre offre en ligne" if t.researches_online else ""
+    if ordered > 0:
+        return (
+            f"{il} n'a encore gardé aucun achat chez nous{tail} "
+            f"({_pct_fr(ordered)} ont commandé puis tout retourné ou annulé)."
+        )
+    return f"{il} n'a encore rien acheté chez nous{tail}."
+
+
 def narrative_en(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfig) -> str:
     s: list[str] = []
     age = _num(p, "age")
@@ -533,8 +589,9 @@ def narrative_en(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
         "phone": _num(p, "share_phone"),
     }
     if t.prospect:
-        tail = ", but has been looking at what we offer online." if t.researches_online else "."
-        s.append(f"{he} has not bought from us yet{tail}")
+        s.append(_prospect_sentence_en(p, he, t))
+    elif not t.multichannel:
+        pass  # one channel in the whole base: where they buy says nothing about them
     elif t.channel == "store":
         if t.researches_online:
             s.append(
@@ -594,21 +651,23 @@ def narrative_en(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
         occasion = _num(p, "occasion_share", 0) or 0
         rhythm = _cadence(cadence)[0] if cadence is not None else None
         if t.loyalty == "lapsed" and rhythm and occasion < 0.4:
-            s.append(f"{he} used to spend about {_money_en(aov)} per order, {rhythm}.")
+            s.append(f"{he} used to spend about {_money_en(aov, config.currency)} per order, {rhythm}.")
         elif occasion >= 0.4:
             s.append(
                 f"{he} identifies as a special-occasion buyer ({_pct(occasion)} of {his} orders are gifts, "
-                f"holidays or celebrations), spending {_spend_en(aov)} per visit."
+                f"holidays or celebrations), spending {_spend_en(aov, config.currency)} per visit."
             )
         elif t.role == "big_basket" and rhythm:
-            s.append(f"{he} places large orders, {_spend_en(aov)} each, {rhythm}.")
+            s.append(f"{he} places large orders, {_spend_en(aov, config.currency)} each, {rhythm}.")
         elif "frequent" in (t.role, t.second_role) and rhythm:
-            s.append(f"{he} makes small, frequent purchases {rhythm}, about {_money_en(aov)} a time.")
+            s.append(
+                f"{he} makes small, frequent purchases {rhythm}, about {_money_en(aov, config.currency)} a time."
+            )
         elif rhythm:
-            s.append(f"{he} spends about {_money_en(aov)} per order and buys {rhythm}.")
+            s.append(f"{he} spends about {_money_en(aov, config.currency)} per order and buys {rhythm}.")
         else:
             times = "once" if frequency <= 1 else f"{frequency} times"
-            s.append(f"{he} has ordered {times} so far, about {_money_en(aov)} per order.")
+            s.append(f"{he} has ordered {times} so far, about {_money_en(aov, config.currency)} per order.")
         if discount >= 0.4 and deal not in " ".join(s):
             s.append(f"{he} hunts for deals: {deal}.")
 
@@ -650,7 +709,9 @@ def narrative_en(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
 
     if not t.prospect:
         contacts = _num(p, "service_contacts", 0) or 0
-        if t.role == "high_touch" or t.second_role == "high_touch":
+        if not t.service_known:
+            pass  # no service data: nothing to say about their service needs
+        elif t.role == "high_touch" or t.second_role == "high_touch":
             effort = _num(p, "mean_effort_score")
             effort_txt = f", with an effort of {effort:.1f}/10" if effort is not None else ""
             s.append(
@@ -694,8 +755,9 @@ def narrative_fr(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
         "phone": _num(p, "share_phone"),
     }
     if t.prospect:
-        tail = ", mais s'intéresse à notre offre en ligne." if t.researches_online else "."
-        s.append(f"{il} n'a encore rien acheté chez nous{tail}")
+        s.append(_prospect_sentence_fr(p, il, t))
+    elif not t.multichannel:
+        pass  # un seul canal dans toute la base : il ne distingue personne
     elif t.channel == "store":
         if t.researches_online:
             s.append(
@@ -758,24 +820,30 @@ def narrative_fr(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
         occasion = _num(p, "occasion_share", 0) or 0
         rhythm = _cadence(cadence)[1] if cadence is not None else None
         if t.loyalty == "lapsed" and rhythm and occasion < 0.4:
-            s.append(f"{il} dépensait environ {_money_fr(aov)} par commande, {rhythm}.")
+            s.append(f"{il} dépensait environ {_money_fr(aov, config.currency)} par commande, {rhythm}.")
         elif occasion >= 0.4:
             s.append(
                 f"{il} achète surtout pour les occasions spéciales ({_pct_fr(occasion)} de ses commandes sont "
-                f"des cadeaux, des fêtes ou des célébrations) et dépense {_spend_fr(aov)} à chaque visite."
+                f"des cadeaux, des fêtes ou des célébrations) et dépense {_spend_fr(aov, config.currency)} à chaque visite."
             )
         elif t.role == "big_basket" and rhythm:
-            s.append(f"{il} passe de grosses commandes, {_spend_fr(aov)} chacune, {rhythm}.")
+            s.append(f"{il} passe de grosses commandes, {_spend_fr(aov, config.currency)} chacune, {rhythm}.")
         elif "frequent" in (t.role, t.second_role) and rhythm:
             s.append(
-                f"{il} fait de petits achats fréquents, {rhythm}, d'environ {_money_fr(aov)} à chaque fois."
+                f"{il} fait de petits achats fréquents, {rhythm}, d'environ {_money_fr(aov, config.currency)} à chaque fois."
             )
         elif rhythm:
-            s.append(f"{il} dépense environ {_money_fr(aov)} par commande et achète {rhythm}.")
+            s.append(
+                f"{il} dépense environ {_money_fr(aov, config.currency)} par commande et achète {rhythm}."
+            )
         elif frequency <= 1:
-            s.append(f"{il} n'a commandé qu'une fois pour l'instant, pour environ {_money_fr(aov)}.")
+            s.append(
+                f"{il} n'a commandé qu'une fois pour l'instant, pour environ {_money_fr(aov, config.currency)}."
+            )
         else:
-            s.append(f"{il} a commandé {frequency} fois jusqu'ici, environ {_money_fr(aov)} par commande.")
+            s.append(
+                f"{il} a commandé {frequency} fois jusqu'ici, environ {_money_fr(aov, config.currency)} par commande."
+            )
         if discount >= 0.4 and deal not in " ".join(s):
             s.append(f"{il} guette les bonnes affaires : {deal}.")
 
@@ -825,7 +893,9 @@ def narrative_fr(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
 
     if not t.prospect:
         contacts = _num(p, "service_contacts", 0) or 0
-        if t.role == "high_touch" or t.second_role == "high_touch":
+        if not t.service_known:
+            pass  # pas de données de service : rien à dire de leurs besoins
+        elif t.role == "high_touch" or t.second_role == "high_touch":
             effort = _num(p, "mean_effort_score")
             effort_txt = (
                 f", pour un effort de {f'{effort:.1f}'.replace('.', ',')}/10" if effort is not None else ""
@@ -900,14 +970,15 @@ def positioning(p: dict, t: Traits, config: PersonaConfig) -> tuple[str, str]:
     age = _num(p, "age")
     decade_en, decade_fr = _decade(age) if age is not None else ("", "")
     loyalty_en = LOYALTY_EN[t.loyalty].lower()
-    target_en = " ".join(w for w in [loyalty_en, CHANNEL_EN[t.channel], plural_en, decade_en] if w)
+    channel_en = CHANNEL_EN[t.channel] if t.multichannel else ""
+    target_en = " ".join(w for w in [loyalty_en, channel_en, plural_en, decade_en] if w)
     if t.channel == "store" and t.researches_online:
         target_en += " who research online first"
     before, after = LOYALTY_FR[t.loyalty]
     target_fr = f"aux {before}{plural_fr}{after}" + (f" {decade_fr}" if decade_fr else "")
-    if t.loyalty == "lapsed" and t.channel in CHANNEL_FR:
+    if t.loyalty == "lapsed" and t.multichannel and t.channel in CHANNEL_FR:
         target_fr += f" qui achetaient {CHANNEL_FR[t.channel]} et se sont éloignés"
-    elif t.channel in CHANNEL_FR:
+    elif t.multichannel and t.channel in CHANNEL_FR:
         now_and_then = "de temps en temps " if t.loyalty == "occasional" else ""
         target_fr += f" qui achètent {now_and_then}{CHANNEL_FR[t.channel]}"
     keys: list[str] = []
@@ -992,7 +1063,10 @@ def recommended_actions(p: dict, t: Traits, economics: dict | None) -> dict[str,
 
     roi = economics.get("roi") if economics else None
     priority = economics.get("service_priority") if economics else None
-    roi_txt = f"ROI {roi:.1f}" if roi is not None else "no service cost recorded"
+    if roi is not None:
+        roi_txt = f"ROI {roi:.1f}"
+    else:
+        roi_txt = "no service cost recorded" if t.service_known else "no service data"
     high_touch = t.role == "high_touch" or t.second_role == "high_touch"
     if t.role == "influencer" or followers >= 10_000:
         service = "priority care on social media: their complaints and praise are public"

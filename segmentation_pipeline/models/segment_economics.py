@@ -3,8 +3,9 @@
 The article's question (seed 004): when Joe and Sarah both have a service problem and there is
 only room to solve one, who brings the better return on investment? Answered per segment:
 
-- value V: Σ margin of the segment's customers (default basis "margin"), or Σ clv_12m (basis
-  "clv"; falls back to margin when the CLV model refused to fit and every clv_12m is null).
+- value V: Σ value of the segment's customers on the run's value basis (margin where every cost
+  is known, else revenue: features/value_basis.py), or Σ clv_12m (basis "clv"; falls back to
+  the value basis when the CLV model refused to fit and every clv_12m is null).
 - cost to serve C: Σ cost_to_serve (service effort points × cost per point, computed upstream per
   customer); when that column is empty but total_effort is known, effort × cost_per_effort_point.
 - ROI = (V - C) / C: the net return per unit of service cost. Null when C = 0 (no service cost,
@@ -23,7 +24,8 @@ import polars as pl
 
 @dataclass(frozen=True)
 class EconomicsConfig:
-    roi_basis: str = "margin"  # margin | clv
+    roi_basis: str = "value"  # value (the run's value basis) | clv
+    value_basis: str = "margin"  # margin | revenue: the money of V (features/value_basis.py)
     cost_per_effort_point: float = 5.0  # only used when cost_to_serve is missing but effort is known
     roi_cap: float = 20.0
 
@@ -67,8 +69,10 @@ def segment_economics(
         .sort("segment_id")
     )
     use_clv = config.roi_basis == "clv" and agg.get_column("clv_12m_total").null_count() < agg.height
-    basis = "clv_12m" if use_clv else "margin"
-    value = pl.col("clv_12m_total").fill_null(0.0) if use_clv else pl.col("margin")
+    if config.value_basis not in ("margin", "revenue"):
+        raise ValueError(f"value_basis must be margin or revenue, not {config.value_basis!r}")
+    basis = "clv_12m" if use_clv else config.value_basis
+    value = pl.col("clv_12m_total").fill_null(0.0) if use_clv else pl.col(config.value_basis)
     roi = pl.when(pl.col("cost_to_serve") > 0).then(
         (value - pl.col("cost_to_serve")) / pl.col("cost_to_serve")
     )

@@ -14,6 +14,8 @@ from html import escape
 
 import polars as pl
 
+from segmentation_pipeline.models.money import format_money
+
 PALETTE = ["#2f6690", "#d1495b", "#edae49", "#66a182", "#8d6a9f", "#00798c", "#c27c0e", "#4f5d75", "#a3a380"]
 
 CSS = """
@@ -49,8 +51,8 @@ def _e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
-def _money(x: float | None) -> str:
-    return "\u2014" if x is None else f"\u20ac{x:,.0f}"
+def _money(x: float | None, currency: str) -> str:
+    return "\u2014" if x is None else format_money(x, currency, whole=True)
 
 
 def _pct(x: float | None) -> str:
@@ -170,7 +172,7 @@ def heatmap_svg(
     return "".join(parts)
 
 
-def histogram_svg(values: list[float], bins: int = 30, label: str = "") -> str:
+def histogram_svg(values: list[float], currency: str, bins: int = 30, label: str = "") -> str:
     """Histogram of values, the top 1% folded into the last bin so one whale does not flatten it."""
     if not values:
         return '<p class="note">No values.</p>'
@@ -191,12 +193,12 @@ def histogram_svg(values: list[float], bins: int = 30, label: str = "") -> str:
         more = "+" if i == bins - 1 else ""
         parts.append(
             f'<rect x="{pad + i * bw:.1f}" y="{h - pad - bh:.1f}" width="{bw - 1:.1f}" height="{bh:.1f}" '
-            f'fill="{PALETTE[3]}"><title>{_money(a)} to {_money(b)}{more}: {c:,} customers</title></rect>'
+            f'fill="{PALETTE[3]}"><title>{_money(a, currency)} to {_money(b, currency)}{more}: {c:,} customers</title></rect>'
         )
     parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#999"/>')
-    parts.append(f'<text x="{pad}" y="{h - pad + 16}" font-size="10">{_e(_money(lo))}</text>')
+    parts.append(f'<text x="{pad}" y="{h - pad + 16}" font-size="10">{_e(_money(lo, currency))}</text>')
     parts.append(
-        f'<text x="{w - pad}" y="{h - pad + 16}" font-size="10" text-anchor="end">{_e(_money(cap))}+</text>'
+        f'<text x="{w - pad}" y="{h - pad + 16}" font-size="10" text-anchor="end">{_e(_money(cap, currency))}+</text>'
     )
     parts.append("</svg>")
     return "".join(parts)
@@ -220,7 +222,7 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _sizes_section(segments: pl.DataFrame) -> str:
+def _sizes_section(segments: pl.DataFrame, currency: str) -> str:
     rows = segments.sort("segment_id").to_dicts()
     chart = bar_pairs_svg(
         [f"{r['segment_id']} · {r['persona_name']}" for r in rows],
@@ -244,9 +246,9 @@ def _sizes_section(segments: pl.DataFrame) -> str:
                 _e(r["segment_id"]),
                 _e(r["persona_name"]),
                 f"{r['customers']:,}",
-                _money(r.get("revenue")),
-                _money(r.get("avg_clv_12m")),
-                _money(r.get("cost_to_serve")),
+                _money(r.get("revenue"), currency),
+                _money(r.get("avg_clv_12m"), currency),
+                _money(r.get("cost_to_serve"), currency),
                 _e(f"{r['roi']:.2f}" if r.get("roi") is not None else None),
                 _e(r.get("service_priority")),
             ]
@@ -273,7 +275,7 @@ def _k_section(k_scores: dict[int, float], segments: pl.DataFrame) -> str:
     )
 
 
-def _rfm_section(profile: pl.DataFrame, rfm_summary: pl.DataFrame | None) -> str:
+def _rfm_section(profile: pl.DataFrame, rfm_summary: pl.DataFrame | None, currency: str) -> str:
     body = ""
     if {"r_score", "f_score"} <= set(profile.columns):
         grid = (
@@ -301,8 +303,8 @@ def _rfm_section(profile: pl.DataFrame, rfm_summary: pl.DataFrame | None) -> str
                 [
                     _e(r.get("rfm_segment")),
                     f"{r.get('customers') or 0:,}",
-                    _money(r.get("revenue")),
-                    _money(r.get("margin")),
+                    _money(r.get("revenue"), currency),
+                    _money(r.get("margin"), currency),
                     _pct(r.get("share")),
                 ]
                 for r in rows
@@ -312,7 +314,7 @@ def _rfm_section(profile: pl.DataFrame, rfm_summary: pl.DataFrame | None) -> str
     return f"<section><h2>RFM grid</h2>{body}</section>"
 
 
-def _clv_section(profile: pl.DataFrame) -> str:
+def _clv_section(profile: pl.DataFrame, currency: str) -> str:
     values = (
         profile.get_column("clv_12m").cast(pl.Float64).drop_nulls().drop_nans().to_list()
         if "clv_12m" in profile.columns
@@ -322,7 +324,9 @@ def _clv_section(profile: pl.DataFrame) -> str:
         body = '<p class="note">No 12-month CLV in this run (the CLV model was not fitted or was refused by its gate).</p>'
     else:
         body = histogram_svg(
-            values, label=f"12-month CLV of {len(values):,} customers (top 1% folded into the last bar)"
+            values,
+            label=f"12-month CLV of {len(values):,} customers (top 1% folded into the last bar)",
+            currency=currency,
         )
     return f"<section><h2>CLV distribution</h2>{body}</section>"
 
@@ -343,7 +347,7 @@ PROFILE_COLUMNS = [  # (column of marts.segments, header, format)
 ]
 
 
-def _profiles_section(segments: pl.DataFrame) -> str:
+def _profiles_section(segments: pl.DataFrame, currency: str) -> str:
     cols = [c for c in PROFILE_COLUMNS if c[0] in segments.columns]
 
     def fmt(v: object, kind: str) -> str:
@@ -352,7 +356,7 @@ def _profiles_section(segments: pl.DataFrame) -> str:
         if kind == "pct":
             return f"{v:.0%}"
         if kind == "money":
-            return _money(v)  # type: ignore[arg-type]
+            return _money(v, currency)  # type: ignore[arg-type]
         return f"{v:,.0f}"
 
     rows = [
@@ -363,7 +367,7 @@ def _profiles_section(segments: pl.DataFrame) -> str:
     return f"<section><h2>Segment profiles</h2>{table}</section>"
 
 
-def _migrations_section(migrations: pl.DataFrame | None, names: dict[int, str]) -> str:
+def _migrations_section(migrations: pl.DataFrame | None, names: dict[int, str], currency: str) -> str:
     if migrations is None or migrations.height == 0:
         return '<section><h2>Migrations</h2><p class="note">No migrations yet.</p></section>'
     latest = migrations.filter(pl.col("as_of_date") == pl.col("as_of_date").max())
@@ -397,7 +401,7 @@ def _migrations_section(migrations: pl.DataFrame | None, names: dict[int, str]) 
                         _e(label(r["from_segment"])),
                         _e(label(r["to_segment"])),
                         f"{r['customers']:,}",
-                        _money(r["revenue"]),
+                        _money(r["revenue"], currency),
                     ]
                     for r in moves.head(15).iter_rows(named=True)
                 ],
@@ -408,7 +412,7 @@ def _migrations_section(migrations: pl.DataFrame | None, names: dict[int, str]) 
     return "".join(parts)
 
 
-def _card(r: dict, i: int) -> str:
+def _card(r: dict, i: int, currency: str) -> str:
     traits = [t.strip() for t in (r.get("defining_traits") or "").split(";") if t.strip()]
     actions = [a.strip() for a in (r.get("recommended_actions") or "").split("; ") if a.strip()]
     roi = f"{r['roi']:.2f}" if r.get("roi") is not None else "n/a"
@@ -432,7 +436,7 @@ def _card(r: dict, i: int) -> str:
         f'<div class="meta">segment {_e(r["segment_id"])} · {r["customers"]:,} customers ({_pct(r.get("customer_share"))}) · '
         f"revenue {_pct(r.get('revenue_share'))}</div>"
         f'<span class="badge">ROI {_e(roi)}</span><span class="badge">service priority {_e(r.get("service_priority"))}</span>'
-        f'<span class="badge">avg CLV {_money(r.get("avg_clv_12m"))}</span>'
+        f'<span class="badge">avg CLV {_money(r.get("avg_clv_12m"), currency)}</span>'
         f"<p>{_e(r.get('narrative_en'))}</p>"
         f'<details><summary>Version française</summary><p lang="fr">{_e(r.get("narrative_fr"))}</p>{fr_positioning}</details>'
         f"<p><b>Positioning.</b> {_e(r.get('positioning_statement'))}</p>"
@@ -449,6 +453,27 @@ def _card(r: dict, i: int) -> str:
     )
 
 
+def _basis_note(segments: pl.DataFrame, profile: pl.DataFrame, currency: str) -> str:
+    """What the money and P(alive) rest on: said once, at the top, since every figure depends on it."""
+    basis = segments["value_basis"][0] if "value_basis" in segments.columns and segments.height else None
+    value = {
+        "margin": "value is margin (unit costs known for every counted order)",
+        "revenue": "value is revenue: unit costs are not known for every counted order, so margin, ROI and CLV "
+        "are on revenue",
+    }.get(basis or "", "value basis unknown")
+    p_alive = {
+        "model": "P(alive) from the purchase model",
+        "model_without_dropout": "the purchase model found no dropout: P(alive) is ~1 by construction and says "
+        "nothing about who is still active (read days_overdue in the profile instead)",
+        "unknown": "no P(alive): the CLV model was not fitted this run",
+    }
+    bases = set(profile["p_alive_basis"].drop_nulls()) if "p_alive_basis" in profile.columns else set()
+    if bases - {"unknown"}:
+        bases.discard("unknown")  # prospects have no P(alive); the buyers' basis is the one to state
+    p_alive_txt = "; ".join(p_alive.get(b, b) for b in sorted(bases)) or "no P(alive)"
+    return f'<p class="note">Money in {_e(currency)}; {_e(value)}. {_e(p_alive_txt)}.</p>'
+
+
 def render_persona_report(
     segments: pl.DataFrame,
     profile: pl.DataFrame,
@@ -456,6 +481,7 @@ def render_persona_report(
     migrations: pl.DataFrame | None,
     k_scores: dict[int, float] | None,
     as_of: date,
+    currency: str,
 ) -> str:
     """The whole report as one HTML string (write it to a .html file; it needs no network)."""
     seg = segments.sort("segment_id")
@@ -465,19 +491,20 @@ def render_persona_report(
         '<div class="kpis">'
         f'<div class="kpi"><b>{customers:,}</b>customers</div>'
         f'<div class="kpi"><b>{seg.height}</b>segments</div>'
-        f'<div class="kpi"><b>{_money(revenue)}</b>revenue</div>'
+        f'<div class="kpi"><b>{_money(revenue, currency)}</b>revenue</div>'
         "</div>"
     )
-    cards = "".join(_card(r, i) for i, r in enumerate(seg.to_dicts()))
+    cards = "".join(_card(r, i, currency=currency) for i, r in enumerate(seg.to_dicts()))
     body = (
-        f"<header><h1>Customer segments and personas</h1><div>Analysis date {_e(as_of.isoformat())}</div>{kpis}</header>"
+        f"<header><h1>Customer segments and personas</h1><div>Analysis date {_e(as_of.isoformat())}</div>{kpis}"
+        f"{_basis_note(seg, profile, currency)}</header>"
         "<main>"
-        + _sizes_section(seg)
+        + _sizes_section(seg, currency=currency)
         + f'<section><h2>Personas</h2><div class="cards">{cards}</div></section>'
-        + _profiles_section(seg)
-        + _rfm_section(profile, rfm_summary)
-        + _clv_section(profile)
-        + _migrations_section(migrations, _names(seg))
+        + _profiles_section(seg, currency=currency)
+        + _rfm_section(profile, rfm_summary, currency=currency)
+        + _clv_section(profile, currency=currency)
+        + _migrations_section(migrations, _names(seg), currency=currency)
         + _k_section(k_scores or {}, seg)
         + "</main>"
     )

@@ -175,7 +175,7 @@ def test_tiers_ties_nulls_and_small_populations() -> None:
 def test_predictions_frame(result, orders: pl.DataFrame) -> None:
     p = result.predictions
     assert p.columns == [
-        "customer_id", "p_alive", "expected_orders_3m", "expected_orders_12m", "expected_order_value",
+        "customer_id", "p_alive", "p_alive_basis", "expected_orders_3m", "expected_orders_12m", "expected_order_value",
         "expected_margin_per_order", "margin_rate", "clv_12m", "clv_tier",
     ]  # fmt: skip
     assert p.height == orders["customer_id"].n_unique() and p["customer_id"].is_unique().all()

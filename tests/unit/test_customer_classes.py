@@ -127,6 +127,10 @@ def test_risk_from_payment_history():
     )
     high = [cid for cid, r in got.items() if r["risk_class"] == "high"]
     assert high == ["often_late", "once_very_late", "at_share_limit"]
+    assert got["prospect"]["risk_class"] == "unknown" and got["clean"]["risk_class"] == "low"
+    # No payment on record (no payment_days_late in the export): unknown, whatever else is known.
+    unrecorded = classify([customer("no_payment_data", late_payment_share=None, mean_days_late=None)])
+    assert unrecorded["no_payment_data"]["risk_class"] == "unknown"
     with_returns = classify([customer("serial_returner", return_rate=0.8)], high_risk_return_rate=0.5)
     assert with_returns["serial_returner"]["risk_class"] == "high"
 
@@ -150,5 +154,6 @@ def test_volume_relative_to_quantile():
 
 def test_only_prospects_and_empty_frames():
     got = classify([prospect("p1"), prospect("p2")])
-    assert {tuple(r.values()) for r in got.values()} == {("prospect", "low", "low", "low")}
+    # No payment history at all: risk unknown, not low.
+    assert {tuple(r.values()) for r in got.values()} == {("prospect", "unknown", "low", "low")}
     assert classify([]) == {}

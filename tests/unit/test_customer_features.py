@@ -369,7 +369,8 @@ def test_prospects(features):
     assert b["recency_days"] is None and b["avg_order_value"] is None and b["last_order_date"] is None
     assert b["tenure_days"] == 167  # Jan 15 -> Jun 30
     assert b["share_online"] is None and b["preferred_channel"] is None and b["top_brand"] is None
-    assert b["mean_days_late"] == 0.0 and b["return_rate"] is None
+    # No payment on record for a prospect: unknown, not punctual.
+    assert b["mean_days_late"] is None and b["late_payment_share"] is None and b["return_rate"] is None
 
     e = row(features, "E")  # its only order was returned: a prospect with a return rate
     assert (e["frequency"], e["monetary"], e["recency_days"]) == (0, 0.0, None)

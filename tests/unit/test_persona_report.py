@@ -53,7 +53,7 @@ def report() -> tuple[str, pl.DataFrame]:
         .agg(pl.len().alias("customers"), pl.col("monetary").sum().alias("revenue"), pl.col("margin").sum())
         .with_columns((pl.col("customers") / pl.col("customers").sum()).alias("share"))
     )
-    html = render_persona_report(segments, profile, rfm, moves, {2: 0.31, 3: 0.52, 4: 0.40}, AS_OF)
+    html = render_persona_report(segments, profile, rfm, moves, {2: 0.31, 3: 0.52, 4: 0.40}, AS_OF, "EUR")
     return html, segments
 
 
@@ -83,7 +83,7 @@ def test_every_persona_and_section_present(report):
 def test_degrades_without_clv_migrations_or_k_scores(report):
     _, segments = report
     profile = small_profile().with_columns(pl.lit(None, dtype=pl.Float64).alias("clv_12m")).drop("r_score")
-    html = render_persona_report(segments, profile, None, None, None, AS_OF)
+    html = render_persona_report(segments, profile, None, None, None, AS_OF, "EUR")
     ET.fromstring(html.removeprefix("<!DOCTYPE html>\n"))
     assert "No 12-month CLV in this run" in html
     assert "No migrations yet" in html
