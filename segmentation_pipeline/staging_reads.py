@@ -70,7 +70,7 @@ def _lines_sql(only: str | None = None) -> str:
         {_COMPLETED} AS is_completed,
         o.status = 'returned' AS is_returned,
         o.status = 'cancelled' AS is_cancelled,
-        coalesce(o.occasion <> 'none', false) AS is_occasion,
+        o.occasion <> 'none' AS is_occasion,  -- null when the line records no occasion
         CAST(CASE o.channel {_CHANNEL_CODE} ELSE 0 END AS UTINYINT) AS channel_code,
         CASE WHEN {_COMPLETED} THEN coalesce(o.discount, 0) ELSE 0 END AS c_discount,
         CASE WHEN {_COMPLETED} THEN o.quantity * o.unit_price - coalesce(o.discount, 0) ELSE 0 END

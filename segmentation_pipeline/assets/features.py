@@ -39,7 +39,7 @@ ORDER_DESCRIPTIONS = {
     "margin": "Revenue minus quantity x unit_cost of the completed lines (NULL when a cost is unknown).",
     "gross": "quantity x unit_price of the completed lines, before discount.",
     "discount": "Discount on the completed lines.",
-    "is_occasion": "At least one line was bought for a special occasion.",
+    "is_occasion": "At least one line was bought for a special occasion (NULL when no line records an occasion).",
     "n_lines": "Lines in the order (all statuses).",
 }
 

@@ -117,7 +117,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "top_brand": "Brand with the most revenue (ties: alphabetical).",
     "brand_concentration": "Share of revenue spent on the top brand (0 to 1).",
     "discount_share": "Discounts as a share of gross value (quantity x unit price) of completed lines.",
-    "occasion_share": "Share of counted orders bought for a special occasion (gift, holiday, birthday, event).",
+    "occasion_share": "Share of counted orders bought for a special occasion (gift, holiday, birthday, event), among those that record an occasion; null when none does.",
     "return_rate": "Returned lines / (completed + returned lines), over all orders.",
     "cancel_rate": "Cancelled lines / all order lines.",
     "late_payment_share": "Share of counted orders with a line paid late (payment_days_late > 0), among those whose payment is on record; null when none is.",
@@ -235,7 +235,8 @@ def _line_amounts(lines: pl.LazyFrame) -> pl.LazyFrame:
         is_completed=completed,
         is_returned=pl.col("status") == "returned",
         is_cancelled=pl.col("status") == "cancelled",
-        is_occasion=pl.col("occasion").is_not_null() & (pl.col("occasion") != "none"),
+        # Null when the line records no occasion at all (real exports rarely carry one): unknown.
+        is_occasion=pl.col("occasion") != "none",
         # A small integer instead of the string: taking a string per order costs far more memory.
         channel_code=pl.sum_horizontal(
             [(pl.col("channel") == c).cast(pl.UInt8) * i for i, c in enumerate(ORDER_CHANNELS)]
@@ -262,7 +263,8 @@ def _order_aggregates(lines: pl.LazyFrame) -> pl.LazyFrame:
         revenue=pl.col("c_revenue").sum(),
         discount=pl.col("c_discount").sum(),
         cost=pl.col("c_cost").sum(),
-        is_occasion=pl.col("is_occasion").any(),
+        # Any line with an occasion; null when no line of the order records one (as SQL's bool_or).
+        is_occasion=pl.when(pl.col("is_occasion").count() > 0).then(pl.col("is_occasion").any()),
         n_lines=pl.len().cast(pl.Int32),
         returned_lines=pl.col("is_returned").sum().cast(pl.Int32),
         cancelled_lines=pl.col("is_cancelled").sum().cast(pl.Int32),
@@ -401,7 +403,8 @@ def counted_orders(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: d
 
     Columns: customer_id, order_id, ordered_at, order_date, channel, revenue, margin (null when a
     completed line's product has no known unit cost), gross, discount (completed lines),
-    is_occasion (any line with an occasion other than none/null), n_lines (all lines).
+    is_occasion (any line with an occasion other than none; null when no line records one),
+    n_lines (all lines).
     """
     lines = _line_amounts(order_lines(orders, products, as_of))
     return counted_orders_from_summary(_order_summary(_order_aggregates(lines)))
@@ -432,6 +435,7 @@ def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         gross=pl.col("gross").sum(),
         discount=pl.col("discount").sum(),
         occasion_orders=(counted & pl.col("is_occasion")).sum(),
+        occasion_known_orders=(counted & pl.col("is_occasion").is_not_null()).sum(),
         late_orders=late.sum(),
         # Orders whose payment is on record (payment_days_late given on a line): without any, the
         # customer's payment behaviour is unknown, not punctual.
@@ -469,7 +473,7 @@ def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         **{f"share_{c}": _ratio(f"{c}_orders", "frequency") for c in ORDER_CHANNELS},
         preferred_channel=preferred,
         discount_share=_ratio("discount", "gross"),
-        occasion_share=_ratio("occasion_orders", "frequency"),
+        occasion_share=_ratio("occasion_orders", "occasion_known_orders"),
         return_rate=_ratio("returned_lines", pl.col("completed_lines") + pl.col("returned_lines")),
         cancel_rate=_ratio("cancelled_lines", "n_lines"),
         late_payment_share=_ratio("late_orders", "payment_known_orders"),

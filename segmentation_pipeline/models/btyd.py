@@ -606,6 +606,22 @@ def predict_purchases(
     return p_alive[d.inverse], expected[0] if ts.ndim == 0 else expected
 
 
+def expected_dropout_share(fit: FitResult, data: RfmData) -> float:
+    """The share of these customers the fitted model expects to have dropped out by now.
+
+    A model-free yardstick for "did the model find any dropout at all": BG/NBD, the mean dropout
+    chance per purchase a / (a + b) times the customers' mean repeat purchases; Pareto/NBD, the
+    mean of 1 - (beta / (beta + T))^s, the chance of dying within each customer's observed span.
+    """
+    fit.require_converged()
+    w = data.w.astype(np.float64)
+    if fit.model == BG_NBD:
+        a, b = fit.params["a"], fit.params["b"]
+        return float(min(1.0, a / (a + b) * np.average(data.x, weights=w)))
+    s, beta = fit.params["s"], fit.params["beta"]
+    return float(np.average(1.0 - (beta / (beta + data.T)) ** s, weights=w))
+
+
 def p_alive(
     fit: FitResult, x: RfmData | ArrayLike, t_x: ArrayLike | None = None, T: ArrayLike | None = None
 ) -> np.ndarray:

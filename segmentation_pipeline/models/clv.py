@@ -299,10 +299,10 @@ PARAMS_SCHEMA = {
     "at_bound": pl.Boolean,
 }
 
-# P(alive) of at least this for every customer: the model found no dropout, and its P(alive) says
-# nothing about who is still active (days_overdue in the profile does, without a model).
-NO_DROPOUT_P_ALIVE = 0.99
-P_ALIVE_BASES = {
+# The model expects under this share of customers to have dropped out by now: it found no dropout,
+# and its P(alive) says nothing about who is still active (days_overdue in the profile does).
+NO_DROPOUT_SHARE = 0.01
+P_ALIVE_BASES = {  # the values of p_alive_basis and what they mean
     "model": "P(alive) from the purchase model",
     "model_without_dropout": "the model found no dropout: P(alive) is ~1 by construction, not evidence of activity",
 }
@@ -433,6 +433,15 @@ def compute_clv(
         final, months * DAYS_PER_MONTH / config.time_unit_days, full_data
     )
 
+    dropout = btyd.expected_dropout_share(final, full_data)
+    p_alive_basis = "model_without_dropout" if dropout < NO_DROPOUT_SHARE else "model"
+    if p_alive_basis == "model_without_dropout":
+        warnings.append(
+            f"{final.model} found no dropout ({dropout:.2%} of customers expected to have left"
+            + (f"; {', '.join(final.at_bound)} on the optimisation bound" if final.at_bound else "")
+            + "): P(alive) is ~1 by construction, not evidence of activity; read days_overdue instead"
+        )
+
     # 4. Margin per purchase (Gamma-Gamma), CLV discounted monthly, revenue per purchase.
     expected_margin = _expected_margin(full, config, fits, warnings)
     per_month = np.diff(cumulative, axis=0, prepend=0.0)
@@ -446,11 +455,7 @@ def compute_clv(
         )
         .with_columns(
             pl.Series("p_alive", alive),
-            pl.lit(
-                "model_without_dropout"
-                if len(alive) and float(alive.min()) >= NO_DROPOUT_P_ALIVE
-                else "model"
-            ).alias("p_alive_basis"),
+            pl.lit(p_alive_basis).alias("p_alive_basis"),
             pl.Series(
                 f"expected_orders_{config.short_horizon_months}m", cumulative[config.short_horizon_months - 1]
             ),
@@ -470,11 +475,6 @@ def compute_clv(
         )
         .select(list(_prediction_schema(config)))
     )
-    if final.at_bound:
-        warnings.append(
-            f"{final.model}: {', '.join(final.at_bound)} on the optimisation bound: the model found no dropout, "
-            "so P(alive) is ~1 by construction (expected orders and CLV are those of a no-dropout model)"
-        )
     return CLVResult(predictions, _params_frame(fits, unit, fitted_at), holdout, final.model, warnings, fits)
 
 

@@ -435,3 +435,26 @@ def test_pareto_objective_gradient_in_large_s_regime() -> None:
         step[i] = h
         numeric = (objective(u + step)[0] - objective(u - step)[0]) / (2 * h)
         assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
+
+
+def test_no_dropout_data_gives_usable_fits_that_say_they_found_no_dropout() -> None:
+    # Purchases from a pure NBD process (nobody ever leaves): the dropout parameters head to their
+    # no-dropout limit; the purchase predictions stay usable, and the fit says what it found.
+    rng = np.random.default_rng(1)
+    n = 5_000
+    T = rng.uniform(20, 80, n)
+    x = rng.poisson(rng.gamma(0.8, 1 / 4.0, n) * T)
+    t_x = np.where(x > 0, T * rng.random(n) ** (1 / np.maximum(x, 1)), 0.0)
+    data = btyd.RfmData.build(x, t_x, T)
+    for fitter in (btyd.fit_bgnbd, btyd.fit_pareto_nbd):
+        fit = fitter(data)
+        assert fit.converged, fit.message
+        assert btyd.expected_dropout_share(fit, data) < 0.01
+        assert np.all(np.isfinite(btyd.expected_purchases(fit, 52.0, data)))
+    # Data with real dropout (the CDNOW-like simulation above) is not mistaken for none.
+    death = rng.exponential(1 / rng.gamma(0.7, 1 / 15.0, n))
+    active = np.minimum(death, T)
+    x2 = rng.poisson(rng.gamma(0.8, 1 / 6.0, n) * active)
+    t2 = np.where(x2 > 0, active * rng.random(n) ** (1 / np.maximum(x2, 1)), 0.0)
+    churned = btyd.RfmData.build(x2, t2, T)
+    assert btyd.expected_dropout_share(btyd.fit_pareto_nbd(churned), churned) > 0.1
