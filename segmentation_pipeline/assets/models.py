@@ -153,6 +153,8 @@ CLV_MODEL_PARAMS = "marts.clv_model_params"
 CLV_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
     "p_alive": "Probability the customer is still active (chosen model: BG/NBD or Pareto/NBD); see p_alive_basis.",
+    "p_alive_basis": "model, or model_without_dropout when the model expects under 1% of customers to have left "
+    "(P(alive) ~1 by construction, not evidence of activity).",
     "expected_orders_3m": "Expected purchase days in the next 3 months.",
     "expected_orders_12m": "Expected purchase days in the next 12 months.",
     "expected_order_value": "Expected revenue per future purchase (Gamma-Gamma on the value / value rate).",
@@ -171,6 +173,8 @@ PARAM_DESCRIPTIONS = {
     "n_customers": "Customers the model was fitted on.",
     "fitted_at": "When the model was fitted (UTC).",
     "value_basis": "Money the Gamma-Gamma parameters and CLV are in: margin, or revenue when unit costs are unknown.",
+    "at_bound": "The estimate ended on the optimiser's bound: for a dropout parameter (a, b, s, beta) the model found "
+    "no dropout, and P(alive) is ~1 by construction (see p_alive_basis in the profile).",
 }
 
 
@@ -226,6 +230,12 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
             **table_metadata(CLV_PREDICTIONS, result.predictions, CLV_DESCRIPTIONS),
             "chosen_model": dg.MetadataValue.text(result.chosen_model or "none (CLV not computed)"),
             "value_basis": dg.MetadataValue.text(basis.describe()),
+            "p_alive_basis": dg.MetadataValue.text(
+                ", ".join(sorted(set(result.predictions["p_alive_basis"]))) or "none (CLV not computed)"
+            ),
+            "parameters_at_bound": dg.MetadataValue.json(
+                {name: list(fit.at_bound) for name, fit in result.fits.items() if fit.at_bound}
+            ),
             "holdout": preview(holdout),
             "warnings": dg.MetadataValue.json(result.warnings),
             "clv_12m_total": dg.MetadataValue.float(float(result.predictions["clv_12m"].sum() or 0.0)),

@@ -264,11 +264,8 @@ ROLE_NAMES = {  # role: (English singular, English plural, French plural)
     "high_touch": ("high-touch customer", "high-touch customers", "clients très demandeurs d'accompagnement"),
     "late_payer": ("late payer", "late payers", "clients aux paiements tardifs"),
     "influencer": ("influencer", "influencers", "influenceurs"),
-    "frequent": (
-        "frequent small-basket buyer",
-        "frequent small-basket buyers",
-        "acheteurs fréquents de petits paniers",
-    ),
+    # Frequency is the trait; basket size is said in the story only when it is below the base's.
+    "frequent": ("frequent buyer", "frequent buyers", "acheteurs fréquents"),
     "shopper": ("shopper", "shoppers", "clients"),
     "prospect": ("prospect", "prospects", "prospects"),
 }
@@ -548,6 +545,15 @@ class _Voice:
         return word if word == self.name else word.lower()
 
 
+def _small_en(aov: float, base: dict) -> str:
+    """'small, ' only when the basket is below the base's median basket (a claim, not a habit of speech)."""
+    return "small, " if aov < (_num(base, "avg_order_value") or 0) else ""
+
+
+def _small_fr(aov: float, base: dict) -> str:
+    return "de petits " if aov < (_num(base, "avg_order_value") or 0) else "des "
+
+
 def _prospect_sentence_en(p: dict, he: str, t: Traits) -> str:
     """Prospects have no counted order; some did order and returned or cancelled everything."""
     ordered = _num(p, "ordered_share", 0) or 0
@@ -661,7 +667,7 @@ def narrative_en(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
             s.append(f"{he} places large orders, {_spend_en(aov, config.currency)} each, {rhythm}.")
         elif "frequent" in (t.role, t.second_role) and rhythm:
             s.append(
-                f"{he} makes small, frequent purchases {rhythm}, about {_money_en(aov, config.currency)} a time."
+                f"{he} makes {_small_en(aov, base)}frequent purchases {rhythm}, about {_money_en(aov, config.currency)} a time."
             )
         elif rhythm:
             s.append(f"{he} spends about {_money_en(aov, config.currency)} per order and buys {rhythm}.")
@@ -830,7 +836,7 @@ def narrative_fr(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfi
             s.append(f"{il} passe de grosses commandes, {_spend_fr(aov, config.currency)} chacune, {rhythm}.")
         elif "frequent" in (t.role, t.second_role) and rhythm:
             s.append(
-                f"{il} fait de petits achats fréquents, {rhythm}, d'environ {_money_fr(aov, config.currency)} à chaque fois."
+                f"{il} fait {_small_fr(aov, base)}achats fréquents, {rhythm}, d'environ {_money_fr(aov, config.currency)} à chaque fois."
             )
         elif rhythm:
             s.append(
