@@ -8,6 +8,8 @@ only room to solve one, who brings the better return on investment? Answered per
   the value basis when the CLV model refused to fit and every clv_12m is null).
 - cost to serve C: Σ cost_to_serve (service effort points × cost per point, computed upstream per
   customer); when that column is empty but total_effort is known, effort × cost_per_effort_point.
+  Null without service data (unknown, not free), and so is the ROI; the priority then ranks V per
+  customer. Margin is null for a segment where no customer's margin is known.
 - ROI = (V - C) / C: the net return per unit of service cost. Null when C = 0 (no service cost,
   the ratio is undefined), which the priority rule treats explicitly.
 - priority_score = (V / customers) × clip(ROI, -1, roi_cap), with ROI taken as roi_cap when C = 0
@@ -40,31 +42,34 @@ def segment_economics(
     """One row per segment_id: customers, revenue, margin, CLV, cost to serve, ROI, service priority."""
     config = config or EconomicsConfig()
     df = profile_with_segment
+    # Null where the service source says nothing (absent): unknown, not free to serve.
     cost = (
         pl.when(_column(df, "cost_to_serve").is_not_null())
         .then(_column(df, "cost_to_serve"))
         .otherwise(_column(df, "total_effort") * config.cost_per_effort_point)
-        .fill_null(0.0)
     )
     agg = (
         df.select(
             "segment_id",
             _column(df, "monetary").fill_null(0.0).alias("revenue"),
-            _column(df, "margin").fill_null(0.0).alias("margin"),
+            _column(df, "margin").alias("margin"),
             _column(df, "clv_12m").alias("clv_12m"),
-            _column(df, "total_effort").fill_null(0.0).alias("total_effort"),
+            _column(df, "total_effort").alias("total_effort"),
             cost.alias("cost_to_serve"),
         )
         .group_by("segment_id")
         .agg(
             pl.len().alias("customers"),
             pl.col("revenue").sum(),
-            pl.col("margin").sum(),
+            pl.when(pl.col("margin").count() > 0).then(pl.col("margin").sum()).alias("margin"),
             # Null-safe: null when every customer of the segment lacks a CLV (gate refused).
             pl.when(pl.col("clv_12m").count() > 0).then(pl.col("clv_12m").sum()).alias("clv_12m_total"),
             pl.col("clv_12m").mean().alias("avg_clv_12m"),
             pl.col("total_effort").sum(),
-            pl.col("cost_to_serve").sum(),
+            # Null when no customer of the segment has a known cost (no service data), like margin.
+            pl.when(pl.col("cost_to_serve").count() > 0)
+            .then(pl.col("cost_to_serve").sum())
+            .alias("cost_to_serve"),
         )
         .sort("segment_id")
     )

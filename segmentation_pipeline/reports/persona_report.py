@@ -256,10 +256,15 @@ def _sizes_section(segments: pl.DataFrame, currency: str) -> str:
         ],
         numeric={2, 3, 4, 5, 6, 7},
     )
-    note = (
-        '<p class="note">ROI = (margin − cost to serve) / cost to serve per segment (— when no service cost). '
-        "Service priority 1 is served first: value per customer × ROI.</p>"
-    )
+    basis = (rows[0].get("value_basis") if rows else None) or "value"
+    if any(r.get("cost_to_serve") is not None for r in rows):
+        rule = (
+            f"ROI = ({basis} − cost to serve) / cost to serve per segment, over the whole history "
+            "(— when no service cost). Service priority 1 is served first: value per customer × ROI."
+        )
+    else:
+        rule = f"No service data: cost to serve and ROI are unknown (—); service priority ranks {basis} per customer."
+    note = f'<p class="note">{_e(rule)}</p>'
     return f"<section><h2>Segments: size and value</h2>{chart}{table}{note}</section>"
 
 
