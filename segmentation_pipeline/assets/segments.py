@@ -61,6 +61,8 @@ SEGMENTS_DESCRIPTIONS = {
     "counted order's unit costs are known, else revenue.",
     "estimated_margin": "Revenue x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless the "
     "setting is given and value_basis is revenue).",
+    "estimated_margin_clv_12m": "clv_12m_total x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data "
+    "(NULL unless the setting is given and value_basis is revenue).",
     "defining_traits": "What sets the segment apart from the whole base (z-scores, lifts).",
     "revenue": "Revenue of the segment's customers.",
     "margin": "Margin of the segment's customers, over the orders whose unit costs are known (NULL where none is).",
@@ -110,6 +112,8 @@ PROFILE_DESCRIPTIONS = {
     "between purchase days (0 = not overdue); NULL with fewer than two purchase days.",
     "estimated_margin": "monetary x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless the "
     "setting is given and value_basis is revenue).",
+    "estimated_margin_clv_12m": "clv_12m x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless "
+    "the setting is given and value_basis is revenue).",
 }
 
 
@@ -255,6 +259,9 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
         segments = build_segments_table(with_segment, economics, personas, explanations).with_columns(
             value_basis=pl.lit(basis.basis),
             estimated_margin=_estimated_margin(pl.col("revenue"), basis.basis, settings.assumed_margin_rate),
+            estimated_margin_clv_12m=_estimated_margin(
+                pl.col("clv_12m_total"), basis.basis, settings.assumed_margin_rate
+            ),
         )
 
         current = history_rows(with_segment, as_of)
@@ -356,7 +363,7 @@ def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> d
     derived = {
         "segment_id": "s.segment_id",
         "persona_name": "seg.persona_name",
-        "value_basis": "CAST(? AS VARCHAR) AS value_basis",
+        "value_basis": "CAST($basis AS VARCHAR) AS value_basis",
     }
     lead = ", ".join(derived.get(c, f"i.{c}") for c in PROFILE_LEAD_COLUMNS)
     rest = ", ".join(c for c in PROFILE_LEAD_COLUMNS if c not in PROFILE_DERIVED)
@@ -370,11 +377,12 @@ def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> d
                     coalesce(i.p_alive_basis, 'unknown') AS p_alive_basis,
                     CASE WHEN i.purchase_days >= 2
                          THEN greatest(i.recency_days - i.mean_days_between_orders, 0) END AS days_overdue,
-                    i.monetary * CAST(? AS DOUBLE) AS estimated_margin
+                    i.monetary * CAST($rate AS DOUBLE) AS estimated_margin,
+                    i.clv_12m * CAST($rate AS DOUBLE) AS estimated_margin_clv_12m
                 FROM ({read_sql("segmentation_input")}) AS i
                 LEFT JOIN {CUSTOMER_SEGMENTS} AS s USING (customer_id)
                 LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id""",
-                [basis.basis, rate],
+                {"basis": basis.basis, "rate": rate},
             )
             comment_table(
                 conn,

@@ -142,12 +142,14 @@ def test_a_bi_connection_open_through_a_run_neither_blocks_it_nor_sees_a_mix(dat
 def test_sigkill_at_any_stage_leaves_the_last_good_state_and_the_next_run_completes(data_dir, step):
     before = published(data_dir)
     process = pipeline(data_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    seen = []
     for line in process.stderr:
+        seen.append(line)
         if f'Started execution of step "{step}"' in line:
             process.send_signal(signal.SIGKILL)
             break
     process.wait(timeout=120)
-    assert process.returncode == -signal.SIGKILL, f"step {step} never started"
+    assert process.returncode == -signal.SIGKILL, f"step {step} never started:\n" + "".join(seen[-40:])
     as_of, customers, in_segments = published(data_dir)
     assert customers == in_segments  # the published marts are complete...
     assert (as_of, customers) == before[
