@@ -75,6 +75,8 @@ def _lines_sql(only: str | None = None) -> str:
         CASE WHEN {_COMPLETED} THEN coalesce(o.discount, 0) ELSE 0 END AS c_discount,
         CASE WHEN {_COMPLETED} THEN o.quantity * o.unit_price - coalesce(o.discount, 0) ELSE 0 END
             AS c_revenue,
+        CASE WHEN {_COMPLETED} AND o.discount IS NOT NULL THEN o.quantity * o.unit_price ELSE 0 END
+            AS c_gross_discount_known,
         -- NaN for an unknown product: the order's cost, hence margin, is then unknown.
         CASE WHEN {_COMPLETED} THEN o.quantity * coalesce(p.unit_cost, 'NaN'::DOUBLE) ELSE 0 END AS c_cost
     FROM {staging_table("orders")} AS o
@@ -93,6 +95,7 @@ def _order_aggregates_sql(only: str | None = None) -> str:
         min(channel_code) AS channel_code,
         sum(c_revenue) AS revenue,
         sum(c_discount) AS discount,
+        sum(c_gross_discount_known) AS gross_discount_known,
         sum(c_cost) AS cost,
         bool_or(is_occasion) AS is_occasion,
         CAST(count(*) AS INTEGER) AS n_lines,

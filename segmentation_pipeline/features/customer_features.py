@@ -116,7 +116,7 @@ FEATURE_DESCRIPTIONS: dict[str, str] = {
     "top_category": "Product category with the most revenue (ties: alphabetical).",
     "top_brand": "Brand with the most revenue (ties: alphabetical).",
     "brand_concentration": "Share of revenue spent on the top brand (0 to 1).",
-    "discount_share": "Discounts as a share of gross value (quantity x unit price) of completed lines.",
+    "discount_share": "Discounts as a share of gross value (quantity x unit price) of completed lines that record a discount (0 included); null when none does.",
     "occasion_share": "Share of counted orders bought for a special occasion (gift, holiday, birthday, event), among those that record an occasion; null when none does.",
     "return_rate": "Returned lines / (completed + returned lines), over all orders.",
     "cancel_rate": "Cancelled lines / all order lines.",
@@ -243,6 +243,11 @@ def _line_amounts(lines: pl.LazyFrame) -> pl.LazyFrame:
         ),
         # Amounts of non-completed lines are 0 so plain sums give "completed lines only".
         c_discount=pl.when(completed).then(discount).otherwise(0.0),
+        # Gross value of the completed lines that record a discount (0 included): the discount
+        # share is over these only, and unknown for a customer whose lines record none.
+        c_gross_discount_known=pl.when(completed & pl.col("discount").is_not_null())
+        .then(gross)
+        .otherwise(0.0),
         c_revenue=pl.when(completed).then(gross - discount).otherwise(0.0),
         # NaN (not 0) for a completed line whose product is unknown: NaN survives the order's sum,
         # so the order's cost, hence margin, is unknown rather than overstated.
@@ -262,6 +267,7 @@ def _order_aggregates(lines: pl.LazyFrame) -> pl.LazyFrame:
         pl.col("channel_code").min(),
         revenue=pl.col("c_revenue").sum(),
         discount=pl.col("c_discount").sum(),
+        gross_discount_known=pl.col("c_gross_discount_known").sum(),
         cost=pl.col("c_cost").sum(),
         # Any line with an occasion; null when no line of the order records one (as SQL's bool_or).
         is_occasion=pl.when(pl.col("is_occasion").count() > 0).then(pl.col("is_occasion").any()),
@@ -433,6 +439,7 @@ def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
             for i, c in enumerate(ORDER_CHANNELS)
         },
         gross=pl.col("gross").sum(),
+        gross_discount_known=pl.col("gross_discount_known").sum(),
         discount=pl.col("discount").sum(),
         occasion_orders=(counted & pl.col("is_occasion")).sum(),
         occasion_known_orders=(counted & pl.col("is_occasion").is_not_null()).sum(),
@@ -472,7 +479,7 @@ def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
         ),
         **{f"share_{c}": _ratio(f"{c}_orders", "frequency") for c in ORDER_CHANNELS},
         preferred_channel=preferred,
-        discount_share=_ratio("discount", "gross"),
+        discount_share=_ratio("discount", "gross_discount_known"),
         occasion_share=_ratio("occasion_orders", "occasion_known_orders"),
         return_rate=_ratio("returned_lines", pl.col("completed_lines") + pl.col("returned_lines")),
         cancel_rate=_ratio("cancelled_lines", "n_lines"),

@@ -396,7 +396,8 @@ def test_channels_categories_and_brands(features):
 
 def test_discount_occasion_returns_cancellations_late_payment(features):
     a = row(features, "A")
-    assert a["discount_share"] == pytest.approx((2 + 4) / (20 + 5 + 40))  # completed lines only
+    # Completed lines that record a discount only: the 5.0 line records none (unknown, not 0).
+    assert a["discount_share"] == pytest.approx((2 + 4) / (20 + 40))
     assert a["occasion_share"] == pytest.approx(1 / 3)  # o2 was a gift
     assert a["return_rate"] == pytest.approx(1 / 4)  # 1 returned, 3 completed lines
     assert a["cancel_rate"] == pytest.approx(1 / 5)  # 1 cancelled of 5 lines up to as_of
@@ -404,7 +405,8 @@ def test_discount_occasion_returns_cancellations_late_payment(features):
     assert a["mean_days_late"] == pytest.approx(10.0)
 
     d = row(features, "D")  # null lateness is not lateness; no late order means 0 days
-    assert (d["late_payment_share"], d["mean_days_late"], d["discount_share"]) == (0.0, 0.0, 0.0)
+    # ...and a discount recorded on none of D's lines is unknown, not 0.
+    assert (d["late_payment_share"], d["mean_days_late"], d["discount_share"]) == (0.0, 0.0, None)
 
 
 def test_service_cost_to_serve(features, build):
