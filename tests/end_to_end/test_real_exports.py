@@ -1,0 +1,360 @@
+"""The whole job on data it was not tuned on: real CDNOW orders, a real-like shop export, and partial sources.
+
+Each case lands files in a temporary landing zone, runs the daily job as an operator would
+(settings from SEGMENTATION_* variables) and reads the published snapshot a BI tool reads. It
+asserts what a user relies on: the run succeeds and publishes, every customer gets RFM, p_alive
+and CLV, columns whose source is absent are unknown (null or 'unknown') rather than defaults,
+and no text states what the data does not show (currency, store, service, social, surveys).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import shutil
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from segmentation_pipeline.synth import generate_landing_zone
+from segmentation_pipeline.synth.real_like import generate_online_shop_export
+from tests.conftest import GUARANTEED, columns_of, failure_messages, published_marts, run_daily_job
+
+pytestmark = pytest.mark.slow
+
+CDNOW = Path(__import__("lifetimes").__file__).parent / "datasets" / "CDNOW_master.txt"
+CDNOW_CUSTOMERS = 23_570
+END = dt.date(2026, 6, 30)
+# Tables the SPEC guarantees that main does not build yet (strict: the xfail goes once they exist).
+NOT_BUILT_YET = {"segment_claims", "service_queue"}
+SPEC_TABLES = [
+    pytest.param(t, marks=pytest.mark.xfail(strict=True, reason=f"marts.{t} is not built yet"))
+    if t in NOT_BUILT_YET
+    else t
+    for t in GUARANTEED
+]
+# Every text a persona tells: what must not state facts the landed sources cannot show.
+STORY_COLUMNS = ["persona_name", "narrative_en", "narrative_fr"]
+
+
+def land_cdnow(raw_dir: Path) -> dict:
+    """CDNOW master (customer id, YYYYMMDD, number of CDs, dollar value) as daily order files.
+
+    One order per customer-day (the 1,774 customer-days with several rows become one order with
+    several lines). CDNOW has no channel: every order is 'online' (it was a web shop) — a single
+    channel, as in many real exports. The master file has no row with 0 CDs (asserted below);
+    such a row would be landed as is, and the contract quarantines it (quantity >= 1) rather
+    than the test inventing a quantity.
+    """
+    rows = [line.split() for line in CDNOW.read_text().splitlines()[1:] if line.strip()]
+    cdnow = pl.DataFrame(rows, schema=["customer_id", "date", "cds", "value"], orient="row").with_columns(
+        pl.col("date").str.to_date("%Y%m%d"), pl.col("cds").cast(pl.Int32), pl.col("value").cast(pl.Float64)
+    )
+    assert cdnow.filter(pl.col("cds") < 1).height == 0
+    orders = cdnow.with_columns(
+        order_id=pl.format("{}-{}", "customer_id", pl.col("date").dt.strftime("%Y%m%d")),
+        line_number=pl.int_range(1, pl.len() + 1).over("customer_id", "date").cast(pl.Int32),
+        ordered_at=pl.col("date").dt.strftime("%Y-%m-%dT00:00:00"),
+        channel=pl.lit("online"),
+        product_id=pl.lit("cd"),
+        quantity="cds",
+        unit_price=(pl.col("value") / pl.col("cds")).round(4),
+        status=pl.lit("completed"),
+    )
+    folder = raw_dir / "orders"
+    folder.mkdir(parents=True)
+    for (date,), day in orders.group_by("date"):
+        day.drop("date", "cds", "value").write_csv(folder / f"orders_{date}.csv")
+    return {"rows": cdnow.height, "days": cdnow["date"].n_unique(), "customers": set(cdnow["customer_id"])}
+
+
+@pytest.fixture(scope="module")
+def cdnow_run(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("cdnow")
+    cdnow = land_cdnow(data_dir / "raw")
+    result = run_daily_job(data_dir, CURRENCY="USD")
+    assert result.success, failure_messages(result)
+    with published_marts(data_dir) as marts:
+        yield cdnow, marts
+
+
+def test_cdnow_lands_546_days_and_every_row_loads(cdnow_run):
+    cdnow, marts = cdnow_run
+    assert cdnow["days"] == 546 and len(cdnow["customers"]) == CDNOW_CUSTOMERS
+    received, loaded, quarantined = marts.execute(
+        "SELECT sum(rows_received), sum(rows_loaded), sum(rows_quarantined) FROM data_quality WHERE source = 'orders'"
+    ).fetchall()[0]
+    assert (received, loaded, quarantined) == (cdnow["rows"], cdnow["rows"], 0)
+
+
+def test_every_cdnow_customer_gets_rfm_p_alive_and_clv(cdnow_run):
+    cdnow, marts = cdnow_run
+    profile = marts.sql("SELECT * FROM customer_profile").pl()
+    assert set(profile["customer_id"]) == cdnow["customers"]
+    assert profile.height == CDNOW_CUSTOMERS
+    for column in ["r_score", "f_score", "m_score", "rfm_segment", "p_alive", "clv_12m"]:
+        assert profile[column].null_count() == 0, column
+    assert marts.execute("SELECT count(*) FROM clv_model_params").fetchall()[0][0] > 0
+
+
+def test_cdnow_value_is_revenue_without_costs(cdnow_run):
+    _, marts = cdnow_run
+    for table in ["customer_profile", "segments", "clv_model_params"]:
+        bases = {r[0] for r in marts.execute(f"SELECT DISTINCT value_basis FROM {table}").fetchall()}
+        assert bases == {"revenue"}, table
+    assert marts.execute("SELECT count(margin) FROM customer_profile").fetchall()[0][0] == 0
+
+
+def test_cdnow_identical_customers_get_identical_rfm_scores(cdnow_run):
+    _, marts = cdnow_run
+    split = marts.execute(
+        """SELECT recency_days, frequency, monetary, count(DISTINCT (r_score, f_score, m_score)) AS scores,
+                  count(*) AS customers
+           FROM customer_profile GROUP BY ALL HAVING scores > 1 ORDER BY customers DESC"""
+    ).fetchall()
+    assert split == [], f"{len(split)} groups of identical customers with different scores, e.g. {split[:3]}"
+
+
+def test_cdnow_money_is_in_dollars(cdnow_run):
+    _, marts = cdnow_run
+    stories = " ".join(
+        v for r in marts.execute("SELECT narrative_en, narrative_fr FROM segments").fetchall() for v in r
+    )
+    assert "$" in stories and "€" not in stories
+
+
+# --- An online shop's export (synth/real_like.py): what a user of a real invoice export meets.
+
+REAL_LIKE_SETTINGS = {
+    "CURRENCY": "GBP",
+    "EXPECTED_REJECTIONS": "orders:missing:customer_id",
+    # TODO: drop once SEGMENTATION_EXPECTED_REJECTIONS is on main (test_guest_lines_declared_expected…
+    # runs without it); a quarter of the lines are guests, above the default 5% threshold.
+    "REJECT_THRESHOLD": "0.5",
+}
+
+
+@pytest.fixture(scope="module")
+def shop_export(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("shop_export")
+    generate_online_shop_export(data_dir, customers=1500, seed=3, end_date=END)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def shop_run(shop_export):
+    result = run_daily_job(shop_export, **REAL_LIKE_SETTINGS)
+    truth = json.loads((shop_export / "truth" / "export.json").read_text())
+    with published_marts(shop_export) as marts:
+        yield shop_export, result, truth, marts
+
+
+def segment_texts(marts) -> dict[str, str]:
+    """Every text column of marts.segments, all segments joined, by column."""
+    text = [
+        c
+        for c, t in marts.execute("SELECT column_name, data_type FROM (DESCRIBE segments)").fetchall()
+        if t == "VARCHAR"
+    ]
+    frame = marts.sql(f"SELECT {', '.join(text)} FROM segments").pl()
+    return {c: " ".join(v for v in frame[c] if v) for c in text}
+
+
+def report_text(data_dir: Path) -> str:
+    [report] = (data_dir / "reports").glob("persona_report_*.html")
+    return report.read_text()
+
+
+def test_shop_export_runs_and_publishes(shop_run):
+    data_dir, result, truth, marts = shop_run
+    assert result.success, failure_messages(result)
+    assert (data_dir / "marts.duckdb").exists()
+    known = marts.execute("SELECT count(*), count(clv_12m), count(p_alive) FROM customer_profile").fetchall()[
+        0
+    ]
+    assert known == (truth["customers"],) * 3
+
+
+def test_shop_export_value_is_revenue_everywhere(shop_run):
+    _, _, _, marts = shop_run
+    for table in ["customer_profile", "segments", "clv_model_params"]:
+        bases = {r[0] for r in marts.execute(f"SELECT DISTINCT value_basis FROM {table}").fetchall()}
+        assert bases == {"revenue"}, table
+
+
+def test_shop_export_money_is_in_pounds(shop_run):
+    data_dir, _, _, marts = shop_run
+    texts = segment_texts(marts)
+    euro = {c: t for c, t in texts.items() if "€" in t or "euro" in t.lower()}
+    assert not euro, euro
+    assert "£" in texts["narrative_en"] and "£" in texts["narrative_fr"]
+    html = report_text(data_dir)
+    assert "€" not in html and "euro" not in html.lower() and "£" in html
+
+
+# What the stories must not say: the export has one (online) channel, and no service, social
+# or survey data. Each pattern is a claim only such data could support.
+UNSUPPORTED = {
+    "store": r"in store|in-store|en magasin|boutique",
+    "service": r"service|effort",
+    "social": r"social|réseaux|follower|abonné|influen|instagram|tiktok",
+    "survey": r"survey|sondage|enquête|motivat|barrier|frein|nps|satisf|says|déclare",
+}
+
+
+@pytest.mark.parametrize("topic", UNSUPPORTED)
+def test_shop_export_stories_claim_nothing_the_data_lacks(shop_run, topic):
+    _, _, _, marts = shop_run
+    pattern = re.compile(UNSUPPORTED[topic], re.IGNORECASE)
+    texts = segment_texts(marts)
+    claims = {c: pattern.findall(texts[c]) for c in STORY_COLUMNS if pattern.search(texts[c])}
+    assert not claims, {c: texts[c][:300] for c in claims}
+
+
+def test_shop_export_report_claims_no_store(shop_run):
+    data_dir, _, _, _ = shop_run
+    html = report_text(data_dir)
+    found = re.findall(r"[^<>]{0,60}(?:in store|en magasin)[^<>]{0,30}", html, re.IGNORECASE)
+    assert not found, found
+
+
+def test_shop_export_risk_is_unknown_without_payment_data(shop_run):
+    _, _, _, marts = shop_run
+    classes = dict(marts.execute("SELECT risk_class, count(*) FROM customer_profile GROUP BY ALL").fetchall())
+    assert set(classes) == {"unknown"}, classes
+
+
+def test_shop_export_guest_lines_are_quarantined_and_counted(shop_run):
+    data_dir, _, truth, marts = shop_run
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as warehouse:
+        rules = dict(
+            warehouse.execute("SELECT rule, count(*) FROM quarantine.orders GROUP BY ALL").fetchall()
+        )
+    assert {r.split(" ")[0]: n for r, n in rules.items()} == {"missing:customer_id": truth["guest_lines"]}
+    received, loaded, quarantined = marts.execute(
+        "SELECT sum(rows_received), sum(rows_loaded), sum(rows_quarantined) FROM data_quality WHERE source = 'orders'"
+    ).fetchall()[0]
+    assert (received, quarantined) == (truth["lines"], truth["guest_lines"])
+    assert loaded == truth["lines"] - truth["guest_lines"]
+
+
+@pytest.mark.xfail(
+    strict=True, reason="SEGMENTATION_EXPECTED_REJECTIONS is not on main yet (issue 10, item 7)"
+)
+def test_guest_lines_declared_expected_do_not_fail_the_run(shop_export, tmp_path):
+    data_dir = tmp_path / "data"
+    shutil.copytree(shop_export / "raw", data_dir / "raw")
+    result = run_daily_job(data_dir, CURRENCY="GBP", EXPECTED_REJECTIONS="orders:missing:customer_id")
+    assert result.success, failure_messages(result)
+
+
+# --- Source subsets of the sample generator: every mix runs, publishes and fills what it can.
+
+SURVEY_COLUMNS = ["discovery_channel", "main_motivation", "main_barrier", "importance_price", "importance_brand",
+                  "importance_reviews", "importance_features", "importance_service", "brand_perception",
+                  "satisfaction", "nps"]  # fmt: skip
+SERVICE_COLUMNS = ["service_contacts", "mean_effort_score", "cost_to_serve"]
+SOCIAL_COLUMNS = ["social_followers", "engagement_rate", "brand_mentions_90d", "influence_tier"]
+DEMOGRAPHIC_COLUMNS = ["age", "gender", "city", "region", "country", "income_band", "profession",
+                       "web_savviness", "acquisition_channel"]  # fmt: skip
+COLUMNS_BY_SOURCE = {
+    "surveys": SURVEY_COLUMNS,
+    "service": SERVICE_COLUMNS,
+    "social": SOCIAL_COLUMNS,
+    "customers": DEMOGRAPHIC_COLUMNS,
+}
+ALL_SOURCES = {"customers", "products", "orders", "surveys", "social", "service"}
+# case: (sources landed, do the products carry unit_cost)
+CASES = {
+    "orders_only": ({"orders"}, False),
+    "no_products": (ALL_SOURCES - {"products"}, False),
+    "products_without_costs": (ALL_SOURCES, False),
+    "no_surveys": (ALL_SOURCES - {"surveys"}, True),
+    "no_service_no_social": (ALL_SOURCES - {"service", "social"}, True),
+    "everything": (ALL_SOURCES, True),
+}
+ALWAYS_FILLED = ["r_score", "f_score", "m_score", "rfm_segment", "p_alive", "clv_12m"]  # for every buyer
+
+
+@pytest.fixture(scope="module")
+def sample_zone(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("sample")
+    generate_landing_zone(data_dir, customers=1500, days=400, seed=11, end_date=END)
+    return data_dir
+
+
+@pytest.fixture(scope="module", params=list(CASES))
+def subset_run(request, sample_zone, tmp_path_factory):
+    sources, costed = CASES[request.param]
+    data_dir = tmp_path_factory.mktemp(request.param)
+    for source in sources:
+        shutil.copytree(sample_zone / "raw" / source, data_dir / "raw" / source)
+    if "products" in sources and not costed:
+        for path in (data_dir / "raw" / "products").iterdir():
+            pl.read_parquet(path).drop("unit_cost").write_parquet(path)
+    result = run_daily_job(data_dir)
+    with published_marts(data_dir) as marts:
+        yield sources, costed, result, marts
+
+
+def test_subset_runs_and_publishes(subset_run):
+    _, _, result, marts = subset_run
+    assert result.success, failure_messages(result)
+    assert marts.execute("SELECT count(*) FROM customer_profile").fetchall()[0][0] > 0
+
+
+@pytest.mark.parametrize("table", SPEC_TABLES)
+def test_subset_has_every_guaranteed_column(subset_run, table):
+    _, _, _, marts = subset_run
+    missing = set(GUARANTEED[table]) - set(columns_of(marts, table))
+    assert not missing, missing
+
+
+def test_subset_fills_rfm_clv_and_segments_for_everyone(subset_run):
+    _, _, _, marts = subset_run
+    profile = marts.sql("SELECT * FROM customer_profile").pl()
+    buyers = profile.filter(pl.col("frequency") > 0)
+    assert buyers.height > 0
+    assert {c: n for c in ALWAYS_FILLED if (n := buyers[c].null_count())} == {}
+    assert profile["segment_id"].null_count() == 0
+
+
+def test_subset_columns_of_absent_sources_are_unknown(subset_run):
+    sources, _, _, marts = subset_run
+    profile = marts.sql("SELECT * FROM customer_profile").pl()
+    known = {}
+    for source, columns in COLUMNS_BY_SOURCE.items():
+        if source not in sources:
+            for c in columns:
+                values = profile[c].drop_nulls()
+                if values.dtype == pl.String:
+                    values = values.filter(values != "unknown")
+                if values.len():
+                    known[c] = values.value_counts(sort=True).head(3).rows()
+    assert not known, f"filled without their source: {known}"
+
+
+def test_subset_columns_of_present_sources_are_filled(subset_run):
+    sources, _, _, marts = subset_run
+    profile = marts.sql("SELECT * FROM customer_profile").pl()
+    empty = [
+        c
+        for s, cols in COLUMNS_BY_SOURCE.items()
+        if s in sources
+        for c in cols
+        if profile[c].null_count() == profile.height
+    ]
+    assert not empty
+
+
+def test_subset_value_basis_follows_costs(subset_run):
+    sources, costed, _, marts = subset_run
+    bases = {r[0] for r in marts.execute("SELECT DISTINCT value_basis FROM customer_profile").fetchall()}
+    margins = marts.execute("SELECT count(margin) FROM customer_profile").fetchall()[0][0]
+    if costed and "products" in sources:
+        assert bases == {"margin"} and margins > 0
+    else:
+        assert bases == {"revenue"} and margins == 0
