@@ -63,6 +63,9 @@ GUARANTEED = {
     "clv_model_params": ["model", "parameter", "value", "time_unit", "log_likelihood", "n_customers", "fitted_at"],
     "data_quality": ["as_of_date", "source", "file", "rows_received", "rows_loaded", "rows_quarantined"],
 }  # fmt: skip
+# SPEC tables main does not build yet: skipped by test_pipeline, strict xfails in test_real_exports
+# (remove a table here once it is built).
+NOT_BUILT_YET = {"segment_claims", "service_queue"}
 
 
 def run_daily_job(data_dir: Path, **settings: str) -> dg.ExecuteInProcessResult:
