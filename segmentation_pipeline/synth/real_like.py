@@ -262,7 +262,6 @@ def generate_online_shop_export(
         .with_columns(
             line_number=pl.int_range(1, pl.len() + 1).over("number").cast(pl.Int32),
             channel=pl.lit(CHANNEL),
-            customer_id=pl.col("customer_id").fill_null(""),  # guest checkout: the export leaves it empty
         )
     )
 
@@ -282,7 +281,7 @@ def generate_online_shop_export(
 
     # Accounts land the day of their first purchase, with only what the export knows of them.
     first_purchase = (
-        rows.filter(pl.col("customer_id") != "")
+        rows.filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id")
         .agg(pl.col("ts_us").min(), pl.col("landing").min())
         .join(people.select("customer_id", "country"), on="customer_id")
@@ -296,7 +295,7 @@ def generate_online_shop_export(
         files["customers"] += 1
 
     counted = (
-        rows.filter(pl.col("customer_id") != "")
+        rows.filter(pl.col("customer_id").is_not_null())
         .group_by("customer_id")
         .agg(invoices=pl.col("order_id").filter(pl.col("status") == "completed").n_unique())
     )
@@ -315,7 +314,7 @@ def generate_online_shop_export(
         invoices=orders.height,
         cancellation_invoices=cancelled_orders.height,
         lines=rows.height,
-        guest_lines=rows.filter(pl.col("customer_id") == "").height,
+        guest_lines=rows.filter(pl.col("customer_id").is_null()).height,
         cancelled_lines=cancelled_lines.height,
         non_product_lines={code: rows.filter(pl.col("product_id") == code).height for code in NON_PRODUCT},
         files=files,

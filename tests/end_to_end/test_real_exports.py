@@ -124,6 +124,16 @@ def test_cdnow_identical_customers_get_identical_rfm_scores(cdnow_run):
     assert split == [], f"{len(split)} groups of identical customers with different scores, e.g. {split[:3]}"
 
 
+def test_cdnow_each_score_is_a_function_of_its_own_value(cdnow_run):
+    # Half of CDNOW's customers bought once: F = 1 is the truth for all of them, not a tie broken by row order.
+    _, marts = cdnow_run
+    for value, score in [("recency_days", "r_score"), ("frequency", "f_score"), ("monetary", "m_score")]:
+        split = marts.execute(
+            f"SELECT {value}, list(DISTINCT {score}) FROM customer_profile GROUP BY ALL HAVING count(DISTINCT {score}) > 1"
+        ).fetchall()
+        assert split == [], (score, split[:5])
+
+
 def test_cdnow_money_is_in_dollars(cdnow_run):
     _, marts = cdnow_run
     stories = " ".join(
