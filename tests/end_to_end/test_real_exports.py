@@ -346,12 +346,21 @@ SERVICE_COLUMNS = ["service_contacts", "mean_effort_score", "cost_to_serve"]
 SOCIAL_COLUMNS = ["social_followers", "engagement_rate", "brand_mentions_90d", "influence_tier"]
 DEMOGRAPHIC_COLUMNS = ["age", "gender", "city", "region", "country", "income_band", "profession",
                        "web_savviness", "acquisition_channel"]  # fmt: skip
+# Columns only a source can fill, per table: null or 'unknown' without it, filled somewhere with it.
 COLUMNS_BY_SOURCE = {
-    "surveys": SURVEY_COLUMNS,
-    "service": SERVICE_COLUMNS,
-    "social": SOCIAL_COLUMNS,
-    "customers": DEMOGRAPHIC_COLUMNS,
-}
+    "customer_profile": {
+        "surveys": SURVEY_COLUMNS,
+        "service": SERVICE_COLUMNS,
+        "social": SOCIAL_COLUMNS,
+        "customers": DEMOGRAPHIC_COLUMNS,
+    },
+    "segments": {
+        "surveys": ["top_motivations", "top_barriers", "decision_factors", "discovery_channels", "brand_perceptions",
+                    "nps_score"],
+        "service": ["cost_to_serve", "avg_service_effort", "roi"],  # ROI is on the cost to serve
+        "customers": ["median_age"],
+    },
+}  # fmt: skip
 ALL_SOURCES = {"customers", "products", "orders", "surveys", "social", "service"}
 # case: (sources landed, do the products carry unit_cost)
 CASES = {
@@ -408,25 +417,25 @@ def test_subset_fills_rfm_clv_and_segments_for_everyone(subset_run):
     assert profile["segment_id"].null_count() == 0
 
 
-def test_subset_columns_of_absent_sources_are_unknown(subset_run):
+@pytest.mark.parametrize("table", COLUMNS_BY_SOURCE)
+def test_subset_columns_of_absent_sources_are_unknown(subset_run, table):
     sources, _, _, marts = subset_run
-    profile = marts.sql("SELECT * FROM customer_profile").pl()
-    absent = [c for source, columns in COLUMNS_BY_SOURCE.items() if source not in sources for c in columns]
-    known = known_values(profile, absent)
+    rows = marts.sql(f"SELECT * FROM {table}").pl()
+    absent = [
+        c for source, columns in COLUMNS_BY_SOURCE[table].items() if source not in sources for c in columns
+    ]
+    known = known_values(rows, absent)
     assert not known, f"filled without their source: {known}"
 
 
-def test_subset_columns_of_present_sources_are_filled(subset_run):
+@pytest.mark.parametrize("table", COLUMNS_BY_SOURCE)
+def test_subset_columns_of_present_sources_are_filled(subset_run, table):
     sources, _, _, marts = subset_run
-    profile = marts.sql("SELECT * FROM customer_profile").pl()
-    empty = [
-        c
-        for s, cols in COLUMNS_BY_SOURCE.items()
-        if s in sources
-        for c in cols
-        if profile[c].null_count() == profile.height
+    rows = marts.sql(f"SELECT * FROM {table}").pl()
+    present = [
+        c for source, columns in COLUMNS_BY_SOURCE[table].items() if source in sources for c in columns
     ]
-    assert not empty
+    assert not [c for c in present if rows[c].null_count() == rows.height]
 
 
 def test_subset_stories_claim_nothing_absent_sources_would_show(subset_run):
@@ -440,8 +449,15 @@ def test_subset_stories_claim_nothing_absent_sources_would_show(subset_run):
 def test_subset_margin_is_unknown_without_costs(subset_run):
     # Buyers only: a customer without a counted order has a margin of exactly 0, whatever the costs.
     sources, costed, _, marts = subset_run
-    margins = marts.execute("SELECT count(margin) FROM customer_profile WHERE frequency > 0").fetchall()[0][0]
-    assert (margins > 0) == (costed and "products" in sources), margins
+    margins = marts.execute(
+        """SELECT (SELECT count(margin) FROM customer_profile WHERE frequency > 0),
+                  (SELECT count(margin) FROM segments WHERE revenue > 0),
+                  (SELECT count(margin) FROM rfm_segments WHERE revenue > 0)"""
+    ).fetchall()[0]
+    costs_known = costed and "products" in sources
+    assert [n > 0 for n in margins] == [costs_known] * 3, (
+        f"margins (profile, segments, rfm_segments): {margins}"
+    )
 
 
 def test_subset_value_basis_follows_costs(subset_run):
