@@ -289,10 +289,6 @@ def test_shop_export_demographics_are_only_what_the_export_has(shop_run):
     assert not known_values(profile, lacking)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="discount_share is 0.0, not null, for every customer and segment when no file has a discount column",
-)
 def test_shop_export_order_traits_without_their_columns_are_unknown(shop_run):
     # The export has no discount, occasion or payment column: no customer is known to use discounts,
     # buy for occasions or pay late, nor known not to.
