@@ -24,10 +24,12 @@ from segmentation_pipeline.models.clustering import (
 )
 from segmentation_pipeline.models.personas import PersonaConfig, build_personas, build_segments_table
 from segmentation_pipeline.models.rfm import summarize_rfm_segments
-from segmentation_pipeline.models.segment_economics import EconomicsConfig, segment_economics
+from segmentation_pipeline.models.segment_economics import EconomicsConfig, customer_economics, segment_economics
+from segmentation_pipeline.models.service_queue import QUEUE_DESCRIPTIONS, rank_open_tickets
 from segmentation_pipeline.models.segment_history import history_rows, migrations
 from segmentation_pipeline.reports.persona_report import render_persona_report
 from segmentation_pipeline.resources import PipelineSettings
+from segmentation_pipeline.staging_reads import read_staging
 from segmentation_pipeline.warehouse import (
     comment_table,
     insert_frame,
@@ -54,9 +56,11 @@ SEGMENTS_DESCRIPTIONS = {
     "narrative_fr": "The persona's story in French.",
     "positioning_statement": "Positioning statement: [brand] offers [target] a [category] with [features] that gives [benefits].",
     "recommended_actions": "Channel, message, cadence and service approach derived from the profile.",
-    "roi": "Return on service investment: (value - cost to serve) / cost to serve, value on value_basis; "
-    "NULL without service cost (no service data, or no ticket).",
-    "service_priority": "Rank for service effort, 1 = serve first (value per customer x ROI).",
+    "roi": "Service ROI over the next 12 months, as a multiple of the expected 12-month cost to serve: "
+    "(clv_12m_total - expected_cost_to_serve_12m) / expected_cost_to_serve_12m, on value_basis (2.0 = each unit of "
+    "service cost brings two units of net value). NULL without service data, without a ticket (cost 0) or without CLV.",
+    "service_priority": "Rank of the segment's roi, highest first (1 = serve first), ties by lower segment_id; NULL "
+    "where roi is NULL. Exactly that rule: no weighting, no clipping.",
     "value_basis": "Money of revenue-independent value columns (margin, roi, avg_clv_12m): margin where every "
     "counted order's unit costs are known, else revenue.",
     "estimated_margin": "Revenue x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless the "
@@ -64,10 +68,49 @@ SEGMENTS_DESCRIPTIONS = {
     "estimated_margin_clv_12m": "clv_12m_total x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data "
     "(NULL unless the setting is given and value_basis is revenue).",
     "defining_traits": "What sets the segment apart from the whole base (z-scores, lifts).",
-    "revenue": "Revenue of the segment's customers.",
-    "margin": "Margin of the segment's customers, over the orders whose unit costs are known (NULL where none is).",
-    "cost_to_serve": "Service cost of the segment's customers (effort x cost per effort point).",
-    "clv_12m_total": "Total 12-month CLV of the segment.",
+    "revenue": "Revenue of the segment's customers to date (all history up to as_of_date), in SEGMENTATION_CURRENCY.",
+    "margin": "Margin of the segment's customers to date, over the orders whose unit costs are known (NULL where none "
+    "is).",
+    "cost_to_serve": "Service cost to date (all history): total_service_effort x cost per effort point; NULL without "
+    "service data.",
+    "clv_12m_total": "Expected value of the segment's customers over the next 12 months: sum of clv_12m, on "
+    "value_basis (NULL without CLV). The value V of roi.",
+    "expected_cost_to_serve_12m": "Expected cost to serve over the next 12 months: sum over the customers of tickets "
+    "per year (tickets to date x 365.25 / max(tenure_days, 365.25)) x mean effort score x cost per effort point. The "
+    "cost C of roi; NULL without service data.",
+    "customers_cost_exceeds_value": "Customers whose expected 12-month cost to serve exceeds their clv_12m "
+    "(customer_profile.cost_exceeds_value_12m); NULL without service data or CLV.",
+    "service_tickets": "Service tickets opened by the segment's customers to date; NULL without service data.",
+    "total_service_effort": "Sum of the effort scores (1-10 each) of those tickets; NULL without service data.",
+    "mean_effort_score": "Mean effort score per ticket (1-10): total_service_effort / service_tickets; NULL without "
+    "tickets.",
+    "first_name": "The persona's first name, used in the stories.",
+    "positioning_statement_fr": "Positioning statement in French, on the seed template: « [marque] propose à "
+    "[cible] [catégorie] ayant [caractéristiques] qui leur offre [bénéfices]. »",
+    "action_channel": "Recommended channel (part of recommended_actions).",
+    "action_message": "Recommended message (part of recommended_actions).",
+    "action_cadence": "Recommended contact cadence (part of recommended_actions).",
+    "action_service": "Recommended service approach, read from service_priority alone (part of "
+    "recommended_actions).",
+    "top_motivations": "Main purchase motivations in the segment's survey answers, with shares (NULL under 5 answers).",
+    "top_barriers": "Main barriers to purchase in the survey answers, with shares (NULL under 5 answers).",
+    "decision_factors": "Mean importance (1-5) of each decision factor in the survey answers (NULL under 5 answers).",
+    "discovery_channels": "How the respondents found the brand, with shares (NULL under 5 answers).",
+    "brand_perceptions": "How the respondents see the brand, with shares (NULL under 5 answers).",
+    "survey_respondents": "Customers of the segment with at least one survey answer.",
+    "median_order_value": "Median of the customers' average order value, in SEGMENTATION_CURRENCY (revenue).",
+    "median_frequency": "Median number of counted orders per customer.",
+    "median_recency_days": "Median days since the last counted order.",
+    "share_online": "Mean share of the customers' orders placed online.",
+    "share_store": "Mean share of the customers' orders placed in store.",
+    "share_phone": "Mean share of the customers' orders placed by phone.",
+    "occasion_share": "Mean share of orders recorded with an occasion (gift, holiday, birthday, special event).",
+    "discount_share": "Mean share of gross revenue given as discount.",
+    "late_payment_share": "Mean share of orders paid late (NULL without payment data).",
+    "mean_service_effort_per_customer": "Mean per customer of the total effort points of their tickets to date "
+    "(NULL without service data).",
+    "median_age": "Median age in years (NULL without birth years).",
+    "nps_score": "Net promoter score of the respondents: % promoters (9-10) minus % detractors (0-6).",
 }
 HISTORY_DESCRIPTIONS = {
     "customer_id": "Customer identifier.",
@@ -110,6 +153,13 @@ PROFILE_DESCRIPTIONS = {
     "~1 by construction, read days_overdue instead) or unknown (no CLV model this run).",
     "days_overdue": "Model-free churn signal: days since the last counted order beyond the customer's own mean gap "
     "between purchase days (0 = not overdue); NULL with fewer than two purchase days.",
+    "tickets_per_year": "Service tickets per year from the customer's own history: tickets to date x 365.25 / "
+    "max(tenure_days, 365.25); NULL without service data.",
+    "expected_cost_to_serve_12m": "Expected cost to serve over the next 12 months: tickets_per_year x mean_effort_score "
+    "x cost per effort point (SEGMENTATION_COST_PER_EFFORT_POINT), in SEGMENTATION_CURRENCY; 0 without a ticket, NULL "
+    "without service data.",
+    "cost_exceeds_value_12m": "True when expected_cost_to_serve_12m exceeds clv_12m (serving the customer is expected "
+    "to cost more than they bring over 12 months); NULL when either is unknown.",
     "estimated_margin": "monetary x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless the "
     "setting is given and value_basis is revenue).",
     "estimated_margin_clv_12m": "clv_12m x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless "
@@ -370,6 +420,15 @@ def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> d
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
         rate = settings.assumed_margin_rate if basis.basis == "revenue" else None
+        economics = customer_economics(
+            query_frame(
+                conn,
+                f"SELECT customer_id, tenure_days, service_contacts, mean_effort_score, clv_12m "
+                f"FROM ({read_sql('segmentation_input')})",
+            ),
+            settings.cost_per_effort_point,
+        )
+        conn.register("_customer_economics", economics)
         with transaction(conn):
             conn.execute(
                 f"""CREATE OR REPLACE TABLE marts.customer_profile AS
@@ -378,8 +437,10 @@ def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> d
                     CASE WHEN i.purchase_days >= 2
                          THEN greatest(i.recency_days - i.mean_days_between_orders, 0) END AS days_overdue,
                     i.monetary * CAST($rate AS DOUBLE) AS estimated_margin,
-                    i.clv_12m * CAST($rate AS DOUBLE) AS estimated_margin_clv_12m
+                    i.clv_12m * CAST($rate AS DOUBLE) AS estimated_margin_clv_12m,
+                    e.tickets_per_year, e.expected_cost_to_serve_12m, e.cost_exceeds_value_12m
                 FROM ({read_sql("segmentation_input")}) AS i
+                LEFT JOIN _customer_economics AS e USING (customer_id)
                 LEFT JOIN {CUSTOMER_SEGMENTS} AS s USING (customer_id)
                 LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id""",
                 {"basis": basis.basis, "rate": rate},
@@ -390,6 +451,7 @@ def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> d
                 "Customer profile: one row per customer.",
                 PROFILE_DESCRIPTIONS,
             )
+        conn.unregister("_customer_economics")
         metadata = warehouse_table_metadata(
             conn, "marts.customer_profile", PROFILE_DESCRIPTIONS, preview_columns=PROFILE_LEAD_COLUMNS
         )
@@ -465,5 +527,37 @@ def persona_report(
             "open": dg.MetadataValue.url(path.resolve().as_uri()),
             "size_kb": dg.MetadataValue.float(round(len(html.encode()) / 1024, 1)),
             "personas": dg.MetadataValue.int(segments.height),
+        }
+    )
+
+
+@dg.asset(
+    key=["marts", "service_queue"],
+    group_name="marts",
+    kinds={"duckdb", "polars"},
+    deps=[["staging", "service"], ["marts", "customer_profile"]],
+    description="One row per open service ticket (not recorded as resolved), ranked for the seeds' question "
+    "\"two customers need help and there is capacity for one: which first?\": value at stake (the customer's "
+    "clv_12m) highest first, then least effort so far, then oldest, then ticket_id. Empty (typed) without a "
+    "service source.",
+)
+def service_queue(settings: PipelineSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
+    as_of = settings.analysis_date()
+    with warehouse.get_connection() as conn:
+        basis = read_value_basis(conn, settings.rfm_monetary)
+        tickets = read_staging(conn, "service", as_of)
+        profile = query_frame(
+            conn, "SELECT customer_id, segment_id, persona_name, clv_12m, p_alive FROM marts.customer_profile"
+        )
+        queue = rank_open_tickets(tickets, profile, as_of, basis.basis)
+        replace_table(
+            conn, "marts.service_queue", queue, "Open service tickets, ranked.", QUEUE_DESCRIPTIONS
+        )
+    return dg.MaterializeResult(
+        metadata={
+            **table_metadata("marts.service_queue", queue, QUEUE_DESCRIPTIONS),
+            "service_source": dg.MetadataValue.text("present" if tickets is not None else "absent: empty queue"),
+            "value_basis": dg.MetadataValue.text(basis.describe()),
+            "top_of_queue": preview(queue.head(15), 15),
         }
     )

@@ -1067,30 +1067,45 @@ def recommended_actions(p: dict, t: Traits, economics: dict | None) -> dict[str,
         every = max(7, min(90, round(cadence_days / 2)))
         cadence = f"about every {every} days (half their {round(cadence_days)}-day buying cycle)"
 
-    roi = economics.get("roi") if economics else None
-    priority = economics.get("service_priority") if economics else None
-    if roi is not None:
-        roi_txt = f"ROI {roi:.1f}"
-    else:
-        roi_txt = "no service cost recorded" if t.service_known else "no service data"
-    high_touch = t.role == "high_touch" or t.second_role == "high_touch"
-    if t.role == "influencer" or followers >= 10_000:
-        service = "priority care on social media: their complaints and praise are public"
-    elif high_touch and roi is not None and roi >= 1:
-        service = f"dedicated advisor and priority queue: the effort pays back ({roi_txt})"
-    elif high_touch:
-        service = f"steer to self-care (FAQ, chat, order tracking) and cap hand-holding: effort outweighs return ({roi_txt})"
-    elif t.role == "big_basket":
-        service = f"named account manager ({roi_txt})"
-    elif roi is not None and roi < 0:
-        service = f"self-care first: serving them costs more than they bring ({roi_txt})"
-    else:
-        service = f"standard self-care, kept fast and simple ({roi_txt})"
+    service = service_action(economics, t)
     if t.role == "late_payer" or (_num(p, "late_payment_share", 0) or 0) >= 0.3:
         service += "; automated payment reminders and prepayment for large orders"
-    if priority == 1:
-        service += "; first in line when service resources are short (priority 1)"
     return {"channel": channel, "message": message, "cadence": cadence, "service": service}
+
+
+def _multiple(roi: float) -> str:
+    return f"{roi:.1f}\u00d7".replace("-", "\u2212")
+
+
+def service_action(economics: dict | None, t: Traits) -> str:
+    """The service approach, read from the segment's service priority alone (segment_economics' rule).
+
+    Levels never go up as the priority number goes down the list: top third of the ranked segments
+    first in line, middle third standard, bottom third standard after the others, negative ROI
+    self-care first (the ranking follows ROI, so those are the last ones).
+    """
+    e = economics or {}
+    roi, priority, ranked = e.get("roi"), e.get("service_priority"), e.get("ranked_segments") or 0
+    if roi is None or priority is None:
+        if not t.service_known:
+            return "no service data: cost to serve, ROI and priority unknown"
+        return "no ticket in this segment's history: no ROI to rank, standard care"
+    why = f"service priority {priority} of {ranked}, ROI {_multiple(roi)} the expected 12-month cost to serve"
+    if roi < 0:
+        action = f"self-care first (FAQ, chat, order tracking): over 12 months they are expected to cost more to serve than they bring ({why})"
+    elif priority <= -(-ranked // 3):
+        action = f"first in line when service capacity is short: priority queue and a named advisor ({why})"
+    elif priority > ranked - ranked // 3:
+        action = f"standard queue, after the higher priorities; routine questions to self-care ({why})"
+    else:
+        action = f"standard queue, kept fast and simple ({why})"
+    losing = e.get("customers_cost_exceeds_value") or 0
+    if losing:
+        action += (
+            f"; {losing:,} customer{'s' if losing > 1 else ''} of this segment cost more to serve than "
+            "their expected 12-month value (flag cost_exceeds_value_12m): review how they are served"
+        )
+    return action
 
 
 # --- assembling ------------------------------------------------------------------------------------
@@ -1135,6 +1150,8 @@ def build_personas(
     profiles = segment_profiles(profile_with_segment)
     base = base_profile(profile_with_segment)
     econ = {r["segment_id"]: r for r in economics.iter_rows(named=True)} if economics is not None else {}
+    ranked = sum(r.get("service_priority") is not None for r in econ.values())
+    econ = {k: {**r, "ranked_segments": ranked} for k, r in econ.items()}
     rows, names, first_names = [], set(), set()
     for p in profiles.iter_rows(named=True):
         t = read_traits(p, base, config)
@@ -1194,8 +1211,11 @@ def build_segments_table(
         "margin",
         "cost_to_serve",
         "clv_12m_total",
-        "roi_basis",
-        "priority_score",
+        "expected_cost_to_serve_12m",
+        "customers_cost_exceeds_value",
+        "service_tickets",
+        "total_service_effort",
+        "mean_effort_score",
     )
     profiles = segment_profiles(profile_with_segment).select(
         "segment_id",
@@ -1208,7 +1228,7 @@ def build_segments_table(
         "occasion_share",
         "discount_share",
         "late_payment_share",
-        pl.col("total_effort").alias("avg_service_effort"),
+        pl.col("total_effort").alias("mean_service_effort_per_customer"),
         pl.col("age").alias("median_age"),
         "nps_score",
     )

@@ -222,6 +222,10 @@ def _table(headers: list[str], rows: list[list[str]], numeric: set[int] | None =
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _multiple(roi: float | None) -> str | None:
+    return None if roi is None else f"{roi:,.1f}\u00d7".replace("-", "\u2212")
+
+
 def _sizes_section(segments: pl.DataFrame, currency: str) -> str:
     rows = segments.sort("segment_id").to_dicts()
     chart = bar_pairs_svg(
@@ -236,10 +240,12 @@ def _sizes_section(segments: pl.DataFrame, currency: str) -> str:
             "persona",
             "customers",
             "revenue",
-            "avg CLV 12m",
-            "cost to serve",
-            "ROI",
+            "revenue to date",
+            "expected value, next 12 months",
+            "expected cost to serve, next 12 months",
+            "service ROI, 12 months (×)",
             "service priority",
+            "customers costing more than they bring",
         ],
         [
             [
@@ -247,23 +253,26 @@ def _sizes_section(segments: pl.DataFrame, currency: str) -> str:
                 _e(r["persona_name"]),
                 f"{r['customers']:,}",
                 _money(r.get("revenue"), currency),
-                _money(r.get("avg_clv_12m"), currency),
-                _money(r.get("cost_to_serve"), currency),
-                _e(f"{r['roi']:.2f}" if r.get("roi") is not None else None),
+                _money(r.get("clv_12m_total"), currency),
+                _money(r.get("expected_cost_to_serve_12m"), currency),
+                _e(_multiple(r.get("roi"))),
                 _e(r.get("service_priority")),
+                _e(f"{r['customers_cost_exceeds_value']:,}" if r.get("customers_cost_exceeds_value") is not None else None),
             ]
             for r in rows
         ],
-        numeric={2, 3, 4, 5, 6, 7},
+        numeric={2, 3, 4, 5, 6, 7, 8},
     )
     basis = (rows[0].get("value_basis") if rows else None) or "value"
-    if any(r.get("cost_to_serve") is not None for r in rows):
+    if any(r.get("expected_cost_to_serve_12m") is not None for r in rows):
         rule = (
-            f"ROI = ({basis} − cost to serve) / cost to serve per segment, over the whole history "
-            "(— when no service cost). Service priority 1 is served first: value per customer × ROI."
+            f"Over the next 12 months, on the {basis} basis: expected value = Σ clv_12m; expected cost to serve = "
+            "tickets per year (own history, at least a year of it) × mean effort score × cost per effort point; "
+            "service ROI = (value − cost) / cost, a multiple of the cost (— when the segment filed no ticket or has "
+            "no CLV). Service priority 1 is served first: segments in ROI order, nothing else."
         )
     else:
-        rule = f"No service data: cost to serve and ROI are unknown (—); service priority ranks {basis} per customer."
+        rule = "No service data: cost to serve, ROI and service priority are unknown (—)."
     note = f'<p class="note">{_e(rule)}</p>'
     return f"<section><h2>Segments: size and value</h2>{chart}{table}{note}</section>"
 
@@ -346,7 +355,7 @@ PROFILE_COLUMNS = [  # (column of marts.segments, header, format)
     ("median_frequency", "orders", "num"),
     ("median_recency_days", "recency (d)", "num"),
     ("late_payment_share", "late pay", "pct"),
-    ("avg_service_effort", "effort", "num"),
+    ("mean_service_effort_per_customer", "effort points per customer", "num"),
     ("median_age", "age", "num"),
     ("nps_score", "NPS", "num"),
 ]
@@ -420,7 +429,7 @@ def _migrations_section(migrations: pl.DataFrame | None, names: dict[int, str], 
 def _card(r: dict, i: int, currency: str) -> str:
     traits = [t.strip() for t in (r.get("defining_traits") or "").split(";") if t.strip()]
     actions = [a.strip() for a in (r.get("recommended_actions") or "").split("; ") if a.strip()]
-    roi = f"{r['roi']:.2f}" if r.get("roi") is not None else "n/a"
+    roi = _multiple(r.get("roi")) or "unknown"
     survey = [
         (label, r.get(col))
         for col, label in (
@@ -440,8 +449,8 @@ def _card(r: dict, i: int, currency: str) -> str:
         f"<h3>{_e(r['persona_name'])}</h3>"
         f'<div class="meta">segment {_e(r["segment_id"])} · {r["customers"]:,} customers ({_pct(r.get("customer_share"))}) · '
         f"revenue {_pct(r.get('revenue_share'))}</div>"
-        f'<span class="badge">ROI {_e(roi)}</span><span class="badge">service priority {_e(r.get("service_priority"))}</span>'
-        f'<span class="badge">avg CLV {_money(r.get("avg_clv_12m"), currency)}</span>'
+        f'<span class="badge">service ROI, 12 months: {_e(roi)}</span><span class="badge">service priority {_e(r.get("service_priority") or "none")}</span>'
+        f'<span class="badge">avg CLV, next 12 months: {_money(r.get("avg_clv_12m"), currency)}</span>'
         f"<p>{_e(r.get('narrative_en'))}</p>"
         f'<details><summary>Version française</summary><p lang="fr">{_e(r.get("narrative_fr"))}</p>{fr_positioning}</details>'
         f"<p><b>Positioning.</b> {_e(r.get('positioning_statement'))}</p>"

@@ -192,10 +192,12 @@ def test_actions_are_derived_from_the_numbers(built):
     assert "self-care" in michel["action_service"]  # effort outweighs its return: negative ROI
     assert "payment reminders" in michel["action_service"]
     assert "build trust" in michel["action_message"]
-    # Same segment made profitable: the service approach flips to a dedicated advisor.
-    rich = make_profile({1: JOE, 2: SARAH, 3: {**MICHEL, "margin": 5000.0}})
+    # Same segment worth more over 12 months than it costs: its ROI ranks it first, and so does its action.
+    rich = make_profile({1: JOE, 2: SARAH, 3: {**MICHEL, "clv_12m": 5000.0}})
     row = ps.build_personas(rich, segment_economics(rich)).row(2, named=True)
-    assert "dedicated advisor" in row["action_service"]
+    assert "first in line" in row["action_service"] and "priority 1 of 1" in row["action_service"]
+    # Joe and Sarah filed no ticket: no ROI, so no priority, and the action says so.
+    assert "no ticket" in joe["action_service"]
     # Cadence follows the buying cycle.
     slow = make_profile({2: {**SARAH, "mean_days_between_orders": 100.0}})
     assert "about every 50 days" in ps.build_personas(slow).row(0, named=True)["action_cadence"]
