@@ -25,6 +25,7 @@ class PipelineSettings(dg.ConfigurableResource):
     holdout_days: int = 90
     brand: str = "Maison Exemple"
     category: str = "home and lifestyle goods"
+    category_fr: str = "articles pour la maison et l'art de vivre"
     lock_wait_seconds: float = 60.0
     duckdb_memory_limit: str = "1500MB"
     features_duckdb_memory_limit: str = "1000MB"

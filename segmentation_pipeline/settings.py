@@ -27,7 +27,8 @@ class Settings:
     annual_discount_rate: float = 0.10
     holdout_days: int = 90
     brand: str = "Maison Exemple"
-    category: str = "home and lifestyle goods"
+    category: str = "home and lifestyle goods"  # English positioning: "… a range of <category> …"
+    category_fr: str = "articles pour la maison et l'art de vivre"  # French: « … une gamme d'<category_fr> … »
     lock_wait_seconds: float = 60.0  # how long a second run waits for the warehouse before failing
     # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
     # (queries that need more spill to disk instead of growing the process).
@@ -56,6 +57,7 @@ class Settings:
             holdout_days=int(_env("SEGMENTATION_HOLDOUT_DAYS", "90")),
             brand=_env("SEGMENTATION_BRAND", "Maison Exemple"),
             category=_env("SEGMENTATION_CATEGORY", "home and lifestyle goods"),
+            category_fr=_env("SEGMENTATION_CATEGORY_FR", "articles pour la maison et l'art de vivre"),
             lock_wait_seconds=float(_env("SEGMENTATION_LOCK_WAIT_SECONDS", "60")),
             duckdb_memory_limit=_env("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1500MB"),
             features_duckdb_memory_limit=_env("SEGMENTATION_FEATURES_DUCKDB_MEMORY_LIMIT", "1000MB"),

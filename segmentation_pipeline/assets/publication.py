@@ -11,7 +11,7 @@ from segmentation_pipeline.resources import PipelineSettings
 MART_KEYS = [
     ["marts", "customer_profile"], ["marts", "segments"], ["marts", "rfm_segments"], ["marts", "segment_history"],
     ["marts", "segment_migrations"], ["marts", "clv_model_params"], ["marts", "data_quality"],
-    ["marts", "service_queue"],
+    ["marts", "service_queue"], ["marts", "segment_claims"],
 ]  # fmt: skip
 
 

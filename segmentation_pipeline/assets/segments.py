@@ -22,7 +22,8 @@ from segmentation_pipeline.models.clustering import (
     explain_segments,
     segment_customers,
 )
-from segmentation_pipeline.models.personas import PersonaConfig, build_personas, build_segments_table
+from segmentation_pipeline.models.claims import CLAIMS_DESCRIPTIONS
+from segmentation_pipeline.models.personas import PersonaConfig, build_personas_and_claims, build_segments_table
 from segmentation_pipeline.models.rfm import summarize_rfm_segments
 from segmentation_pipeline.models.segment_economics import EconomicsConfig, customer_economics, segment_economics
 from segmentation_pipeline.models.service_queue import QUEUE_DESCRIPTIONS, rank_open_tickets
@@ -269,6 +270,16 @@ def _estimated_margin(revenue: pl.Expr, basis: str, rate: float | None) -> pl.Ex
             deps=[["models", "customer_segments"]],
         ),
         dg.AssetSpec(
+            ["marts", "segment_claims"],
+            description="One row per fact a persona states: the claim, its value in the segment and in the whole "
+            "base, the share of the segment's customers it holds for, and the English and French sentence that "
+            "states it. A sentence is written only from a claim holding for >= 60% of the segment (gender 65%) or "
+            "a statistic 25% away from the base's; a mixture is told as two groups.",
+            kinds={"duckdb"},
+            group_name="marts",
+            deps=[["models", "customer_segments"]],
+        ),
+        dg.AssetSpec(
             ["marts", "segment_history"],
             description="Segments of each customer over time: a row from each run date on which a customer's "
             "behavioural or RFM segment changed (the latest row before a date is the segment on that date).",
@@ -292,17 +303,24 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
         conn.execute(read_sql("segment_state"))
         profile = read_segmentation_input(conn)
         assignment = query_frame(conn, f"SELECT customer_id, segment_id FROM {CUSTOMER_SEGMENTS}")
-        with_segment = attach_segments(profile, assignment)
         basis = read_value_basis(conn, settings.rfm_monetary)
+        with_segment = attach_segments(profile, assignment)
+        with_segment = with_segment.join(
+            customer_economics(with_segment, settings.cost_per_effort_point), on="customer_id", how="left"
+        )
         economics = segment_economics(
             with_segment,
             EconomicsConfig(cost_per_effort_point=settings.cost_per_effort_point, value_basis=basis.basis),
         )
-        personas = build_personas(
+        personas, claims = build_personas_and_claims(
             with_segment,
             economics,
             config=PersonaConfig(
-                brand=settings.brand, category_en=settings.category, currency=settings.currency
+                brand=settings.brand,
+                category_en=settings.category,
+                category_fr=settings.category_fr,
+                currency=settings.currency,
+                value_basis=basis.basis,
             ),
         )
         explanations = explain_segments(with_segment, currency=settings.currency)
@@ -337,6 +355,13 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
         replace_table(
             conn, "marts.segments", segments, "Behavioural segments and personas.", SEGMENTS_DESCRIPTIONS
         )
+        replace_table(
+            conn,
+            "marts.segment_claims",
+            claims,
+            "One row per fact a persona states, with its evidence (every narrative sentence is one row).",
+            CLAIMS_DESCRIPTIONS,
+        )
         history_rows_total = conn.execute("SELECT count(*) FROM marts.segment_history").fetchall()[0][0]
     movers = moves.filter(pl.col("from_segment") != pl.col("to_segment")).sort("customers", descending=True)
     yield dg.MaterializeResult(
@@ -351,6 +376,13 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
                 ),
                 25,
             ),
+        },
+    )
+    yield dg.MaterializeResult(
+        asset_key=["marts", "segment_claims"],
+        metadata={
+            **table_metadata("marts.segment_claims", claims, CLAIMS_DESCRIPTIONS, 25),
+            "claims_per_segment": preview(claims.group_by("segment_id").len("claims").sort("segment_id"), 25),
         },
     )
     yield dg.MaterializeResult(

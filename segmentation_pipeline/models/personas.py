@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import polars as pl
 from babel.numbers import get_currency_name
@@ -30,17 +30,27 @@ from segmentation_pipeline.models.clustering import (
     SURVEY_COLUMNS,
     ensure_profile_columns,
 )
+from segmentation_pipeline.models.claims import (
+    CLAIMS_SCHEMA,
+    ROLE_CLAIMS,
+    ClaimConfig,
+    ClaimRow,
+    empty_claims,
+    holding_claims,
+)
 from segmentation_pipeline.models.money import format_money
+from segmentation_pipeline.models.story import Voice, sentence_en, sentence_fr
 
 
 @dataclass(frozen=True)
 class PersonaConfig:
     brand: str = "Maison Exemple"
-    category_en: str = "a home and lifestyle range"  # with its article, as the template reads
-    category_fr: str = "une gamme d'articles pour la maison et l'art de vivre"
+    category_en: str = "home and lifestyle goods"  # SEGMENTATION_CATEGORY: "a range of …"
+    category_fr: str = "articles pour la maison et l'art de vivre"  # SEGMENTATION_CATEGORY_FR: « une gamme d'… »
     lapsed_days: int = 180  # median recency from which a segment is "lapsed"
     min_respondents: int = 5  # fewer survey answers than this: survey facts are left out
     currency: str = "EUR"  # ISO 4217 code of every amount (SEGMENTATION_CURRENCY)
+    value_basis: str = "margin"  # margin | revenue: the money of clv_12m (features/value_basis.py)
 
 
 MEAN_COLUMNS = [
@@ -954,8 +964,8 @@ BENEFITS = {  # role: (English, French)
         "des conditions de paiement adaptées à leur budget",
     ),
     "influencer": (
-        "products worth showing to their community",
-        "des produits qui valent d'être montrés à leur communauté",
+        "products their community will want to hear about",
+        "des produits dont leur communauté aura envie d'entendre parler",
     ),
     "frequent": ("quick, easy buys they can share", "des achats rapides et faciles à partager"),
     "shopper": ("everyday value without hassle", "une valeur sûre au quotidien, sans complication"),
@@ -970,37 +980,56 @@ LOYALTY_FR = {  # (before the noun, after the noun)
 }
 
 
-def positioning(p: dict, t: Traits, config: PersonaConfig) -> tuple[str, str]:
-    """The articles' template, in English and French."""
-    _, plural_en, plural_fr = ROLE_NAMES[t.role]
-    age = _num(p, "age")
-    decade_en, decade_fr = _decade(age) if age is not None else ("", "")
-    loyalty_en = LOYALTY_EN[t.loyalty].lower()
-    channel_en = CHANNEL_EN[t.channel] if t.multichannel else ""
-    target_en = " ".join(w for w in [loyalty_en, channel_en, plural_en, decade_en] if w)
-    if t.channel == "store" and t.researches_online:
-        target_en += " who research online first"
-    before, after = LOYALTY_FR[t.loyalty]
-    target_fr = f"aux {before}{plural_fr}{after}" + (f" {decade_fr}" if decade_fr else "")
-    if t.loyalty == "lapsed" and t.multichannel and t.channel in CHANNEL_FR:
-        target_fr += f" qui achetaient {CHANNEL_FR[t.channel]} et se sont éloignés"
-    elif t.multichannel and t.channel in CHANNEL_FR:
-        now_and_then = "de temps en temps " if t.loyalty == "occasional" else ""
-        target_fr += f" qui achètent {now_and_then}{CHANNEL_FR[t.channel]}"
-    keys: list[str] = []
-    if t.survey and p.get("main_motivation") in FEATURES:
-        keys.append(p["main_motivation"])
-    keys += [f for f, _ in _top_factors(p) if f in FEATURES] if t.survey else []
-    keys = list(dict.fromkeys(keys))[:2] or (["price"] if t.role == "bargain" else ["quality", "service"])
+def _range_of(category: str, language: str) -> str:
+    """'a range of home goods' / 'une gamme d'articles…' (the template's "a [category]")."""
+    if language == "en":
+        return f"a range of {category}"
+    return f"une gamme d'{category}" if category[:1].lower() in "aeiouyéèh" else f"une gamme de {category}"
+
+
+def positioning_from_claims(t: Traits, claims: list[ClaimRow], config: PersonaConfig) -> tuple[str, str]:
+    """The seeds' template, in English and French, with target words only from holding claims:
+    "[brand] offers [target] a [category] with [features] that gives them [benefits]." /
+    « [marque] propose à [cible] une [catégorie] ayant [caractéristiques] qui leur offre [bénéfices]. »"""
+    held = {c.claim for c in claims}
+    mixture = next((c for c in held if c.startswith("mixture:")), None)
+    age = next((c.split("=")[1] for c in held if c.startswith("age_band=")), None)
+    if mixture:
+        a, b = (ROLE_OF_CLAIM[k] for k in mixture.removeprefix("mixture:").split("+"))
+        target_en = f"{ROLE_NAMES[a][1]} and {ROLE_NAMES[b][1]}"
+        target_fr = f"aux {ROLE_NAMES[a][2]} et aux {ROLE_NAMES[b][2]}"
+        benefit_en, benefit_fr = BENEFITS[a]
+    else:
+        loyalty = {"lapsed": ("lapsed", " qui se sont éloignés"), "repeat_buyer": ("loyal", " fidèles")}
+        lo_en, lo_fr = next((v for k, v in loyalty.items() if k in held), ("", ""))
+        channel = {"buys_in_store": ("in-store", "en magasin"), "buys_online": ("online", "en ligne"),
+                   "buys_by_phone": ("phone-order", "par téléphone")}  # fmt: skip
+        ch_en, ch_fr = next((v for k, v in channel.items() if k in held), ("", ""))
+        target_en = " ".join(w for w in (lo_en, ch_en, ROLE_NAMES[t.role][1]) if w)
+        low, _, high = (age or "").partition("-")
+        age_fr = f" {AGE_TARGET_FR.get(age, f'de {low} à {high} ans')}" if age else ""
+        target_fr = f"aux {ROLE_NAMES[t.role][2]}{age_fr}{lo_fr}"
+        if ch_fr:
+            target_fr += f" qui achètent {ch_fr}" if not lo_fr.startswith(" qui") else f" et achetaient {ch_fr}"
+        benefit_en, benefit_fr = BENEFITS[t.role]
+    if age:
+        target_en += f" aged {AGE_TARGET_EN.get(age, age.replace('-', ' to '))}"
+    keys = [c.split("=")[1] for c in held if c.startswith("main_motivation=")]
+    keys += sorted(c.removeprefix("factor_") for c in held if c.startswith("factor_"))
+    keys = [k for k in dict.fromkeys(keys) if k in FEATURES][:2] or (
+        ["price"] if t.role == "bargain" else ["quality", "service"]
+    )
     features_en = " and ".join(FEATURES[k][0] for k in keys)
     features_fr = " et ".join(FEATURES[k][1] for k in keys)
-    benefit_en, benefit_fr = BENEFITS[t.role]
-    if t.channel == "store" and t.role != "big_basket":
-        benefit_en += ", with expert advice in store"
-        benefit_fr += ", avec des conseils d'experts en magasin"
-    en = f"{config.brand} offers {target_en} {config.category_en} with {features_en} that gives them {benefit_en}."
-    fr = f"« {config.brand} propose {target_fr} {config.category_fr} ayant {features_fr} qui leur offre {benefit_fr}. »"
+    category_en = _range_of(config.category_en, "en")
+    category_fr = _range_of(config.category_fr, "fr")
+    en = f"{config.brand} offers {target_en} {category_en} with {features_en} that gives them {benefit_en}."
+    fr = f"« {config.brand} propose {target_fr} {category_fr} ayant {features_fr} qui leur offre {benefit_fr}. »"
     return en, fr
+
+
+AGE_TARGET_EN = {"under 18": "under 18", "65+": "65 or over"}
+AGE_TARGET_FR = {"under 18": "de moins de 18 ans", "65+": "de 65 ans ou plus"}
 
 
 # --- recommended actions ---------------------------------------------------------------------------
@@ -1135,29 +1164,105 @@ def survey_insights(p: dict, config: PersonaConfig) -> dict[str, str | None]:
     }
 
 
+ROLE_OF_CLAIM = {
+    "occasion_buyer": "occasion",
+    "discount_driven": "bargain",
+    "big_basket": "big_basket",
+    "high_touch": "high_touch",
+    "late_payer": "late_payer",
+    "social_reach": "influencer",
+    "frequent": "frequent",
+}
+CHANNEL_OF_CLAIM = {"buys_in_store": "store", "buys_online": "online", "buys_by_phone": "phone"}
+LOYALTY_OF_CLAIM = {"lapsed": "lapsed", "repeat_buyer": "loyal", "one_order": "new"}
+
+
+def traits_from_claims(t: Traits, claims: list[ClaimRow]) -> Traits:
+    """The segment's traits as its holding claims state them (names, positioning and actions use these)."""
+    held = {c.claim: c for c in claims}
+    roles = sorted(
+        (c for c in claims if c.claim in ROLE_OF_CLAIM),
+        key=lambda c: (-c.support_share, ROLE_CLAIMS.index(c.claim)),
+    )
+    channel = next((ch for k, ch in CHANNEL_OF_CLAIM.items() if k in held), "mixed" if t.multichannel else "none")
+    loyalty = next((lo for k, lo in LOYALTY_OF_CLAIM.items() if k in held), "occasional")
+    gender = next((c.claim.split("=")[1] for c in claims if c.claim.startswith("gender=")), None)
+    return replace(
+        t,
+        channel="none" if t.prospect else channel,
+        loyalty="prospect" if t.prospect else loyalty,
+        role="prospect" if t.prospect else (ROLE_OF_CLAIM[roles[0].claim] if roles else "shopper"),
+        second_role=ROLE_OF_CLAIM[roles[1].claim] if len(roles) > 1 and not t.prospect else None,
+        gender=gender,
+    )
+
+
+NAME_LOYALTY = {"lapsed": "Lapsed", "repeat_buyer": "Loyal", "one_order": "One-order"}
+NAME_CHANNEL = {"buys_in_store": "in-store", "buys_online": "online", "buys_by_phone": "phone-order"}
+
+
+def persona_name_from_claims(t: Traits, claims: list[ClaimRow]) -> str:
+    """Words only from holding claims: e.g. 'Loyal in-store gift buyer', 'Two groups: gift buyers and
+    bargain hunters', 'Prospect who returned everything'."""
+    held = {c.claim for c in claims}
+    if t.prospect:
+        if "ordered_and_returned" in held:
+            return "Prospect who returned everything"
+        discovery = next((c.split("=")[1] for c in held if c.startswith("discovery_channel=")), None)
+        return f"Prospect found through {DISCOVERY_EN[discovery]}" if discovery else "Prospect"
+    mixture = next((c for c in held if c.startswith("mixture:")), None)
+    if mixture:
+        a, b = (ROLE_OF_CLAIM[k] for k in mixture.removeprefix("mixture:").split("+"))
+        return f"Two groups: {ROLE_NAMES[a][1]} and {ROLE_NAMES[b][1]}"
+    words = [
+        next((w for k, w in NAME_LOYALTY.items() if k in held), ""),
+        next((w for k, w in NAME_CHANNEL.items() if k in held), ""),
+        ROLE_NAMES[t.role][0],
+    ]
+    name = " ".join(w for w in words if w)
+    return name[0].upper() + name[1:]
+
+
 def build_personas(
     profile_with_segment: pl.DataFrame,
     economics: pl.DataFrame | None = None,
     *,
     config: PersonaConfig | None = None,
 ) -> pl.DataFrame:
-    """One row per segment: persona_name, first_name, narrative_en/_fr, positioning_statement(_fr),
-    recommended_actions (text) and its parts (action_*), survey insight columns.
+    """One row per segment (see `build_personas_and_claims`)."""
+    return build_personas_and_claims(profile_with_segment, economics, config=config)[0]
 
-    `economics` (from segment_economics) lets the service action weigh the segment's ROI.
+
+def build_personas_and_claims(
+    profile_with_segment: pl.DataFrame,
+    economics: pl.DataFrame | None = None,
+    *,
+    config: PersonaConfig | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(personas, claims). Personas: one row per segment with persona_name, first_name,
+    narrative_en/_fr (the holding claims' sentences, in the plan's order), positioning_statement(_fr),
+    recommended_actions (text) and its parts (action_*), survey insight columns. Claims: the rows of
+    marts.segment_claims, one per sentence.
+
+    `economics` (from segment_economics) gives the service action its priority.
     """
     config = config or PersonaConfig()
     profiles = segment_profiles(profile_with_segment)
     base = base_profile(profile_with_segment)
+    claim_config = ClaimConfig(min_respondents=config.min_respondents)
+    claims_by_segment: dict[int, list[ClaimRow]] = {}
+    for c in holding_claims(profile_with_segment, claim_config):
+        claims_by_segment.setdefault(c.segment_id, []).append(c)
     econ = {r["segment_id"]: r for r in economics.iter_rows(named=True)} if economics is not None else {}
     ranked = sum(r.get("service_priority") is not None for r in econ.values())
     econ = {k: {**r, "ranked_segments": ranked} for k, r in econ.items()}
-    rows, names, first_names = [], set(), set()
+    rows, claim_rows, names, first_names, said = [], [], set(), set(), set()
     for p in profiles.iter_rows(named=True):
-        t = read_traits(p, base, config)
-        name = persona_name(t, p)
+        claims = claims_by_segment.get(p["segment_id"], [])
+        t = traits_from_claims(read_traits(p, base, config), claims)
+        name = persona_name_from_claims(t, claims)
         if name in names:  # two segments read alike: the second most telling role tells them apart
-            extra = ROLE_NAMES[t.second_role][0] if t.second_role else p.get("top_category")
+            extra = ROLE_NAMES[t.second_role][0] if t.second_role else None
             name = (
                 f"{name} ({extra})"
                 if extra and f"{name} ({extra})" not in names
@@ -1166,16 +1271,23 @@ def build_personas(
         names.add(name)
         first = _first_name(t, name, first_names)
         first_names.add(first)
-        voice = _Voice(first, t.gender)
-        pos_en, pos_fr = positioning(p, t, config)
+        texts = []
+        for c in claims:
+            pair = _tell(c, Voice(first, t.gender), config)
+            if pair[0] in said or pair[1] in said:  # never a sentence another persona has: say the name
+                pair = _tell(c, Voice(first, t.gender, named=True), config)
+            said.update(pair)
+            texts.append(pair)
+            claim_rows.append({**c.__dict__, "text_en": pair[0], "text_fr": pair[1]})
+        pos_en, pos_fr = positioning_from_claims(t, claims, config)
         actions = recommended_actions(p, t, econ.get(p["segment_id"]))
         rows.append(
             {
                 "segment_id": p["segment_id"],
                 "persona_name": name,
                 "first_name": first,
-                "narrative_en": narrative_en(p, base, t, voice, config),
-                "narrative_fr": narrative_fr(p, base, t, voice, config),
+                "narrative_en": " ".join(en for en, _ in texts),
+                "narrative_fr": " ".join(fr for _, fr in texts),
                 "positioning_statement": pos_en,
                 "positioning_statement_fr": pos_fr,
                 "recommended_actions": "; ".join(f"{k.capitalize()}: {v}" for k, v in actions.items()),
@@ -1188,7 +1300,16 @@ def build_personas(
     # survey at all) would otherwise have no type for the warehouse.
     counts = {"segment_id": pl.Int64, "survey_respondents": pl.Int64}
     columns = list(rows[0]) if rows else ["segment_id", "persona_name", "survey_respondents"]
-    return pl.DataFrame(rows, schema={c: counts.get(c, pl.String) for c in columns})
+    personas = pl.DataFrame(rows, schema={c: counts.get(c, pl.String) for c in columns})
+    claims_table = pl.DataFrame(claim_rows, schema=CLAIMS_SCHEMA) if claim_rows else empty_claims()
+    return personas, claims_table
+
+
+def _tell(c: ClaimRow, v: Voice, config: PersonaConfig) -> tuple[str, str]:
+    return (
+        sentence_en(c, v, config.brand, config.currency, config.value_basis),
+        sentence_fr(c, v, config.brand, config.currency, config.value_basis),
+    )
 
 
 def build_segments_table(
