@@ -522,10 +522,11 @@ def customer_profile_is_complete(warehouse: DuckDBResource) -> dg.AssetCheckResu
     deps=[
         ["marts", "customer_profile"],
         ["marts", "segments"],
+        ["marts", "segment_claims"],
         ["marts", "rfm_segments"],
         ["marts", "segment_migrations"],
     ],
-    description="Self-contained HTML report of the run (segment sizes and value, RFM grid, CLV distribution, "
+    description="Self-contained HTML report, in English and in French of the run (segment sizes and value, RFM grid, CLV distribution, "
     "segment profiles, migrations, a card per persona), under data/reports/; opens with no network.",
 )
 def persona_report(
@@ -534,6 +535,7 @@ def persona_report(
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
         segments = query_frame(conn, "SELECT * FROM marts.segments")
+        claims = query_frame(conn, "SELECT * FROM marts.segment_claims")
         profile = query_frame(
             conn,
             "SELECT segment_id, r_score, f_score, clv_12m, p_alive_basis, value_basis FROM marts.customer_profile",
@@ -545,19 +547,27 @@ def persona_report(
             [as_of],
         ).fetchall()
     k_scores = SegmentModel.from_json(state[0][0]).k_scores if state else None
-    html = render_persona_report(segments, profile, rfm, moves, k_scores, as_of, settings.currency)
     reports = settings.settings().reports_dir
     reports.mkdir(parents=True, exist_ok=True)
-    path = reports / f"persona_report_{as_of.isoformat()}.html"
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text(html, encoding="utf-8")
-    tmp.replace(path)  # a reader never opens half a report
-    context.log.info(f"persona report: {path.resolve()}")
+    paths = {lang: reports / f"persona_report_{as_of.isoformat()}{suffix}.html" for lang, suffix in (("en", ""), ("fr", ".fr"))}
+    sizes = {}
+    for language, path in paths.items():
+        other = paths["fr" if language == "en" else "en"].name
+        html = render_persona_report(
+            segments, profile, rfm, moves, k_scores, as_of, settings.currency, claims, language, other
+        )
+        tmp = path.with_suffix(".html.tmp")
+        tmp.write_text(html, encoding="utf-8")
+        tmp.replace(path)  # a reader never opens half a report
+        sizes[language] = len(html.encode())
+        context.log.info(f"persona report ({language}): {path.resolve()}")
     return dg.MaterializeResult(
         metadata={
-            "path": dg.MetadataValue.path(str(path.resolve())),
-            "open": dg.MetadataValue.url(path.resolve().as_uri()),
-            "size_kb": dg.MetadataValue.float(round(len(html.encode()) / 1024, 1)),
+            "path": dg.MetadataValue.path(str(paths["en"].resolve())),
+            "open": dg.MetadataValue.url(paths["en"].resolve().as_uri()),
+            "path_fr": dg.MetadataValue.path(str(paths["fr"].resolve())),
+            "open_fr": dg.MetadataValue.url(paths["fr"].resolve().as_uri()),
+            "size_kb": dg.MetadataValue.float(round(sizes["en"] / 1024, 1)),
             "personas": dg.MetadataValue.int(segments.height),
         }
     )

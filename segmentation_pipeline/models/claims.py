@@ -104,6 +104,7 @@ STATISTICS = {
 AGE_BANDS = [(18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64")]
 CLAIMS_SCHEMA = {
     "segment_id": pl.Int64,
+    "sentence": pl.Int64,
     "claim": pl.String,
     "kind": pl.String,
     "value": pl.Float64,
@@ -115,6 +116,7 @@ CLAIMS_SCHEMA = {
 }
 CLAIMS_DESCRIPTIONS = {
     "segment_id": "Behavioural segment the persona tells.",
+    "sentence": "Position of the claim's sentence in the persona's narrative (1 = first).",
     "claim": "What is claimed: a share claim's key (e.g. buys_in_store), column=value for a mode (e.g. "
     "income_band=40k_70k), a statistic's key, or mixture:role_a+role_b.",
     "kind": "share (a per-customer test), mode (most common value), statistic (differs from the base) or mixture.",
@@ -303,8 +305,8 @@ def _mixture(part: pl.DataFrame, support: dict[str, float], config: ClaimConfig)
     candidates = [k for k in ROLE_CLAIMS if support.get(k, 0) >= config.group_share]
     for a, b in combinations(candidates, 2):
         both = part.select(
-            (pl.col(f"t:{a}") & pl.col(f"t:{b}")).fill_null(False).mean(),
-            (pl.col(f"t:{a}") | pl.col(f"t:{b}")).fill_null(False).mean(),
+            (pl.col(f"t:{a}") & pl.col(f"t:{b}")).fill_null(False).mean().alias("overlap"),
+            (pl.col(f"t:{a}") | pl.col(f"t:{b}")).fill_null(False).mean().alias("union"),
         ).row(0)
         overlap, union = both
         if overlap <= config.max_overlap and union >= config.support and (best is None or union > best[4]):

@@ -1278,7 +1278,7 @@ def build_personas_and_claims(
                 pair = _tell(c, Voice(first, t.gender, named=True), config)
             said.update(pair)
             texts.append(pair)
-            claim_rows.append({**c.__dict__, "text_en": pair[0], "text_fr": pair[1]})
+            claim_rows.append({**c.__dict__, "sentence": len(texts), "text_en": pair[0], "text_fr": pair[1]})
         pos_en, pos_fr = positioning_from_claims(t, claims, config)
         actions = recommended_actions(p, t, econ.get(p["segment_id"]))
         rows.append(

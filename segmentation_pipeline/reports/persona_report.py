@@ -172,34 +172,53 @@ def heatmap_svg(
     return "".join(parts)
 
 
-def histogram_svg(values: list[float], currency: str, bins: int = 30, label: str = "") -> str:
-    """Histogram of values, the top 1% folded into the last bin so one whale does not flatten it."""
+def _log_edges(top: float, bins: int) -> list[float]:
+    """Bin edges from 0 to `top`, evenly spaced on log10(1 + x): small values keep their detail and
+    the long tail of big customers still fits."""
+    span = math.log10(1 + top)
+    return [10 ** (span * i / bins) - 1 for i in range(bins + 1)]
+
+
+def histogram_svg(values: list[float], currency: str, bins: int = 24, label: str = "", x_label: str = "",
+                  y_label: str = "customers") -> str:  # fmt: skip
+    """Histogram of values on log-spaced bins (0 to the maximum), with labelled axes; values below 0
+    are counted in their own bar at the left."""
     if not values:
         return '<p class="note">No values.</p>'
-    ordered = sorted(values)
-    lo, cap = ordered[0], ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
-    cap = cap if cap > lo else lo + 1.0
+    top = max(max(values), 1.0)
+    edges = _log_edges(top, bins)
+    negative = sum(v < 0 for v in values)
     counts = [0] * bins
     for v in values:
-        counts[min(bins - 1, max(0, int((v - lo) / (cap - lo) * bins)))] += 1
-    w, h, pad = 640, 220, 40
-    bw = (w - 2 * pad) / bins
-    peak = max(counts) or 1
+        if v >= 0:
+            counts[next((i for i in range(bins) if v <= edges[i + 1]), bins - 1)] += 1
+    bars = ([("< 0", negative)] if negative else []) + [
+        (f"{_money(edges[i], currency)} to {_money(edges[i + 1], currency)}", c) for i, c in enumerate(counts)
+    ]
+    w, h, left, right, top_pad, bottom = 700, 260, 60, 20, 24, 56
+    bw = (w - left - right) / len(bars)
+    peak = max(c for _, c in bars) or 1
+    plot_h = h - top_pad - bottom
     parts = [f'<svg viewBox="0 0 {w} {h}" width="100%" style="max-width:{w}px" role="img">']
-    parts.append(f'<text x="{pad}" y="14" font-size="11">{_e(label)}</text>')
-    for i, c in enumerate(counts):
-        bh = c / peak * (h - 2 * pad)
-        a, b = lo + i * (cap - lo) / bins, lo + (i + 1) * (cap - lo) / bins
-        more = "+" if i == bins - 1 else ""
+    parts.append(f'<text x="{left}" y="14" font-size="11">{_e(label)}</text>')
+    for i, (name, c) in enumerate(bars):
+        bh = c / peak * plot_h
+        fill = PALETTE[1] if name == "< 0" else PALETTE[3]
         parts.append(
-            f'<rect x="{pad + i * bw:.1f}" y="{h - pad - bh:.1f}" width="{bw - 1:.1f}" height="{bh:.1f}" '
-            f'fill="{PALETTE[3]}"><title>{_money(a, currency)} to {_money(b, currency)}{more}: {c:,} customers</title></rect>'
+            f'<rect x="{left + i * bw:.1f}" y="{h - bottom - bh:.1f}" width="{bw - 1:.1f}" height="{bh:.1f}" '
+            f'fill="{fill}"><title>{_e(name)}: {c:,} customers</title></rect>'
         )
-    parts.append(f'<line x1="{pad}" y1="{h - pad}" x2="{w - pad}" y2="{h - pad}" stroke="#999"/>')
-    parts.append(f'<text x="{pad}" y="{h - pad + 16}" font-size="10">{_e(_money(lo, currency))}</text>')
-    parts.append(
-        f'<text x="{w - pad}" y="{h - pad + 16}" font-size="10" text-anchor="end">{_e(_money(cap, currency))}+</text>'
-    )
+    parts.append(f'<line x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}" stroke="#999"/>')
+    parts.append(f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{h - bottom}" stroke="#999"/>')
+    for frac in (0.0, 0.5, 1.0):  # y ticks
+        y = h - bottom - frac * plot_h
+        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{round(frac * peak):,}</text>')
+    offset = 1 if negative else 0
+    for i in range(0, bins + 1, max(1, bins // 6)):  # x ticks at log-spaced edges
+        x = left + (i + offset) * bw
+        parts.append(f'<text x="{x:.1f}" y="{h - bottom + 14}" font-size="10" text-anchor="middle">{_e(_money(edges[i], currency))}</text>')
+    parts.append(f'<text x="{(left + w - right) / 2}" y="{h - 12}" font-size="11" text-anchor="middle">{_e(x_label)}</text>')
+    parts.append(f'<text x="14" y="{top_pad + plot_h / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 {top_pad + plot_h / 2})">{_e(y_label)}</text>')
     parts.append("</svg>")
     return "".join(parts)
 
@@ -339,8 +358,10 @@ def _clv_section(profile: pl.DataFrame, currency: str) -> str:
     else:
         body = histogram_svg(
             values,
-            label=f"12-month CLV of {len(values):,} customers (top 1% folded into the last bar)",
+            label=f"Expected value over the next 12 months (clv_12m) of {len(values):,} customers",
             currency=currency,
+            x_label=f"clv_12m, next 12 months, in {currency} (log-spaced bins)",
+            y_label="customers",
         )
     return f"<section><h2>CLV distribution</h2>{body}</section>"
 
@@ -351,7 +372,7 @@ PROFILE_COLUMNS = [  # (column of marts.segments, header, format)
     ("share_phone", "phone", "pct"),
     ("occasion_share", "occasion", "pct"),
     ("discount_share", "discount", "pct"),
-    ("median_order_value", "basket", "money"),
+    ("median_order_value", "median order value (to date)", "money"),
     ("median_frequency", "orders", "num"),
     ("median_recency_days", "recency (d)", "num"),
     ("late_payment_share", "late pay", "pct"),
@@ -404,12 +425,16 @@ def _migrations_section(migrations: pl.DataFrame | None, names: dict[int, str], 
             return f"{v} · {names[int(v)]}" if kind == "segment" and v.isdigit() and int(v) in names else v
 
         parts.append(f"<h3>{_e(title)}</h3>")
+        if rows.filter(pl.col("from_segment").is_not_null()).height == 0:
+            parts.append('<p class="note">First run: no previous segments to compare with.</p>')
+            continue
         parts.append(
-            f'<p class="note">{stayed:,} of {total:,} customers stayed in the same segment ({stayed / max(total, 1):.1%}).</p>'
+            f'<p class="note">{stayed:,} of {total:,} customers stayed in the same segment ({stayed / max(total, 1):.1%}) '
+            "since the previous run.</p>"
         )
         parts.append(
             _table(
-                ["from", "to", "customers", "revenue"],
+                ["from", "to", "customers", "their revenue to date"],
                 [
                     [
                         _e(label(r["from_segment"])),
@@ -426,40 +451,99 @@ def _migrations_section(migrations: pl.DataFrame | None, names: dict[int, str], 
     return "".join(parts)
 
 
-def _card(r: dict, i: int, currency: str) -> str:
-    traits = [t.strip() for t in (r.get("defining_traits") or "").split(";") if t.strip()]
+LABELS = {  # the report's words per language (the stories come in both from marts.segments)
+    "en": {
+        "title": "Customer segments and personas", "date": "Analysis date", "customers": "customers",
+        "segments": "segments", "revenue": "revenue to date (all history to {date})", "personas": "Personas",
+        "segment": "segment", "of_revenue": "of revenue to date", "roi": "service ROI, next 12 months",
+        "priority": "service priority", "none": "none", "clv": "mean CLV, next 12 months",
+        "positioning": "Positioning.", "traits": "Defining traits", "actions": "Recommended actions",
+        "survey": "Survey ({n} respondents)", "evidence": "Evidence: every sentence and the claim behind it",
+        "sentence": "sentence", "holds": "holds for", "value": "segment", "base": "all customers",
+        "other": "Version française", "other_file": "fr",
+        "motivations": "Motivations", "barriers": "Barriers", "factors": "Decision factors (mean importance, 1-5)",
+        "discovery": "Found us through", "perception": "Sees the brand as",
+    },
+    "fr": {
+        "title": "Segments clients et personas", "date": "Date d'analyse", "customers": "clients",
+        "segments": "segments", "revenue": "chiffre d'affaires à date (tout l'historique jusqu'au {date})",
+        "personas": "Personas", "segment": "segment", "of_revenue": "du chiffre d'affaires à date",
+        "roi": "ROI du service, 12 prochains mois", "priority": "priorité de service", "none": "aucune",
+        "clv": "CLV moyenne, 12 prochains mois", "positioning": "Positionnement.", "traits": "Traits distinctifs",
+        "actions": "Actions recommandées (en anglais)", "survey": "Enquête ({n} répondants)",
+        "evidence": "Preuves : chaque phrase et l'affirmation qui la fonde", "sentence": "phrase",
+        "holds": "vraie pour", "value": "segment", "base": "tous les clients", "other": "English version",
+        "other_file": "en", "motivations": "Motivations", "barriers": "Freins",
+        "factors": "Facteurs de décision (importance moyenne, 1-5)", "discovery": "Nous a connus par",
+        "perception": "Perçoit la marque comme",
+    },
+}  # fmt: skip
+
+
+def _claim_value(c: dict, key: str, currency: str) -> str:
+    v = c.get(key)
+    if v is None:
+        return "\u2014"
+    if c["kind"] == "statistic":
+        return _money(v, currency)
+    if c["kind"] == "size":
+        return f"{v:,.0f}"
+    if c["kind"] in ("mode", "mixture"):
+        return f"{v:.0%}"
+    return f"{v:,.2f}"
+
+
+def _evidence(claims: list[dict], language: str, currency: str) -> str:
+    if not claims:
+        return ""
+    t = LABELS[language]
+    rows = [
+        [_e(c[f"text_{language}"]), f"{c['support_share']:.0%} of {c['known_customers']:,}",
+         _claim_value(c, "value", currency), _claim_value(c, "base_value", currency)]
+        for c in claims
+    ]  # fmt: skip
+    table = _table([t["sentence"], t["holds"], t["value"], t["base"]], rows, numeric={1, 2, 3})
+    return f"<details><summary>{_e(t['evidence'])}</summary>{table}</details>"
+
+
+def _card(r: dict, i: int, currency: str, claims: list[dict] | None = None, language: str = "en") -> str:
+    t = LABELS[language]
+    suffix = "_fr" if language == "fr" else ""
+    traits = [x.strip() for x in (r.get("defining_traits") or "").split(";") if x.strip()]
     actions = [a.strip() for a in (r.get("recommended_actions") or "").split("; ") if a.strip()]
     roi = _multiple(r.get("roi")) or "unknown"
     survey = [
-        (label, r.get(col))
+        (t[label], r.get(col))
         for col, label in (
-            ("top_motivations", "Motivations"),
-            ("top_barriers", "Barriers"),
-            ("decision_factors", "Decision factors"),
-            ("discovery_channels", "Found us through"),
-            ("brand_perceptions", "Sees the brand as"),
+            ("top_motivations", "motivations"),
+            ("top_barriers", "barriers"),
+            ("decision_factors", "factors"),
+            ("discovery_channels", "discovery"),
+            ("brand_perceptions", "perception"),
         )
         if r.get(col)
     ]
-    fr_positioning = (
-        f"<p><i>{_e(r['positioning_statement_fr'])}</i></p>" if r.get("positioning_statement_fr") else ""
-    )
+    narrative = r.get("narrative_fr") if language == "fr" else r.get("narrative_en")
+    positioning = r.get("positioning_statement_fr") if language == "fr" else r.get("positioning_statement")
     return (
-        f'<article class="card" style="--c:{_color(i)}">'
+        f'<article class="card" style="--c:{_color(i)}" lang="{language}">'
         f"<h3>{_e(r['persona_name'])}</h3>"
-        f'<div class="meta">segment {_e(r["segment_id"])} · {r["customers"]:,} customers ({_pct(r.get("customer_share"))}) · '
-        f"revenue {_pct(r.get('revenue_share'))}</div>"
-        f'<span class="badge">service ROI, 12 months: {_e(roi)}</span><span class="badge">service priority {_e(r.get("service_priority") or "none")}</span>'
-        f'<span class="badge">avg CLV, next 12 months: {_money(r.get("avg_clv_12m"), currency)}</span>'
-        f"<p>{_e(r.get('narrative_en'))}</p>"
-        f'<details><summary>Version française</summary><p lang="fr">{_e(r.get("narrative_fr"))}</p>{fr_positioning}</details>'
-        f"<p><b>Positioning.</b> {_e(r.get('positioning_statement'))}</p>"
-        "<b>Defining traits</b><ul>" + "".join(f"<li>{_e(t)}</li>" for t in traits) + "</ul>"
-        "<b>Recommended actions</b><ul>"
+        f'<div class="meta">{t["segment"]} {_e(r["segment_id"])} · {r["customers"]:,} {t["customers"]} '
+        f'({_pct(r.get("customer_share"))}) · {_pct(r.get("revenue_share"))} {_e(t["of_revenue"])}</div>'
+        f'<span class="badge">{_e(t["roi"])}: {_e(roi)}</span>'
+        f'<span class="badge">{_e(t["priority"])}: {_e(r.get("service_priority") or t["none"])}</span>'
+        f'<span class="badge">{_e(t["clv"])}: {_money(r.get("avg_clv_12m"), currency)}</span>'
+        f"<p>{_e(narrative)}</p>"
+        + _evidence(claims or [], language, currency)
+        + f"<p><b>{_e(t['positioning'])}</b> {_e(positioning)}</p>"
+        f"<b>{_e(t['traits'])}</b><ul>" + "".join(f"<li>{_e(x)}</li>" for x in traits) + "</ul>"
+        f"<b>{_e(t['actions'])}</b><ul>"
         + "".join(f"<li>{_e(a)}</li>" for a in actions)
         + "</ul>"
         + (
-            "<b>Survey</b><ul>" + "".join(f"<li>{_e(label)}: {_e(v)}</li>" for label, v in survey) + "</ul>"
+            f"<b>{_e(t['survey'].format(n=r.get('survey_respondents') or 0))}</b><ul>"
+            + "".join(f"<li>{_e(label)}: {_e(v)}</li>" for label, v in survey)
+            + "</ul>"
             if survey
             else ""
         )
@@ -496,25 +580,43 @@ def render_persona_report(
     k_scores: dict[int, float] | None,
     as_of: date,
     currency: str,
+    claims: pl.DataFrame | None = None,
+    language: str = "en",
+    other_language_href: str | None = None,
 ) -> str:
-    """The whole report as one HTML string (write it to a .html file; it needs no network)."""
+    """The whole report as one HTML string (write it to a .html file; it needs no network).
+
+    `language` (en, fr) picks the stories, positioning, evidence and the report's own words;
+    `other_language_href` links the report in the other language."""
+    t = LABELS[language]
     seg = segments.sort("segment_id")
+    by_segment: dict[int, list[dict]] = {}
+    if claims is not None:
+        for c in claims.sort("segment_id", "sentence").iter_rows(named=True):
+            by_segment.setdefault(c["segment_id"], []).append(c)
     customers = int(seg.get_column("customers").sum()) if seg.height else 0
     revenue = float(seg.get_column("revenue").sum()) if "revenue" in seg.columns and seg.height else 0.0
     kpis = (
         '<div class="kpis">'
-        f'<div class="kpi"><b>{customers:,}</b>customers</div>'
-        f'<div class="kpi"><b>{seg.height}</b>segments</div>'
-        f'<div class="kpi"><b>{_money(revenue, currency)}</b>revenue</div>'
+        f'<div class="kpi"><b>{customers:,}</b>{t["customers"]}</div>'
+        f'<div class="kpi"><b>{seg.height}</b>{t["segments"]}</div>'
+        f'<div class="kpi"><b>{_money(revenue, currency)}</b>{_e(t["revenue"].format(date=as_of.isoformat()))}</div>'
         "</div>"
     )
-    cards = "".join(_card(r, i, currency=currency) for i, r in enumerate(seg.to_dicts()))
+    cards = "".join(
+        _card(r, i, currency, by_segment.get(r["segment_id"]), language) for i, r in enumerate(seg.to_dicts())
+    )
+    switch = (
+        f' · <a href="{_e(other_language_href)}" style="color:#fff">{_e(t["other"])}</a>'
+        if other_language_href
+        else ""
+    )
     body = (
-        f"<header><h1>Customer segments and personas</h1><div>Analysis date {_e(as_of.isoformat())}</div>{kpis}"
+        f"<header><h1>{_e(t['title'])}</h1><div>{_e(t['date'])} {_e(as_of.isoformat())}{switch}</div>{kpis}"
         f"{_basis_note(seg, profile, currency)}</header>"
         "<main>"
         + _sizes_section(seg, currency=currency)
-        + f'<section><h2>Personas</h2><div class="cards">{cards}</div></section>'
+        + f'<section><h2>{_e(t["personas"])}</h2><div class="cards">{cards}</div></section>'
         + _profiles_section(seg, currency=currency)
         + _rfm_section(profile, rfm_summary, currency=currency)
         + _clv_section(profile, currency=currency)
@@ -523,7 +625,8 @@ def render_persona_report(
         + "</main>"
     )
     return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"/>'
+        f'<!DOCTYPE html>\n<html lang="{language}"><head>'
+        '<meta charset="utf-8"/>'
         '<meta name="viewport" content="width=device-width, initial-scale=1"/>'
         f"<title>Segments and personas, {_e(as_of.isoformat())}</title>"
         f"<style>{CSS}</style></head><body>{body}</body></html>\n"

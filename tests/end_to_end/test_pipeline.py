@@ -131,3 +131,39 @@ def test_a_rerun_on_the_same_files_changes_nothing(warehouse):
     assert fingerprint(conn) == before
     [staging] = second.asset_materializations_for_node("staging__orders")
     assert staging.metadata["files_loaded"].value == 0
+
+
+def test_every_persona_sentence_rests_on_a_claim_recomputed_from_the_profile(warehouse):
+    from tests.claim_check import holds, recompute
+
+    _, conn, _, _, _ = warehouse
+    profile = conn.sql("SELECT * FROM marts.customer_profile").pl().to_dicts()
+    claims = conn.sql("SELECT * FROM marts.segment_claims ORDER BY segment_id, sentence").pl()
+    segments = conn.sql("SELECT segment_id, narrative_en, narrative_fr FROM marts.segments").pl()
+    assert claims.height > segments.height
+    for s in segments.iter_rows(named=True):
+        mine = claims.filter(pl.col("segment_id") == s["segment_id"])
+        assert s["narrative_en"] == " ".join(mine["text_en"]) and s["narrative_fr"] == " ".join(mine["text_fr"])
+    for c in claims.iter_rows(named=True):
+        support, known = recompute(profile, c["segment_id"], c["claim"], profile)
+        assert support == pytest.approx(c["support_share"]) and known == c["known_customers"], c
+        assert holds(c["kind"], c["claim"], support, c["value"], c["base_value"]), c
+    for language in ("text_en", "text_fr"):
+        assert claims[language].n_unique() == claims.height, language  # no two personas share a sentence
+
+
+def test_service_priority_is_the_roi_order_and_the_queue_ranks_open_tickets(warehouse):
+    _, conn, _, _, _ = warehouse
+    ranked = conn.sql(
+        "SELECT roi FROM marts.segments WHERE service_priority IS NOT NULL ORDER BY service_priority"
+    ).pl()["roi"].to_list()
+    assert ranked and ranked == sorted(ranked, reverse=True)
+    assert conn.sql("SELECT count(*) FROM marts.segments WHERE roi IS NULL AND service_priority IS NOT NULL").fetchall()[0][0] == 0
+    open_tickets = conn.sql(
+        "SELECT count(*) FROM staging.service WHERE resolved IS DISTINCT FROM true AND opened_at < DATE '2026-07-01'"
+    ).fetchall()[0][0]
+    queue = conn.sql("SELECT * FROM marts.service_queue ORDER BY rank").pl()
+    assert queue.height == open_tickets > 0
+    assert queue["rank"].to_list() == list(range(1, queue.height + 1))
+    stakes = queue["value_at_stake"].fill_null(float("-inf")).to_list()
+    assert stakes == sorted(stakes, reverse=True)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from html import escape
 
 import polars as pl
 import pytest
 
 from segmentation_pipeline.models.clustering import explain_segments
-from segmentation_pipeline.models.personas import build_personas, build_segments_table
+from segmentation_pipeline.models.personas import build_personas, build_personas_and_claims, build_segments_table
 from segmentation_pipeline.models.segment_economics import segment_economics
 from segmentation_pipeline.models.segment_history import history_rows, migrations
-from segmentation_pipeline.reports.persona_report import render_persona_report
+from segmentation_pipeline.reports.persona_report import _log_edges, render_persona_report
 
 AS_OF = date(2026, 6, 30)
 
@@ -88,3 +90,36 @@ def test_degrades_without_clv_migrations_or_k_scores(report):
     assert "No 12-month CLV in this run" in html
     assert "No migrations yet" in html
     assert "No RFM scores" in html
+
+
+def test_french_report_with_claims_as_evidence_and_a_language_switch():
+    profile = small_profile()
+    economics = segment_economics(profile)
+    personas, claims = build_personas_and_claims(profile, economics)
+    segments = build_segments_table(profile, economics, personas, explain_segments(profile))
+    for language, narrative in (("en", "narrative_en"), ("fr", "narrative_fr")):
+        html = render_persona_report(
+            segments, profile, None, None, None, AS_OF, "EUR", claims, language, "other.html"
+        )
+        ET.fromstring(html.removeprefix("<!DOCTYPE html>\n"))
+        assert f'<html lang="{language}">' in html and 'href="other.html"' in html
+        for row in segments.iter_rows(named=True):
+            assert escape(row[narrative]) in html
+        # Every claim is shown with its evidence: its sentence and the share it holds for.
+        for c in claims.iter_rows(named=True):
+            assert escape(c[f"text_{language}"]) in html
+            assert f"{c['support_share']:.0%} of {c['known_customers']:,}" in html
+    assert "Preuves : chaque phrase" in html and "Segments clients et personas" in html
+
+
+def test_first_run_says_so_and_the_clv_histogram_has_log_bins_and_axes(report):
+    _, segments = report
+    profile = small_profile()
+    first = migrations(None, history_rows(profile, AS_OF), profile.select("customer_id", revenue="monetary"))
+    html = render_persona_report(segments, profile, None, first, None, AS_OF, "EUR")
+    assert "First run: no previous segments to compare with." in html and "stayed in the same segment" not in html
+    assert "log-spaced bins" in html and ">customers</text>" in html
+    edges = _log_edges(10_000.0, 4)
+    assert edges[0] == 0 and edges[-1] == pytest.approx(10_000.0)
+    assert edges[2] == pytest.approx(10 ** (math.log10(10_001) / 2) - 1)  # evenly spaced on log10(1 + x)
+    assert "revenue to date (all history to 2026-06-30)" in html
