@@ -28,7 +28,9 @@ class Settings:
     holdout_days: int = 90
     brand: str = "Maison Exemple"
     category: str = "home and lifestyle goods"  # English positioning: "… a range of <category> …"
-    category_fr: str = "articles pour la maison et l'art de vivre"  # French: « … une gamme d'<category_fr> … »
+    category_fr: str = (
+        "articles pour la maison et l'art de vivre"  # French: « … une gamme d'<category_fr> … »
+    )
     lock_wait_seconds: float = 60.0  # how long a second run waits for the warehouse before failing
     # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
     # (queries that need more spill to disk instead of growing the process).

@@ -7,7 +7,12 @@ import statistics
 
 from segmentation_pipeline.models.claims import AGE_BANDS, SHARE_CLAIMS, STATISTICS, ClaimConfig
 
-OPS = {">=": lambda x, t: x >= t, "<=": lambda x, t: x <= t, "==": lambda x, t: x == t, "<": lambda x, t: x < t}
+OPS = {
+    ">=": lambda x, t: x >= t,
+    "<=": lambda x, t: x <= t,
+    "==": lambda x, t: x == t,
+    "<": lambda x, t: x < t,
+}
 
 
 def _age_band(age: float) -> str:

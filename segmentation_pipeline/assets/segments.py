@@ -15,6 +15,7 @@ from segmentation_pipeline.assets.models import (
 )
 from segmentation_pipeline.features.customer_features import FEATURE_DESCRIPTIONS
 from segmentation_pipeline.features.value_basis import read_value_basis
+from segmentation_pipeline.models.claims import CLAIMS_DESCRIPTIONS
 from segmentation_pipeline.models.clustering import (
     SegmentationConfig,
     SegmentModel,
@@ -22,12 +23,19 @@ from segmentation_pipeline.models.clustering import (
     explain_segments,
     segment_customers,
 )
-from segmentation_pipeline.models.claims import CLAIMS_DESCRIPTIONS
-from segmentation_pipeline.models.personas import PersonaConfig, build_personas_and_claims, build_segments_table
+from segmentation_pipeline.models.personas import (
+    PersonaConfig,
+    build_personas_and_claims,
+    build_segments_table,
+)
 from segmentation_pipeline.models.rfm import summarize_rfm_segments
-from segmentation_pipeline.models.segment_economics import EconomicsConfig, customer_economics, segment_economics
-from segmentation_pipeline.models.service_queue import QUEUE_DESCRIPTIONS, rank_open_tickets
+from segmentation_pipeline.models.segment_economics import (
+    EconomicsConfig,
+    customer_economics,
+    segment_economics,
+)
 from segmentation_pipeline.models.segment_history import history_rows, migrations
+from segmentation_pipeline.models.service_queue import QUEUE_DESCRIPTIONS, rank_open_tickets
 from segmentation_pipeline.reports.persona_report import render_persona_report
 from segmentation_pipeline.resources import PipelineSettings
 from segmentation_pipeline.staging_reads import read_staging
@@ -549,7 +557,10 @@ def persona_report(
     k_scores = SegmentModel.from_json(state[0][0]).k_scores if state else None
     reports = settings.settings().reports_dir
     reports.mkdir(parents=True, exist_ok=True)
-    paths = {lang: reports / f"persona_report_{as_of.isoformat()}{suffix}.html" for lang, suffix in (("en", ""), ("fr", ".fr"))}
+    paths = {
+        lang: reports / f"persona_report_{as_of.isoformat()}{suffix}.html"
+        for lang, suffix in (("en", ""), ("fr", ".fr"))
+    }
     sizes = {}
     for language, path in paths.items():
         other = paths["fr" if language == "en" else "en"].name
@@ -579,7 +590,7 @@ def persona_report(
     kinds={"duckdb", "polars"},
     deps=[["staging", "service"], ["marts", "customer_profile"]],
     description="One row per open service ticket (not recorded as resolved), ranked for the seeds' question "
-    "\"two customers need help and there is capacity for one: which first?\": value at stake (the customer's "
+    '"two customers need help and there is capacity for one: which first?": value at stake (the customer\'s '
     "clv_12m) highest first, then least effort so far, then oldest, then ticket_id. Empty (typed) without a "
     "service source.",
 )
@@ -592,13 +603,13 @@ def service_queue(settings: PipelineSettings, warehouse: DuckDBResource) -> dg.M
             conn, "SELECT customer_id, segment_id, persona_name, clv_12m, p_alive FROM marts.customer_profile"
         )
         queue = rank_open_tickets(tickets, profile, as_of, basis.basis)
-        replace_table(
-            conn, "marts.service_queue", queue, "Open service tickets, ranked.", QUEUE_DESCRIPTIONS
-        )
+        replace_table(conn, "marts.service_queue", queue, "Open service tickets, ranked.", QUEUE_DESCRIPTIONS)
     return dg.MaterializeResult(
         metadata={
             **table_metadata("marts.service_queue", queue, QUEUE_DESCRIPTIONS),
-            "service_source": dg.MetadataValue.text("present" if tickets is not None else "absent: empty queue"),
+            "service_source": dg.MetadataValue.text(
+                "present" if tickets is not None else "absent: empty queue"
+            ),
             "value_basis": dg.MetadataValue.text(basis.describe()),
             "top_of_queue": preview(queue.head(15), 15),
         }

@@ -30,8 +30,6 @@ from itertools import combinations
 
 import polars as pl
 
-from segmentation_pipeline.models.money import format_money
-
 
 @dataclass(frozen=True)
 class ClaimConfig:
@@ -80,7 +78,15 @@ BUYER_ONLY = tuple(k for k in SHARE_CLAIMS if k not in PROSPECT_ONLY and k not i
     "median_order_value",
 )
 # The buying roles a segment can be named after, strongest claim first (and mixed in "two groups").
-ROLE_CLAIMS = ("occasion_buyer", "social_reach", "big_basket", "high_touch", "late_payer", "frequent", "discount_driven")
+ROLE_CLAIMS = (
+    "occasion_buyer",
+    "social_reach",
+    "big_basket",
+    "high_touch",
+    "late_payer",
+    "frequent",
+    "discount_driven",
+)
 # Mode claims: column -> needs survey respondents
 MODE_CLAIMS = {
     "gender": False,
@@ -174,7 +180,8 @@ def _customer_table(df: pl.DataFrame, config: ClaimConfig) -> tuple[pl.DataFrame
     has = {
         "social": "social_followers" in df.columns and df["social_followers"].null_count() < df.height,
         "channels": sum(
-            c in df.columns and (df[c].fill_null(0) > 0).any() for c in ("share_store", "share_online", "share_phone")
+            c in df.columns and (df[c].fill_null(0) > 0).any()
+            for c in ("share_store", "share_online", "share_phone")
         )
         > 1,
     }
@@ -241,7 +248,9 @@ def holding_claims(profile: pl.DataFrame, config: ClaimConfig | None = None) -> 
         segment_id = segment_id[0]
         prospect = segment_id == 0
         respondents = int(part["_respondent"].sum())
-        rows.append(ClaimRow(segment_id, "size", "size", float(part.height), float(table.height), 1.0, part.height))
+        rows.append(
+            ClaimRow(segment_id, "size", "size", float(part.height), float(table.height), 1.0, part.height)
+        )
         role_support: dict[str, float] = {}
         for key in tests:
             if (prospect and key in BUYER_ONLY) or (not prospect and key in PROSPECT_ONLY):
@@ -271,7 +280,9 @@ def holding_claims(profile: pl.DataFrame, config: ClaimConfig | None = None) -> 
             if share >= needed:
                 base_known = table[f"m:{column}"].drop_nulls()
                 base_share = float((base_known == top).mean()) if base_known.len() else None
-                rows.append(ClaimRow(segment_id, f"{column}={top}", "mode", share, base_share, share, known.len()))
+                rows.append(
+                    ClaimRow(segment_id, f"{column}={top}", "mode", share, base_share, share, known.len())
+                )
         for key in stats:
             if prospect and key in BUYER_ONLY:
                 continue
@@ -283,7 +294,9 @@ def holding_claims(profile: pl.DataFrame, config: ClaimConfig | None = None) -> 
             if value is None or abs(value / reference - 1) < config.difference:
                 continue
             side = (known > reference) if value > reference else (known < reference)
-            rows.append(ClaimRow(segment_id, key, "statistic", value, reference, float(side.mean()), known.len()))
+            rows.append(
+                ClaimRow(segment_id, key, "statistic", value, reference, float(side.mean()), known.len())
+            )
         if not prospect and not any(role_support.get(k, 0) >= config.support for k in ROLE_CLAIMS):
             mixture = _mixture(part, role_support, config)
             if mixture:
@@ -311,7 +324,14 @@ def _mixture(part: pl.DataFrame, support: dict[str, float], config: ClaimConfig)
         overlap, union = both
         if overlap <= config.max_overlap and union >= config.support and (best is None or union > best[4]):
             first, second = sorted((a, b), key=lambda k: -support[k])
-            best = (f"mixture:{first}+{second}", "mixture", support[first], support[second], union, part.height)
+            best = (
+                f"mixture:{first}+{second}",
+                "mixture",
+                support[first],
+                support[second],
+                union,
+                part.height,
+            )
     return best
 
 

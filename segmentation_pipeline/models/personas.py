@@ -1,18 +1,18 @@
 """Personas: a name, a short story (English and French), a positioning statement and recommended actions
-per behavioural segment, all derived deterministically from the segment's profile.
+per behavioural segment, all derived deterministically from the segment's customers.
 
-The stories follow the articles' Joe and Sarah ("Joe is a 37-year-old man who considers himself
-'average' on the web. He prefers to research online but buy offline…"): age, web savviness, where
-they research and where they buy, loyalty, occasion buying, basket and cadence, social reach, what
-motivates them, what holds them back, how they found the brand, what decides them, how they see the
-brand, and how much service they need. Every sentence is built from numbers of the profile; a fact
-the data lacks (no survey, no social data) is left out rather than invented.
+The stories are the segment's holding claims (models/claims.py), told in the seeds' order by one
+sentence plan with two phrasebooks (models/story.py): who they are (gender only when one holds for
+65% of the segment, else a neutral persona; age band, income band, region, city, profession, web
+savviness), how they buy, their social reach, the five survey questions, what they cost to serve and
+bring over 12 months. The name and the positioning's target use only words of holding claims.
 
-The positioning statement follows the articles' template: "[brand] offers [target] a [category]
-with [features] that gives them [benefits]" («[La marque X] propose à [telle cible] un [catégorie]
-ayant [telles caractéristiques] qui leur offre [tels bénéfices]»); brand and category come from
-PersonaConfig. Recommended actions (channel, message, cadence, service) are rules over the
-profile's numbers and the segment's ROI, not a fixed list per segment. Actions are in English.
+The positioning statement follows the seeds' template: "[brand] offers [target] a range of
+[category] with [features] that gives them [benefits]" (« [marque] propose [cible] une gamme
+d'[catégorie] ayant [caractéristiques] qui leur offre [bénéfices] »); brand and category per
+language come from PersonaConfig (SEGMENTATION_BRAND, SEGMENTATION_CATEGORY, SEGMENTATION_CATEGORY_FR).
+Recommended actions (channel, message, cadence, service) are rules over the profile's numbers; the
+service action is read from the segment's service priority alone. Actions are in English.
 """
 
 from __future__ import annotations
@@ -22,14 +22,8 @@ import zlib
 from dataclasses import dataclass, replace
 
 import polars as pl
-from babel.numbers import get_currency_name
 
 from segmentation_pipeline.contracts import enums
-from segmentation_pipeline.models.clustering import (
-    PROSPECT_SEGMENT_ID,
-    SURVEY_COLUMNS,
-    ensure_profile_columns,
-)
 from segmentation_pipeline.models.claims import (
     CLAIMS_SCHEMA,
     ROLE_CLAIMS,
@@ -38,7 +32,11 @@ from segmentation_pipeline.models.claims import (
     empty_claims,
     holding_claims,
 )
-from segmentation_pipeline.models.money import format_money
+from segmentation_pipeline.models.clustering import (
+    PROSPECT_SEGMENT_ID,
+    SURVEY_COLUMNS,
+    ensure_profile_columns,
+)
 from segmentation_pipeline.models.story import Voice, sentence_en, sentence_fr
 
 
@@ -46,7 +44,9 @@ from segmentation_pipeline.models.story import Voice, sentence_en, sentence_fr
 class PersonaConfig:
     brand: str = "Maison Exemple"
     category_en: str = "home and lifestyle goods"  # SEGMENTATION_CATEGORY: "a range of …"
-    category_fr: str = "articles pour la maison et l'art de vivre"  # SEGMENTATION_CATEGORY_FR: « une gamme d'… »
+    category_fr: str = (
+        "articles pour la maison et l'art de vivre"  # SEGMENTATION_CATEGORY_FR: « une gamme d'… »
+    )
     lapsed_days: int = 180  # median recency from which a segment is "lapsed"
     min_respondents: int = 5  # fewer survey answers than this: survey facts are left out
     currency: str = "EUR"  # ISO 4217 code of every amount (SEGMENTATION_CURRENCY)
@@ -279,20 +279,6 @@ ROLE_NAMES = {  # role: (English singular, English plural, French plural)
     "shopper": ("shopper", "shoppers", "clients"),
     "prospect": ("prospect", "prospects", "prospects"),
 }
-CHANNEL_EN = {
-    "store": "in-store",
-    "online": "online",
-    "phone": "phone-order",
-    "mixed": "omnichannel",
-    "none": "",
-}
-CHANNEL_FR = {
-    "store": "en magasin",
-    "online": "en ligne",
-    "phone": "par téléphone",
-    "mixed": "sur tous les canaux",
-}
-LOYALTY_EN = {"loyal": "Loyal", "lapsed": "Lapsed", "new": "New", "occasional": "Occasional", "prospect": ""}
 DISCOVERY_EN = {
     "campaign": "one of our campaigns",
     "referral": "a recommendation from someone close",
@@ -301,87 +287,6 @@ DISCOVERY_EN = {
     "store": "a visit to one of our stores",
     "press": "the press",
     "other": "other channels",
-}
-DISCOVERY_FR = {  # after "grâce" (à + les = aux)
-    "campaign": "à une de nos campagnes",
-    "referral": "à la recommandation d'un proche",
-    "search": "à une recherche en ligne",
-    "social": "aux réseaux sociaux",
-    "store": "à une visite en magasin",
-    "press": "à la presse",
-    "other": "à d'autres canaux",
-}
-MOTIVATION_EN = {
-    "price": "a good price",
-    "quality": "quality",
-    "brand": "the brand itself",
-    "service": "the service",
-    "convenience": "convenience",
-    "features": "the product features",
-    "values": "what the brand stands for",
-    "other": "a mix of reasons",
-}
-MOTIVATION_FR = {
-    "price": "le prix",
-    "quality": "la qualité",
-    "brand": "la marque elle-même",
-    "service": "le service",
-    "convenience": "la simplicité",
-    "features": "les caractéristiques des produits",
-    "values": "les valeurs de la marque",
-    "other": "un ensemble de raisons",
-}
-BARRIER_EN = {
-    "price": "price",
-    "missing_feature": "a feature missing from our range",
-    "trust": "a lack of trust",
-    "awareness": "not knowing everything we offer",
-    "delivery": "delivery",
-    "payment": "the payment options",
-    "other": "other reasons",
-}
-BARRIER_FR = {
-    "price": "le prix",
-    "missing_feature": "une fonctionnalité absente de notre gamme",
-    "trust": "un manque de confiance",
-    "awareness": "une connaissance incomplète de notre offre",
-    "delivery": "la livraison",
-    "payment": "les moyens de paiement",
-    "other": "d'autres raisons",
-}
-PERCEPTION_EN = {
-    "reliable": "a reliable player",
-    "innovative": "an innovative brand",
-    "leader": "a leader in its field",
-    "average": "an average brand, nothing special",
-    "outdated": "a brand that has aged",
-}
-PERCEPTION_FR = {
-    "reliable": "un acteur fiable",
-    "innovative": "une marque novatrice",
-    "leader": "un leader de son secteur",
-    "average": "une marque moyenne, sans plus",
-    "outdated": "une marque vieillissante",
-}
-FACTOR_EN = {
-    "price": "price",
-    "brand": "brand image",
-    "reviews": "customer reviews",
-    "features": "features",
-    "service": "service",
-}
-FACTOR_FR = {
-    "price": "le prix",
-    "brand": "l'image de marque",
-    "reviews": "les avis clients",
-    "features": "les caractéristiques du produit",
-    "service": "le service",
-}
-SAVVY_EN = {"low": "a beginner", "average": "average", "high": "very savvy"}
-SAVVY_FR = {  # (masculine, feminine, neutral level)
-    "low": ("débutant", "débutante", "faible"),
-    "average": ("moyen", "moyenne", "moyen"),
-    "high": ("très avisé", "très avisée", "très bon"),
 }
 FIRST_NAMES = {  # role: (male, female); the articles' Joe and Sarah go to their look-alikes
     "occasion": ("Joe", "Claire"),
@@ -404,111 +309,7 @@ SPARE_NAMES = {
 # --- formatting ------------------------------------------------------------------------------------
 
 
-def _cest(phrase: str) -> str:
-    """'c'est le prix' but 'ce sont les moyens de paiement'."""
-    return f"ce sont {phrase}" if phrase.startswith(("les ", "des ")) else f"c'est {phrase}"
-
-
-def _pct(x: float | None) -> str:
-    return f"{(x or 0):.0%}"
-
-
-def _pct_fr(x: float | None) -> str:
-    return f"{round((x or 0) * 100)}\u00a0%"
-
-
-def _int_fr(x: float) -> str:
-    return f"{round(x):,}".replace(",", "\u202f")
-
-
-def _money_en(x: float, currency: str) -> str:
-    return format_money(x, currency, "en", whole=True)
-
-
-def _money_fr(x: float, currency: str) -> str:
-    return format_money(x, currency, "fr", whole=True)
-
-
-def _spend_en(x: float, currency: str) -> str:
-    name = get_currency_name(currency, 2, "en")
-    if x >= 2000:
-        return f"several thousand {name} (about {_money_en(x, currency)})"
-    if x >= 1000:
-        return f"over a thousand {name} (about {_money_en(x, currency)})"
-    if x >= 200:
-        return f"several hundred {name} (about {_money_en(x, currency)})"
-    return f"about {_money_en(x, currency)}"
-
-
-def _spend_fr(x: float, currency: str) -> str:
-    name = get_currency_name(currency, 2, "fr")
-    of = "d'" if name[0].lower() in "aeiouyéèh" else "de "
-    if x >= 2000:
-        return f"plusieurs milliers {of}{name} (environ {_money_fr(x, currency)})"
-    if x >= 1000:
-        return f"plus de mille {name} (environ {_money_fr(x, currency)})"
-    if x >= 200:
-        return f"plusieurs centaines {of}{name} (environ {_money_fr(x, currency)})"
-    return f"environ {_money_fr(x, currency)}"
-
-
-CADENCES = [  # (max days between orders, English, French)
-    (10, "about once a week", "environ une fois par semaine"),
-    (20, "every couple of weeks", "toutes les deux semaines environ"),
-    (45, "about once a month", "environ une fois par mois"),
-    (75, "every other month", "tous les deux mois environ"),
-    (120, "about once a quarter", "environ une fois par trimestre"),
-    (240, "a couple of times a year", "deux ou trois fois par an"),
-    (math.inf, "about once a year", "environ une fois par an"),
-]
-
-
-def _cadence(days: float) -> tuple[str, str]:
-    return next((en, fr) for limit, en, fr in CADENCES if days <= limit)
-
-
-def _ago(days: float) -> tuple[str, str]:
-    if days >= 365:
-        return "over a year", "plus d'un an"
-    if days >= 60:
-        months = round(days / 30)
-        return f"about {months} months", f"environ {months} mois"
-    return f"{round(days)} days", f"{round(days)} jours"
-
-
-DECADES = {
-    1: ("in their teens", "de moins de vingt ans"),
-    2: ("in their twenties", "d'une vingtaine d'années"),
-    3: ("in their thirties", "d'une trentaine d'années"),
-    4: ("in their forties", "d'une quarantaine d'années"),
-    5: ("in their fifties", "d'une cinquantaine d'années"),
-    6: ("in their sixties", "d'une soixantaine d'années"),
-    7: ("aged seventy and over", "de plus de soixante-dix ans"),
-}
-
-
-def _decade(age: float) -> tuple[str, str]:
-    return DECADES[min(max(int(age // 10), 1), 7)]
-
-
-def _top_factors(p: dict) -> list[tuple[str, float]]:
-    """Decision factors rated >= 3.5/5 on average, best first (at most two)."""
-    scores = [(c.removeprefix("importance_"), _num(p, c)) for c in enums.IMPORTANCE_COLUMNS]
-    rated = sorted(((f, s) for f, s in scores if s is not None and s >= 3.5), key=lambda t: (-t[1], t[0]))
-    return rated[:2]
-
-
 # --- names -----------------------------------------------------------------------------------------
-
-
-def persona_name(t: Traits, p: dict) -> str:
-    """e.g. 'Loyal in-store gift buyer', 'Lapsed online shopper', 'Prospect found through social media'."""
-    if t.prospect:
-        discovery = p.get("discovery_channel")
-        return f"Prospect found through {DISCOVERY_EN[discovery]}" if t.survey and discovery else "Prospect"
-    words = [LOYALTY_EN[t.loyalty], CHANNEL_EN[t.channel] if t.multichannel else "", ROLE_NAMES[t.role][0]]
-    name = " ".join(w for w in words if w)
-    return name[0].upper() + name[1:]
 
 
 def _first_name(t: Traits, name: str, used: set[str]) -> str:
@@ -526,411 +327,6 @@ def _first_name(t: Traits, name: str, used: set[str]) -> str:
 
 
 # --- stories ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Voice:
-    """How a story refers to its character (a neutral voice uses the first name)."""
-
-    name: str
-    gender: str | None
-
-    @property
-    def he(self) -> str:
-        return {"male": "He", "female": "She"}.get(self.gender or "", self.name)
-
-    @property
-    def him(self) -> str:
-        return {"male": "him", "female": "her"}.get(self.gender or "", self.name)
-
-    @property
-    def his(self) -> str:
-        return {"male": "his", "female": "her"}.get(self.gender or "", "their")
-
-    @property
-    def il(self) -> str:
-        return {"male": "Il", "female": "Elle"}.get(self.gender or "", self.name)
-
-    def lower(self, word: str) -> str:
-        return word if word == self.name else word.lower()
-
-
-def _small_en(aov: float, base: dict) -> str:
-    """'small, ' only when the basket is below the base's median basket (a claim, not a habit of speech)."""
-    return "small, " if aov < (_num(base, "avg_order_value") or 0) else ""
-
-
-def _small_fr(aov: float, base: dict) -> str:
-    return "de petits " if aov < (_num(base, "avg_order_value") or 0) else "des "
-
-
-def _prospect_sentence_en(p: dict, he: str, t: Traits) -> str:
-    """Prospects have no counted order; some did order and returned or cancelled everything."""
-    ordered = _num(p, "ordered_share", 0) or 0
-    if ordered >= 0.5:
-        return f"{he} has ordered from us but returned or cancelled everything so far ({_pct(ordered)} of these customers)."
-    tail = ", but has been looking at what we offer online" if t.researches_online else ""
-    if ordered > 0:
-        return f"{he} has not kept a purchase from us yet{tail} ({_pct(ordered)} ordered and returned or cancelled)."
-    return f"{he} has not bought from us yet{tail}."
-
-
-def _prospect_sentence_fr(p: dict, il: str, t: Traits) -> str:
-    ordered = _num(p, "ordered_share", 0) or 0
-    if ordered >= 0.5:
-        return f"{il} a déjà commandé chez nous mais a tout retourné ou annulé ({_pct_fr(ordered)} de ces clients)."
-    tail = ", mais s'intéresse à notre offre en ligne" if t.researches_online else ""
-    if ordered > 0:
-        return (
-            f"{il} n'a encore gardé aucun achat chez nous{tail} "
-            f"({_pct_fr(ordered)} ont commandé puis tout retourné ou annulé)."
-        )
-    return f"{il} n'a encore rien acheté chez nous{tail}."
-
-
-def narrative_en(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfig) -> str:
-    s: list[str] = []
-    age = _num(p, "age")
-    noun = {"male": "man", "female": "woman"}.get(t.gender or "", "customer")
-    intro = f"{v.name} is a {round(age)}-year-old {noun}" if age is not None else f"{v.name} is a {noun}"
-    web = p.get("web_savviness")
-    if web in SAVVY_EN:
-        self_ = {"male": "himself", "female": "herself"}.get(t.gender or "", "themselves")
-        intro += f" who considers {self_} \u201c{SAVVY_EN[web]}\u201d on the web"
-    s.append(intro + ".")
-    he, his = v.he, v.his
-    share = {
-        "store": _num(p, "share_store"),
-        "online": _num(p, "share_online"),
-        "phone": _num(p, "share_phone"),
-    }
-    if t.prospect:
-        s.append(_prospect_sentence_en(p, he, t))
-    elif not t.multichannel:
-        pass  # one channel in the whole base: where they buy says nothing about them
-    elif t.channel == "store":
-        if t.researches_online:
-            s.append(
-                f"{he} prefers to research online but buy in store ({_pct(share['store'])} of {his} orders)."
-            )
-        else:
-            s.append(
-                f"{he} makes up {his} mind in store and buys there ({_pct(share['store'])} of {his} orders)."
-            )
-    elif t.channel == "online":
-        if (share["online"] or 0) >= 0.85:
-            s.append(
-                f"{he} does all {his} shopping online ({_pct(share['online'])} of orders) "
-                "and would rather not buy in store."
-            )
-        else:
-            s.append(f"{he} mostly buys online ({_pct(share['online'])} of orders).")
-    elif t.channel == "phone":
-        after = ", after looking things up online" if t.researches_online else ""
-        mostly = "mostly" if (share["phone"] or 0) >= 0.5 else "often"
-        s.append(f"{he} {mostly} orders by phone ({_pct(share['phone'])} of orders){after}.")
-    elif t.channel == "mixed":
-        s.append(
-            f"{he} moves between channels: {_pct(share['online'])} of orders online, "
-            f"{_pct(share['store'])} in store, {_pct(share['phone'])} by phone."
-        )
-
-    discount = _num(p, "discount_share", 0) or 0
-    pays_more = discount < 0.15 and (
-        p.get("main_motivation") in ("quality", "service", "brand")
-        or (_num(p, "importance_service") or 0) >= 4
-    )
-    deal = f"{_pct(discount)} of {his} orders carry a discount"
-    if t.loyalty == "lapsed":
-        ago, _ = _ago(_num(p, "recency_days", 0) or 0)
-        s.append(f"{his.capitalize()} last order was {ago} ago, and {v.lower(he)} has drifted away since.")
-    elif t.loyalty == "new":
-        s.append(
-            f"{he} is new to the brand: {his} first order was {round(_num(p, 'tenure_days', 0) or 0)} days ago."
-        )
-    elif t.loyalty in ("loyal", "occasional"):
-        head = f"{he} is loyal to the brand" if t.loyalty == "loyal" else f"{he} buys from us now and then"
-        brand = p.get("top_brand")
-        if t.loyalty == "loyal" and brand and (_num(p, "brand_concentration", 0) or 0) >= 0.6:
-            head += f" and sticks to {brand}"
-        if pays_more:
-            s.append(f"{head} and is willing to pay more for a service {v.lower(he)} trusts.")
-        elif discount >= 0.4:
-            s.append(f"{head}, but waits for promotions: {deal}.")
-        else:
-            s.append(f"{head}.")
-
-    if not t.prospect:
-        aov = _num(p, "avg_order_value", 0) or 0
-        cadence = _num(p, "mean_days_between_orders")
-        frequency = round(_num(p, "frequency", 0) or 0)
-        occasion = _num(p, "occasion_share", 0) or 0
-        rhythm = _cadence(cadence)[0] if cadence is not None else None
-        if t.loyalty == "lapsed" and rhythm and occasion < 0.4:
-            s.append(f"{he} used to spend about {_money_en(aov, config.currency)} per order, {rhythm}.")
-        elif occasion >= 0.4:
-            s.append(
-                f"{he} identifies as a special-occasion buyer ({_pct(occasion)} of {his} orders are gifts, "
-                f"holidays or celebrations), spending {_spend_en(aov, config.currency)} per visit."
-            )
-        elif t.role == "big_basket" and rhythm:
-            s.append(f"{he} places large orders, {_spend_en(aov, config.currency)} each, {rhythm}.")
-        elif "frequent" in (t.role, t.second_role) and rhythm:
-            s.append(
-                f"{he} makes {_small_en(aov, base)}frequent purchases {rhythm}, about {_money_en(aov, config.currency)} a time."
-            )
-        elif rhythm:
-            s.append(f"{he} spends about {_money_en(aov, config.currency)} per order and buys {rhythm}.")
-        else:
-            times = "once" if frequency <= 1 else f"{frequency} times"
-            s.append(f"{he} has ordered {times} so far, about {_money_en(aov, config.currency)} per order.")
-        if discount >= 0.4 and deal not in " ".join(s):
-            s.append(f"{he} hunts for deals: {deal}.")
-
-    if (_num(base, "social_known", 0) or 0) > 0:
-        followers = _num(p, "social_followers", 0) or 0
-        if (_num(p, "social_known", 0) or 0) >= 0.3 and followers >= 1000:
-            platforms = round(_num(p, "social_platforms", 1) or 1)
-            mentions = round(_num(p, "brand_mentions_90d", 0) or 0)
-            reach = f"about {round(followers, -2):,.0f} followers on {platforms} platform{'s' if platforms > 1 else ''}"
-            if followers >= 10_000:
-                s.append(
-                    f"{he} is an influencer, with {reach} and {mentions} brand mentions in 90 days: {his} word travels."
-                )
-            else:
-                s.append(f"{he} discusses what {v.lower(he)} buys with {his} network: {reach}.")
-        else:
-            s.append(f"{he} has no active social network.")
-
-    if t.survey:
-        motivation, barrier = p.get("main_motivation"), p.get("main_barrier")
-        if motivation in MOTIVATION_EN:
-            s.append(f"What brings {v.him} to us is {MOTIVATION_EN[motivation]}.")
-        if barrier == "none":
-            s.append(f"Nothing in particular holds {v.him} back.")
-        elif barrier in BARRIER_EN:
-            s.append(f"What holds {v.him} back is {BARRIER_EN[barrier]}.")
-        discovery = p.get("discovery_channel")
-        if discovery in DISCOVERY_EN:
-            s.append(f"{he} first heard of us through {DISCOVERY_EN[discovery]}.")
-        factors = _top_factors(p)
-        if factors:
-            listed = " and ".join(f"{FACTOR_EN[f]} ({score:.1f}/5)" for f, score in factors)
-            s.append(f"When comparing offers, {v.lower(he)} looks first at {listed}.")
-        perception = p.get("brand_perception")
-        if perception in PERCEPTION_EN:
-            s.append(f"{he} sees {config.brand} as {PERCEPTION_EN[perception]}.")
-        elif perception == "unknown":
-            s.append(f"{he} has no clear picture of {config.brand}.")
-
-    if not t.prospect:
-        contacts = _num(p, "service_contacts", 0) or 0
-        if not t.service_known:
-            pass  # no service data: nothing to say about their service needs
-        elif t.role == "high_touch" or t.second_role == "high_touch":
-            effort = _num(p, "mean_effort_score")
-            effort_txt = f", with an effort of {effort:.1f}/10" if effort is not None else ""
-            s.append(
-                f"{he} needs a fair amount of hand-holding: {contacts:.1f} service contacts on average{effort_txt}."
-            )
-        elif contacts < 0.5:
-            s.append(f"{he} buys quickly and easily and rarely needs our service.")
-        late = _num(p, "late_payment_share", 0) or 0
-        if late >= 0.3:
-            days = _num(p, "mean_days_late")
-            days_txt = f", {round(days)} days late on average" if days else ""
-            s.append(f"{he} often pays late ({_pct(late)} of orders{days_txt}).")
-        if (_num(p, "return_rate", 0) or 0) >= 0.15:
-            s.append(f"{he} sends back {_pct(_num(p, 'return_rate'))} of the items {v.lower(he)} buys.")
-    return " ".join(s)
-
-
-def narrative_fr(p: dict, base: dict, t: Traits, v: _Voice, config: PersonaConfig) -> str:
-    s: list[str] = []
-    il = v.il
-    age = _num(p, "age")
-    who = {"male": "un homme", "female": "une femme"}.get(t.gender or "", "une personne")
-    if age is None:
-        who = {"male": "un client", "female": "une cliente"}.get(
-            t.gender or "", "une personne de notre clientèle"
-        )
-    intro = f"{v.name} est {who}" + (f" de {round(age)} ans" if age is not None else "")
-    web = p.get("web_savviness")
-    if web in SAVVY_FR:
-        masc, fem, level = SAVVY_FR[web]
-        if t.gender == "male":
-            intro += f" qui se considère comme « {masc} » sur le Web"
-        elif t.gender == "female":
-            intro += f" qui se considère comme « {fem} » sur le Web"
-        else:
-            intro += f" qui juge son niveau sur le Web « {level} »"
-    s.append(intro + ".")
-    share = {
-        "store": _num(p, "share_store"),
-        "online": _num(p, "share_online"),
-        "phone": _num(p, "share_phone"),
-    }
-    if t.prospect:
-        s.append(_prospect_sentence_fr(p, il, t))
-    elif not t.multichannel:
-        pass  # un seul canal dans toute la base : il ne distingue personne
-    elif t.channel == "store":
-        if t.researches_online:
-            s.append(
-                f"{il} préfère se renseigner en ligne mais acheter en magasin "
-                f"({_pct_fr(share['store'])} de ses commandes)."
-            )
-        else:
-            s.append(f"{il} se décide en magasin et y achète ({_pct_fr(share['store'])} de ses commandes).")
-    elif t.channel == "online":
-        if (share["online"] or 0) >= 0.85:
-            s.append(
-                f"{il} fait tous ses achats en ligne ({_pct_fr(share['online'])} des commandes) "
-                "et préfère ne pas acheter en magasin."
-            )
-        else:
-            s.append(f"{il} achète surtout en ligne ({_pct_fr(share['online'])} des commandes).")
-    elif t.channel == "phone":
-        after = ", après une recherche en ligne" if t.researches_online else ""
-        surtout = "surtout" if (share["phone"] or 0) >= 0.5 else "souvent"
-        s.append(f"{il} commande {surtout} par téléphone ({_pct_fr(share['phone'])} des commandes){after}.")
-    elif t.channel == "mixed":
-        s.append(
-            f"{il} passe d'un canal à l'autre : {_pct_fr(share['online'])} des commandes en ligne, "
-            f"{_pct_fr(share['store'])} en magasin, {_pct_fr(share['phone'])} par téléphone."
-        )
-
-    discount = _num(p, "discount_share", 0) or 0
-    pays_more = discount < 0.15 and (
-        p.get("main_motivation") in ("quality", "service", "brand")
-        or (_num(p, "importance_service") or 0) >= 4
-    )
-    deal = f"{_pct_fr(discount)} de ses commandes bénéficient d'une remise"
-    il_lower = v.lower(il)
-    if t.loyalty == "lapsed":
-        _, ago = _ago(_num(p, "recency_days", 0) or 0)
-        s.append(f"Sa dernière commande remonte à {ago} : depuis, plus de nouvelles.")
-    elif t.loyalty == "new":
-        days = round(_num(p, "tenure_days", 0) or 0)
-        s.append(f"{il} vient de découvrir la marque : sa première commande date d'il y a {days} jours.")
-    elif t.loyalty in ("loyal", "occasional"):
-        head = (
-            f"{il} est fidèle à la marque"
-            if t.loyalty == "loyal"
-            else f"{il} achète chez nous de temps en temps"
-        )
-        brand = p.get("top_brand")
-        if t.loyalty == "loyal" and brand and (_num(p, "brand_concentration", 0) or 0) >= 0.6:
-            head += f" et privilégie {brand}"
-        if pays_more:
-            s.append(f"{head} et accepte de payer plus pour un service en lequel {il_lower} a confiance.")
-        elif discount >= 0.4:
-            s.append(f"{head}, mais attend les promotions : {deal}.")
-        else:
-            s.append(f"{head}.")
-
-    if not t.prospect:
-        aov = _num(p, "avg_order_value", 0) or 0
-        cadence = _num(p, "mean_days_between_orders")
-        frequency = round(_num(p, "frequency", 0) or 0)
-        occasion = _num(p, "occasion_share", 0) or 0
-        rhythm = _cadence(cadence)[1] if cadence is not None else None
-        if t.loyalty == "lapsed" and rhythm and occasion < 0.4:
-            s.append(f"{il} dépensait environ {_money_fr(aov, config.currency)} par commande, {rhythm}.")
-        elif occasion >= 0.4:
-            s.append(
-                f"{il} achète surtout pour les occasions spéciales ({_pct_fr(occasion)} de ses commandes sont "
-                f"des cadeaux, des fêtes ou des célébrations) et dépense {_spend_fr(aov, config.currency)} à chaque visite."
-            )
-        elif t.role == "big_basket" and rhythm:
-            s.append(f"{il} passe de grosses commandes, {_spend_fr(aov, config.currency)} chacune, {rhythm}.")
-        elif "frequent" in (t.role, t.second_role) and rhythm:
-            s.append(
-                f"{il} fait {_small_fr(aov, base)}achats fréquents, {rhythm}, d'environ {_money_fr(aov, config.currency)} à chaque fois."
-            )
-        elif rhythm:
-            s.append(
-                f"{il} dépense environ {_money_fr(aov, config.currency)} par commande et achète {rhythm}."
-            )
-        elif frequency <= 1:
-            s.append(
-                f"{il} n'a commandé qu'une fois pour l'instant, pour environ {_money_fr(aov, config.currency)}."
-            )
-        else:
-            s.append(
-                f"{il} a commandé {frequency} fois jusqu'ici, environ {_money_fr(aov, config.currency)} par commande."
-            )
-        if discount >= 0.4 and deal not in " ".join(s):
-            s.append(f"{il} guette les bonnes affaires : {deal}.")
-
-    if (_num(base, "social_known", 0) or 0) > 0:
-        followers = _num(p, "social_followers", 0) or 0
-        if (_num(p, "social_known", 0) or 0) >= 0.3 and followers >= 1000:
-            platforms = round(_num(p, "social_platforms", 1) or 1)
-            mentions = round(_num(p, "brand_mentions_90d", 0) or 0)
-            reach = f"environ {_int_fr(round(followers, -2))} abonnés sur {platforms} plateforme{'s' if platforms > 1 else ''}"
-            if followers >= 10_000:
-                s.append(
-                    f"{il} a une vraie audience, {reach} et {mentions} mentions de marques en 90 jours : "
-                    "son avis circule."
-                )
-            else:
-                s.append(f"{il} parle de ses achats avec son réseau : {reach}.")
-        else:
-            s.append(f"{il} n'a pas de réseau social actif.")
-
-    if t.survey:
-        obj = {"male": "le", "female": "la"}.get(t.gender or "")
-        motivation, barrier = p.get("main_motivation"), p.get("main_barrier")
-        if motivation in MOTIVATION_FR:
-            who_is_drawn = "Ce qui l'attire" if obj else f"Ce qui attire {v.name}"
-            s.append(f"{who_is_drawn} chez nous, {_cest(MOTIVATION_FR[motivation])}.")
-        if barrier == "none":
-            s.append(
-                f"Rien de particulier ne {obj} freine." if obj else f"Rien de particulier ne freine {v.name}."
-            )
-        elif barrier in BARRIER_FR:
-            brake = f"Ce qui {obj} freine" if obj else f"Ce qui freine {v.name}"
-            s.append(f"{brake}, {_cest(BARRIER_FR[barrier])}.")
-        discovery = p.get("discovery_channel")
-        if discovery in DISCOVERY_FR:
-            s.append(f"{il} nous a connus grâce {DISCOVERY_FR[discovery]}.")
-        factors = _top_factors(p)
-        if factors:
-            listed = " et ".join(
-                f"{FACTOR_FR[f]} ({f'{score:.1f}'.replace('.', ',')}/5)" for f, score in factors
-            )
-            s.append(f"Pour comparer les offres, {il_lower} regarde d'abord {listed}.")
-        perception = p.get("brand_perception")
-        if perception in PERCEPTION_FR:
-            s.append(f"{il} voit {config.brand} comme {PERCEPTION_FR[perception]}.")
-        elif perception == "unknown":
-            s.append(f"{il} n'a pas d'image précise de {config.brand}.")
-
-    if not t.prospect:
-        contacts = _num(p, "service_contacts", 0) or 0
-        if not t.service_known:
-            pass  # pas de données de service : rien à dire de leurs besoins
-        elif t.role == "high_touch" or t.second_role == "high_touch":
-            effort = _num(p, "mean_effort_score")
-            effort_txt = (
-                f", pour un effort de {f'{effort:.1f}'.replace('.', ',')}/10" if effort is not None else ""
-            )
-            contacts_txt = f"{contacts:.1f}".replace(".", ",")
-            s.append(
-                f"{il} demande beaucoup d'accompagnement : {contacts_txt} contacts avec le service client "
-                f"en moyenne{effort_txt}."
-            )
-        elif contacts < 0.5:
-            s.append(f"{il} achète vite et simplement, sans presque jamais solliciter le service client.")
-        late = _num(p, "late_payment_share", 0) or 0
-        if late >= 0.3:
-            days = _num(p, "mean_days_late")
-            days_txt = f", avec {round(days)} jours de retard en moyenne" if days else ""
-            s.append(f"{il} paie souvent en retard ({_pct_fr(late)} des commandes{days_txt}).")
-        if (_num(p, "return_rate", 0) or 0) >= 0.15:
-            s.append(f"{il} retourne {_pct_fr(_num(p, 'return_rate'))} des articles achetés.")
-    return " ".join(s)
 
 
 # --- positioning -----------------------------------------------------------------------------------
@@ -971,13 +367,6 @@ BENEFITS = {  # role: (English, French)
     "shopper": ("everyday value without hassle", "une valeur sûre au quotidien, sans complication"),
     "prospect": ("an easy first purchase", "un premier achat en toute simplicité"),
 }
-LOYALTY_FR = {  # (before the noun, after the noun)
-    "loyal": ("fidèles ", ""),
-    "occasional": ("", ""),
-    "new": ("nouveaux ", ""),
-    "lapsed": ("", ""),
-    "prospect": ("", ""),
-}
 
 
 def _range_of(category: str, language: str) -> str:
@@ -1010,7 +399,9 @@ def positioning_from_claims(t: Traits, claims: list[ClaimRow], config: PersonaCo
         age_fr = f" {AGE_TARGET_FR.get(age, f'de {low} à {high} ans')}" if age else ""
         target_fr = f"aux {ROLE_NAMES[t.role][2]}{age_fr}{lo_fr}"
         if ch_fr:
-            target_fr += f" qui achètent {ch_fr}" if not lo_fr.startswith(" qui") else f" et achetaient {ch_fr}"
+            target_fr += (
+                f" qui achètent {ch_fr}" if not lo_fr.startswith(" qui") else f" et achetaient {ch_fr}"
+            )
         benefit_en, benefit_fr = BENEFITS[t.role]
     if age:
         target_en += f" aged {AGE_TARGET_EN.get(age, age.replace('-', ' to '))}"
@@ -1184,7 +575,10 @@ def traits_from_claims(t: Traits, claims: list[ClaimRow]) -> Traits:
         (c for c in claims if c.claim in ROLE_OF_CLAIM),
         key=lambda c: (-c.support_share, ROLE_CLAIMS.index(c.claim)),
     )
-    channel = next((ch for k, ch in CHANNEL_OF_CLAIM.items() if k in held), "mixed" if t.multichannel else "none")
+    # One order channel in the whole base: that channel is the truth for everyone (no word is made of it).
+    channel = next(
+        (ch for k, ch in CHANNEL_OF_CLAIM.items() if k in held), "mixed" if t.multichannel else t.channel
+    )
     loyalty = next((lo for k, lo in LOYALTY_OF_CLAIM.items() if k in held), "occasional")
     gender = next((c.claim.split("=")[1] for c in claims if c.claim.startswith("gender=")), None)
     return replace(

@@ -32,7 +32,9 @@ DAYS_PER_YEAR = 365.25
 @dataclass(frozen=True)
 class EconomicsConfig:
     value_basis: str = "margin"  # margin | revenue: the money of V (features/value_basis.py)
-    cost_per_effort_point: float = 2.0  # currency units per effort-score point (SEGMENTATION_COST_PER_EFFORT_POINT)
+    cost_per_effort_point: float = (
+        2.0  # currency units per effort-score point (SEGMENTATION_COST_PER_EFFORT_POINT)
+    )
 
 
 def _column(df: pl.DataFrame, name: str) -> pl.Expr:

@@ -163,7 +163,9 @@ def sentence_en(c: ClaimRow, v: Voice, brand: str, currency: str, basis: str) ->
     money = (lambda x: format_money(x, currency, "en", whole=True)) if c.kind == "statistic" else None
     resp = f"({p} of the {n:,} respondents)"
     if key == "size":
-        return f"{v.name} stands for {round(c.value):,} customers, {pct_en(c.value / c.base_value)} of the base."
+        return (
+            f"{v.name} stands for {round(c.value):,} customers, {pct_en(c.value / c.base_value)} of the base."
+        )
     if key == "gender":
         noun = "man" if val == "male" else "woman"
         return f"{v.name} is a {noun}, as are {p} of the customers {'he' if val == 'male' else 'she'} stands for."

@@ -212,13 +212,21 @@ def histogram_svg(values: list[float], currency: str, bins: int = 24, label: str
     parts.append(f'<line x1="{left}" y1="{top_pad}" x2="{left}" y2="{h - bottom}" stroke="#999"/>')
     for frac in (0.0, 0.5, 1.0):  # y ticks
         y = h - bottom - frac * plot_h
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{round(frac * peak):,}</text>')
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" font-size="10" text-anchor="end">{round(frac * peak):,}</text>'
+        )
     offset = 1 if negative else 0
     for i in range(0, bins + 1, max(1, bins // 6)):  # x ticks at log-spaced edges
         x = left + (i + offset) * bw
-        parts.append(f'<text x="{x:.1f}" y="{h - bottom + 14}" font-size="10" text-anchor="middle">{_e(_money(edges[i], currency))}</text>')
-    parts.append(f'<text x="{(left + w - right) / 2}" y="{h - 12}" font-size="11" text-anchor="middle">{_e(x_label)}</text>')
-    parts.append(f'<text x="14" y="{top_pad + plot_h / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 {top_pad + plot_h / 2})">{_e(y_label)}</text>')
+        parts.append(
+            f'<text x="{x:.1f}" y="{h - bottom + 14}" font-size="10" text-anchor="middle">{_e(_money(edges[i], currency))}</text>'
+        )
+    parts.append(
+        f'<text x="{(left + w - right) / 2}" y="{h - 12}" font-size="11" text-anchor="middle">{_e(x_label)}</text>'
+    )
+    parts.append(
+        f'<text x="14" y="{top_pad + plot_h / 2}" font-size="11" text-anchor="middle" transform="rotate(-90 14 {top_pad + plot_h / 2})">{_e(y_label)}</text>'
+    )
     parts.append("</svg>")
     return "".join(parts)
 
@@ -276,7 +284,11 @@ def _sizes_section(segments: pl.DataFrame, currency: str) -> str:
                 _money(r.get("expected_cost_to_serve_12m"), currency),
                 _e(_multiple(r.get("roi"))),
                 _e(r.get("service_priority")),
-                _e(f"{r['customers_cost_exceeds_value']:,}" if r.get("customers_cost_exceeds_value") is not None else None),
+                _e(
+                    f"{r['customers_cost_exceeds_value']:,}"
+                    if r.get("customers_cost_exceeds_value") is not None
+                    else None
+                ),
             ]
             for r in rows
         ],
@@ -508,7 +520,6 @@ def _evidence(claims: list[dict], language: str, currency: str) -> str:
 
 def _card(r: dict, i: int, currency: str, claims: list[dict] | None = None, language: str = "en") -> str:
     t = LABELS[language]
-    suffix = "_fr" if language == "fr" else ""
     traits = [x.strip() for x in (r.get("defining_traits") or "").split(";") if x.strip()]
     actions = [a.strip() for a in (r.get("recommended_actions") or "").split("; ") if a.strip()]
     roi = _multiple(r.get("roi")) or "unknown"
@@ -529,7 +540,7 @@ def _card(r: dict, i: int, currency: str, claims: list[dict] | None = None, lang
         f'<article class="card" style="--c:{_color(i)}" lang="{language}">'
         f"<h3>{_e(r['persona_name'])}</h3>"
         f'<div class="meta">{t["segment"]} {_e(r["segment_id"])} · {r["customers"]:,} {t["customers"]} '
-        f'({_pct(r.get("customer_share"))}) · {_pct(r.get("revenue_share"))} {_e(t["of_revenue"])}</div>'
+        f"({_pct(r.get('customer_share'))}) · {_pct(r.get('revenue_share'))} {_e(t['of_revenue'])}</div>"
         f'<span class="badge">{_e(t["roi"])}: {_e(roi)}</span>'
         f'<span class="badge">{_e(t["priority"])}: {_e(r.get("service_priority") or t["none"])}</span>'
         f'<span class="badge">{_e(t["clv"])}: {_money(r.get("avg_clv_12m"), currency)}</span>'

@@ -143,7 +143,9 @@ def test_every_persona_sentence_rests_on_a_claim_recomputed_from_the_profile(war
     assert claims.height > segments.height
     for s in segments.iter_rows(named=True):
         mine = claims.filter(pl.col("segment_id") == s["segment_id"])
-        assert s["narrative_en"] == " ".join(mine["text_en"]) and s["narrative_fr"] == " ".join(mine["text_fr"])
+        assert s["narrative_en"] == " ".join(mine["text_en"]) and s["narrative_fr"] == " ".join(
+            mine["text_fr"]
+        )
     for c in claims.iter_rows(named=True):
         support, known = recompute(profile, c["segment_id"], c["claim"], profile)
         assert support == pytest.approx(c["support_share"]) and known == c["known_customers"], c
@@ -154,11 +156,20 @@ def test_every_persona_sentence_rests_on_a_claim_recomputed_from_the_profile(war
 
 def test_service_priority_is_the_roi_order_and_the_queue_ranks_open_tickets(warehouse):
     _, conn, _, _, _ = warehouse
-    ranked = conn.sql(
-        "SELECT roi FROM marts.segments WHERE service_priority IS NOT NULL ORDER BY service_priority"
-    ).pl()["roi"].to_list()
+    ranked = (
+        conn.sql(
+            "SELECT roi FROM marts.segments WHERE service_priority IS NOT NULL ORDER BY service_priority"
+        )
+        .pl()["roi"]
+        .to_list()
+    )
     assert ranked and ranked == sorted(ranked, reverse=True)
-    assert conn.sql("SELECT count(*) FROM marts.segments WHERE roi IS NULL AND service_priority IS NOT NULL").fetchall()[0][0] == 0
+    assert (
+        conn.sql(
+            "SELECT count(*) FROM marts.segments WHERE roi IS NULL AND service_priority IS NOT NULL"
+        ).fetchall()[0][0]
+        == 0
+    )
     open_tickets = conn.sql(
         "SELECT count(*) FROM staging.service WHERE resolved IS DISTINCT FROM true AND opened_at < DATE '2026-07-01'"
     ).fetchall()[0][0]

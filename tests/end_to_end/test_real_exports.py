@@ -184,8 +184,10 @@ def sentences_with(text: str, pattern: re.Pattern) -> list[str]:
     return [s for s in re.split(r"(?<=[.;!?])\s+", text) if pattern.search(s)]
 
 
-def report_text(data_dir: Path) -> str:
-    [report] = (data_dir / "reports").glob("persona_report_*.html")
+def report_text(data_dir: Path, language: str = "en") -> str:
+    """The run's report in English (persona_report_<date>.html) or French (persona_report_<date>.fr.html)."""
+    pattern = "persona_report_????-??-??.html" if language == "en" else "persona_report_????-??-??.fr.html"
+    [report] = (data_dir / "reports").glob(pattern)
     return report.read_text()
 
 
@@ -194,7 +196,8 @@ def report_sentences(data_dir: Path) -> list[str]:
 
     Table headers such as 'store' or 'effort' above a column of '—' state nothing; sentences do.
     """
-    page = re.sub(r"<(style|script)\b.*?</\1>", " ", report_text(data_dir), flags=re.DOTALL)
+    pages = report_text(data_dir, "en") + report_text(data_dir, "fr")  # both reports say only what holds
+    page = re.sub(r"<(style|script)\b.*?</\1>", " ", pages, flags=re.DOTALL)
     nodes = [html.unescape(n).strip() for n in re.split(r"<[^>]+>", page)]
     return [s for n in nodes if len(n.split()) >= 6 for s in re.split(r"(?<=[.;!?])\s+", n)]
 
@@ -353,7 +356,8 @@ COLUMNS_BY_SOURCE = {
     "segments": {
         "surveys": ["top_motivations", "top_barriers", "decision_factors", "discovery_channels", "brand_perceptions",
                     "nps_score"],
-        "service": ["cost_to_serve", "avg_service_effort", "roi"],  # ROI is on the cost to serve
+        "service": ["cost_to_serve", "total_service_effort", "expected_cost_to_serve_12m", "roi",
+                    "service_priority"],  # ROI and priority are on the cost to serve
         "customers": ["median_age"],
     },
 }  # fmt: skip

@@ -27,7 +27,15 @@ def check_every_sentence(profile: pl.DataFrame, personas: pl.DataFrame, claims: 
 def test_every_sentence_rests_on_a_holding_claim():
     profile = make_profile({1: JOE, 2: SARAH, 3: MICHEL})
     personas, claims = ps.build_personas_and_claims(profile)
-    assert set(claims.columns) >= {"segment_id", "claim", "value", "base_value", "support_share", "text_en", "text_fr"}
+    assert set(claims.columns) >= {
+        "segment_id",
+        "claim",
+        "value",
+        "base_value",
+        "support_share",
+        "text_en",
+        "text_fr",
+    }
     check_every_sentence(profile, personas, claims)
 
 
@@ -52,7 +60,10 @@ def test_a_mixture_is_told_as_two_groups():
     personas, claims = ps.build_personas_and_claims(profile)
     row = personas.filter(pl.col("segment_id") == 1).row(0, named=True)
     assert row["persona_name"] == "Two groups: gift buyers and bargain hunters"
-    assert "two groups, not one: 55% buy mostly for special occasions, while 45% get a fifth" in row["narrative_en"]
+    assert (
+        "two groups, not one: 55% buy mostly for special occasions, while 45% get a fifth"
+        in row["narrative_en"]
+    )
     assert "deux groupes, pas un seul" in row["narrative_fr"]
     # Neither group is described as the whole segment.
     assert "He buys for special occasions" not in row["narrative_en"]

@@ -12,7 +12,11 @@ import polars as pl
 import pytest
 
 from segmentation_pipeline.models.clustering import explain_segments
-from segmentation_pipeline.models.personas import build_personas, build_personas_and_claims, build_segments_table
+from segmentation_pipeline.models.personas import (
+    build_personas,
+    build_personas_and_claims,
+    build_segments_table,
+)
 from segmentation_pipeline.models.segment_economics import segment_economics
 from segmentation_pipeline.models.segment_history import history_rows, migrations
 from segmentation_pipeline.reports.persona_report import _log_edges, render_persona_report
@@ -117,7 +121,10 @@ def test_first_run_says_so_and_the_clv_histogram_has_log_bins_and_axes(report):
     profile = small_profile()
     first = migrations(None, history_rows(profile, AS_OF), profile.select("customer_id", revenue="monetary"))
     html = render_persona_report(segments, profile, None, first, None, AS_OF, "EUR")
-    assert "First run: no previous segments to compare with." in html and "stayed in the same segment" not in html
+    assert (
+        "First run: no previous segments to compare with." in html
+        and "stayed in the same segment" not in html
+    )
     assert "log-spaced bins" in html and ">customers</text>" in html
     edges = _log_edges(10_000.0, 4)
     assert edges[0] == 0 and edges[-1] == pytest.approx(10_000.0)

@@ -177,7 +177,11 @@ def test_positioning_follows_the_template_with_configured_brand(built):
     other = ps.build_personas(built["profile"], built["economics"], config=config)
     assert other.get_column("positioning_statement").str.starts_with("Atelier Nord offers").all()
     assert other.get_column("positioning_statement").str.contains("a range of coffees with").all()
-    assert other.get_column("positioning_statement_fr").str.contains("une gamme de cafés de spécialité ayant").all()
+    assert (
+        other.get_column("positioning_statement_fr")
+        .str.contains("une gamme de cafés de spécialité ayant")
+        .all()
+    )
     assert other.get_column("narrative_en").str.contains("Atelier Nord").any()
 
 

@@ -29,21 +29,29 @@ PROFILE = pl.DataFrame(
 def tickets(rows: list[tuple]) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
-        schema={"ticket_id": pl.String, "customer_id": pl.String, "opened_at": pl.Datetime("us"),
-                "effort_score": pl.Int32, "resolved": pl.Boolean, "channel": pl.String},  # fmt: skip
+        schema={
+            "ticket_id": pl.String,
+            "customer_id": pl.String,
+            "opened_at": pl.Datetime("us"),
+            "effort_score": pl.Int32,
+            "resolved": pl.Boolean,
+            "channel": pl.String,
+        },  # fmt: skip
         orient="row",
     )
 
 
 def test_two_customers_need_help_capacity_for_one():
     queue = rank_open_tickets(
-        tickets([
-            ("t-sarah", "sarah", ts(29), 3, False, "chat"),
-            ("t-joe", "joe", ts(20), 6, None, "phone"),  # no recorded resolution is open
-            ("t-lost", "lost", ts(1), 1, False, "email"),
-            ("t-done", "joe", ts(2), 9, True, "email"),  # resolved: not in the queue
-            ("t-later", "sarah", dt.datetime(2026, 7, 1, 8), 2, False, "chat"),  # after as_of
-        ]),
+        tickets(
+            [
+                ("t-sarah", "sarah", ts(29), 3, False, "chat"),
+                ("t-joe", "joe", ts(20), 6, None, "phone"),  # no recorded resolution is open
+                ("t-lost", "lost", ts(1), 1, False, "email"),
+                ("t-done", "joe", ts(2), 9, True, "email"),  # resolved: not in the queue
+                ("t-later", "sarah", dt.datetime(2026, 7, 1, 8), 2, False, "chat"),  # after as_of
+            ]
+        ),
         PROFILE,
         AS_OF,
         "margin",
@@ -58,14 +66,16 @@ def test_two_customers_need_help_capacity_for_one():
 
 def test_equal_stakes_least_effort_then_oldest_then_id_unknown_value_last():
     queue = rank_open_tickets(
-        tickets([
-            ("b", "sarah", ts(10), 5, False, None),
-            ("a", "sarah", ts(10), 5, False, None),
-            ("old", "sarah", ts(1), 5, False, None),
-            ("cheap", "sarah", ts(29), 2, False, None),
-            ("unknown-value", "nocl", ts(1), 1, False, None),
-            ("stranger", "not-in-profile", ts(1), 1, False, None),
-        ]),
+        tickets(
+            [
+                ("b", "sarah", ts(10), 5, False, None),
+                ("a", "sarah", ts(10), 5, False, None),
+                ("old", "sarah", ts(1), 5, False, None),
+                ("cheap", "sarah", ts(29), 2, False, None),
+                ("unknown-value", "nocl", ts(1), 1, False, None),
+                ("stranger", "not-in-profile", ts(1), 1, False, None),
+            ]
+        ),
         PROFILE,
         AS_OF,
         "revenue",
