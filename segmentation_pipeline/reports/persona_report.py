@@ -253,27 +253,49 @@ def _multiple(roi: float | None) -> str | None:
     return None if roi is None else f"{roi:,.1f}\u00d7".replace("-", "\u2212")
 
 
-def _sizes_section(segments: pl.DataFrame, currency: str) -> str:
+SIZE_HEADERS = {
+    "en": ["segment", "persona", "customers", "revenue to date", "expected value, next 12 months",
+           "expected cost to serve, next 12 months", "service ROI, 12 months (×)", "service priority",
+           "customers costing more than they bring"],
+    "fr": ["segment", "persona", "clients", "chiffre d'affaires à date", "valeur attendue, 12 prochains mois",
+           "coût de service attendu, 12 prochains mois", "ROI du service, 12 mois (×)", "priorité de service",
+           "clients qui coûtent plus qu'ils ne rapportent"],
+}  # fmt: skip
+SIZE_RULE = {
+    "en": "Over the next 12 months, on the {basis} basis: expected value = Σ clv_12m; expected cost to serve = tickets "
+    "per year (own history, at least a year of it) × mean effort score × cost per effort point; service ROI = "
+    "(value − cost) / cost, a multiple of the cost (— when the segment filed no ticket or has no CLV). Service "
+    "priority 1 is served first: segments in ROI order, nothing else.",
+    "fr": "Sur les 12 prochains mois, en {basis} : valeur attendue = Σ clv_12m ; coût de service attendu = demandes "
+    "par an (historique du client, au moins un an) × effort moyen × coût par point d'effort ; ROI du service = "
+    "(valeur − coût) / coût, un multiple du coût (— sans demande au service client ni CLV). La priorité 1 est "
+    "servie d'abord : les segments dans l'ordre de leur ROI, rien d'autre.",
+}
+NO_SERVICE = {
+    "en": "No service data: cost to serve, ROI and service priority are unknown (—).",
+    "fr": "Pas de données de service client : coût de service, ROI et priorité sont inconnus (—).",
+}
+BASIS_WORDS = {
+    "en": {"margin": "margin", "revenue": "revenue"},
+    "fr": {"margin": "marge", "revenue": "chiffre d'affaires"},
+}
+
+
+def _sizes_section(segments: pl.DataFrame, currency: str, language: str = "en") -> str:
     rows = segments.sort("segment_id").to_dicts()
+    shares = (
+        ("share of customers", "share of revenue")
+        if language == "en"
+        else ("part des clients", "part du chiffre d'affaires")
+    )
     chart = bar_pairs_svg(
         [f"{r['segment_id']} · {r['persona_name']}" for r in rows],
         [r.get("customer_share") or 0.0 for r in rows],
         [r.get("revenue_share") or 0.0 for r in rows],
-        ("share of customers", "share of revenue"),
+        shares,
     )
     table = _table(
-        [
-            "segment",
-            "persona",
-            "customers",
-            "revenue",
-            "revenue to date",
-            "expected value, next 12 months",
-            "expected cost to serve, next 12 months",
-            "service ROI, 12 months (×)",
-            "service priority",
-            "customers costing more than they bring",
-        ],
+        SIZE_HEADERS[language],
         [
             [
                 _e(r["segment_id"]),
@@ -294,16 +316,11 @@ def _sizes_section(segments: pl.DataFrame, currency: str) -> str:
         ],
         numeric={2, 3, 4, 5, 6, 7, 8},
     )
-    basis = (rows[0].get("value_basis") if rows else None) or "value"
+    basis = (rows[0].get("value_basis") if rows else None) or "margin"
     if any(r.get("expected_cost_to_serve_12m") is not None for r in rows):
-        rule = (
-            f"Over the next 12 months, on the {basis} basis: expected value = Σ clv_12m; expected cost to serve = "
-            "tickets per year (own history, at least a year of it) × mean effort score × cost per effort point; "
-            "service ROI = (value − cost) / cost, a multiple of the cost (— when the segment filed no ticket or has "
-            "no CLV). Service priority 1 is served first: segments in ROI order, nothing else."
-        )
+        rule = SIZE_RULE[language].format(basis=BASIS_WORDS[language].get(basis, basis))
     else:
-        rule = "No service data: cost to serve, ROI and service priority are unknown (—)."
+        rule = NO_SERVICE[language]
     note = f'<p class="note">{_e(rule)}</p>'
     return f"<section><h2>Segments: size and value</h2>{chart}{table}{note}</section>"
 
@@ -583,6 +600,16 @@ def _basis_note(segments: pl.DataFrame, profile: pl.DataFrame, currency: str) ->
     return f'<p class="note">Money in {_e(currency)}; {_e(value)}. {_e(p_alive_txt)}.</p>'
 
 
+TITLES_FR = {
+    "Segments: size and value": "Segments : taille et valeur",
+    "Choice of the number of segments": "Choix du nombre de segments",
+    "RFM grid": "Grille RFM",
+    "CLV distribution": "Distribution de la CLV (12 prochains mois)",
+    "Segment profiles": "Profils des segments",
+    "Migrations": "Migrations",
+}
+
+
 def render_persona_report(
     segments: pl.DataFrame,
     profile: pl.DataFrame,
@@ -626,7 +653,7 @@ def render_persona_report(
         f"<header><h1>{_e(t['title'])}</h1><div>{_e(t['date'])} {_e(as_of.isoformat())}{switch}</div>{kpis}"
         f"{_basis_note(seg, profile, currency)}</header>"
         "<main>"
-        + _sizes_section(seg, currency=currency)
+        + _sizes_section(seg, currency, language)
         + f'<section><h2>{_e(t["personas"])}</h2><div class="cards">{cards}</div></section>'
         + _profiles_section(seg, currency=currency)
         + _rfm_section(profile, rfm_summary, currency=currency)
@@ -635,6 +662,9 @@ def render_persona_report(
         + _k_section(k_scores or {}, seg)
         + "</main>"
     )
+    if language == "fr":
+        for english, french in TITLES_FR.items():
+            body = body.replace(f"<h2>{english}</h2>", f"<h2>{french}</h2>")
     return (
         f'<!DOCTYPE html>\n<html lang="{language}"><head>'
         '<meta charset="utf-8"/>'
