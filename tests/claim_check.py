@@ -70,3 +70,24 @@ def holds(kind: str, claim: str, support: float, value: float | None, base: floa
         return True
     needed = config.gender_support if claim.startswith("gender=") else config.support
     return support >= needed - 1e-9
+
+
+def check_published_claims(conn) -> int:
+    """Every narrative of marts.segments is exactly its claims' sentences, and every claim recomputed
+    from marts.customer_profile holds with the stored support; no sentence is shared. Returns the claims."""
+    import polars as pl
+
+    profile = conn.sql("SELECT * FROM customer_profile").pl().to_dicts()
+    claims = conn.sql("SELECT * FROM segment_claims ORDER BY segment_id, sentence").pl()
+    segments = conn.sql("SELECT segment_id, narrative_en, narrative_fr FROM segments").pl()
+    for s in segments.iter_rows(named=True):
+        mine = claims.filter(pl.col("segment_id") == s["segment_id"])
+        assert s["narrative_en"] == " ".join(mine["text_en"]), s["segment_id"]
+        assert s["narrative_fr"] == " ".join(mine["text_fr"]), s["segment_id"]
+    for c in claims.iter_rows(named=True):
+        support, known = recompute(profile, c["segment_id"], c["claim"], profile)
+        assert abs(support - c["support_share"]) < 1e-9 and known == c["known_customers"], c
+        assert holds(c["kind"], c["claim"], support, c["value"], c["base_value"]), c
+    for language in ("text_en", "text_fr"):
+        assert claims[language].n_unique() == claims.height, language
+    return claims.height

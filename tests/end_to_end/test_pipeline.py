@@ -178,3 +178,13 @@ def test_service_priority_is_the_roi_order_and_the_queue_ranks_open_tickets(ware
     assert queue["rank"].to_list() == list(range(1, queue.height + 1))
     stakes = queue["value_at_stake"].fill_null(float("-inf")).to_list()
     assert stakes == sorted(stakes, reverse=True)
+
+
+def test_every_column_of_segments_claims_and_queue_is_documented(warehouse):
+    _, conn, _, _, _ = warehouse
+    undocumented = conn.execute(
+        """SELECT table_name, column_name FROM duckdb_columns()
+           WHERE schema_name = 'marts' AND table_name IN ('segments', 'segment_claims', 'service_queue')
+             AND comment IS NULL AND database_name = current_database()"""
+    ).fetchall()
+    assert undocumented == []

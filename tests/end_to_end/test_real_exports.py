@@ -464,3 +464,17 @@ def test_subset_value_basis_follows_costs(subset_run):
     sources, costed, _, marts = subset_run
     bases = {r[0] for r in marts.execute("SELECT DISTINCT value_basis FROM customer_profile").fetchall()}
     assert bases == ({"margin"} if costed and "products" in sources else {"revenue"})
+
+
+def test_shop_export_every_sentence_rests_on_a_holding_claim(shop_run):
+    from tests.claim_check import check_published_claims
+
+    _, _, _, marts = shop_run
+    assert check_published_claims(marts) > 0
+
+
+def test_subset_every_sentence_rests_on_a_holding_claim(subset_run):
+    from tests.claim_check import check_published_claims
+
+    _, _, _, marts = subset_run
+    assert check_published_claims(marts) > 0
