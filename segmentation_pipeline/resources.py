@@ -26,6 +26,7 @@ class PipelineSettings(dg.ConfigurableResource):
     brand: str = "Maison Exemple"
     category: str = "home and lifestyle goods"
     category_fr: str = "articles pour la maison et l'art de vivre"
+    claim_support: float = 0.6
     lock_wait_seconds: float = 60.0
     duckdb_memory_limit: str = "1500MB"
     features_duckdb_memory_limit: str = "1000MB"

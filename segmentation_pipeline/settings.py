@@ -31,6 +31,7 @@ class Settings:
     category_fr: str = (
         "articles pour la maison et l'art de vivre"  # French: « … une gamme d'<category_fr> … »
     )
+    claim_support: float = 0.6  # a persona states a trait only when it holds for this share of the segment
     lock_wait_seconds: float = 60.0  # how long a second run waits for the warehouse before failing
     # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
     # (queries that need more spill to disk instead of growing the process).
@@ -60,6 +61,7 @@ class Settings:
             brand=_env("SEGMENTATION_BRAND", "Maison Exemple"),
             category=_env("SEGMENTATION_CATEGORY", "home and lifestyle goods"),
             category_fr=_env("SEGMENTATION_CATEGORY_FR", "articles pour la maison et l'art de vivre"),
+            claim_support=float(_env("SEGMENTATION_CLAIM_SUPPORT", "0.6")),
             lock_wait_seconds=float(_env("SEGMENTATION_LOCK_WAIT_SECONDS", "60")),
             duckdb_memory_limit=_env("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1500MB"),
             features_duckdb_memory_limit=_env("SEGMENTATION_FEATURES_DUCKDB_MEMORY_LIMIT", "1000MB"),

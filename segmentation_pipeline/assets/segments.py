@@ -329,6 +329,7 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
                 category_fr=settings.category_fr,
                 currency=settings.currency,
                 value_basis=basis.basis,
+                claim_support=settings.claim_support,
             ),
         )
         explanations = explain_segments(with_segment, currency=settings.currency)

@@ -129,7 +129,7 @@ CLAIMS_DESCRIPTIONS = {
     "value": "The claim's value in the segment: the mean of the tested column (share), the mode's share, the "
     "statistic, or the first group's share (mixture).",
     "base_value": "The same over the whole base (mixture: the second group's share).",
-    "support_share": "Share of the segment's customers (with the data) the claim holds for; stated only at >= 60% "
+    "support_share": "Share of the segment's customers (with the data) the claim holds for; stated only at >= SEGMENTATION_CLAIM_SUPPORT (60%) "
     "(gender 65%), statistics when 25% away from the base (support: customers on the same side).",
     "known_customers": "Customers of the segment whose data the claim reads (respondents for survey claims).",
     "text_en": "The sentence of the English narrative that states the claim.",

@@ -51,6 +51,7 @@ class PersonaConfig:
     min_respondents: int = 5  # fewer survey answers than this: survey facts are left out
     currency: str = "EUR"  # ISO 4217 code of every amount (SEGMENTATION_CURRENCY)
     value_basis: str = "margin"  # margin | revenue: the money of clv_12m (features/value_basis.py)
+    claim_support: float = 0.6  # SEGMENTATION_CLAIM_SUPPORT: share of a segment a stated trait holds for
 
 
 MEAN_COLUMNS = [
@@ -643,7 +644,7 @@ def build_personas_and_claims(
     config = config or PersonaConfig()
     profiles = segment_profiles(profile_with_segment)
     base = base_profile(profile_with_segment)
-    claim_config = ClaimConfig(min_respondents=config.min_respondents)
+    claim_config = ClaimConfig(support=config.claim_support, min_respondents=config.min_respondents)
     claims_by_segment: dict[int, list[ClaimRow]] = {}
     for c in holding_claims(profile_with_segment, claim_config):
         claims_by_segment.setdefault(c.segment_id, []).append(c)

@@ -570,7 +570,7 @@ def _card(r: dict, i: int, currency: str, claims: list[dict] | None = None, lang
         + "</ul>"
         + (
             f"<b>{_e(t['survey'].format(n=r.get('survey_respondents') or 0))}</b><ul>"
-            + "".join(f"<li>{_e(label)}: {_e(v)}</li>" for label, v in survey)
+            + "".join(f"<li>{_e(label)}: {_e(str(v).replace('_', ' '))}</li>" for label, v in survey)
             + "</ul>"
             if survey
             else ""
