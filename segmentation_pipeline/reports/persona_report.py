@@ -273,7 +273,7 @@ SIZE_RULE = {
 }
 NO_SERVICE = {
     "en": "No service data: cost to serve, ROI and service priority are unknown (—).",
-    "fr": "Pas de données de service client : coût de service, ROI et priorité sont inconnus (—).",
+    "fr": "Aucune donnée de service : coût de service, ROI et priorité inconnus (—).",
 }
 BASIS_WORDS = {
     "en": {"margin": "margin", "revenue": "revenue"},
