@@ -149,11 +149,8 @@ def age_band(age: pl.Expr) -> pl.Expr:
 
 
 def _col(df: pl.DataFrame, name: str) -> pl.Expr:
-    if name not in df.columns:
-        return pl.lit(None, dtype=pl.Float64)
-    if df.schema[name] == pl.Boolean:
-        return pl.col(name).cast(pl.Float64)
-    return pl.col(name).cast(pl.Float64)
+    """A column as numbers (booleans as 0/1); null everywhere when the profile lacks it."""
+    return pl.col(name).cast(pl.Float64) if name in df.columns else pl.lit(None, dtype=pl.Float64)
 
 
 def claim_test(df: pl.DataFrame, key: str, base_medians: dict[str, float | None]) -> pl.Expr:
@@ -174,7 +171,7 @@ def claim_test(df: pl.DataFrame, key: str, base_medians: dict[str, float | None]
     return {">=": x >= threshold, "<=": x <= threshold, "==": x == threshold, "<": x < threshold}[op]
 
 
-def _customer_table(df: pl.DataFrame, config: ClaimConfig) -> tuple[pl.DataFrame, dict]:
+def _customer_table(df: pl.DataFrame) -> pl.DataFrame:
     """Per customer: segment_id, each share claim's test, each mode column, each statistic's column."""
     base_medians = {"avg_order_value": df.select(_col(df, "avg_order_value").median()).item()}
     has = {
@@ -208,7 +205,7 @@ def _customer_table(df: pl.DataFrame, config: ClaimConfig) -> tuple[pl.DataFrame
         *[e.alias(f"m:{c}") for c, e in modes.items()],
         *[_col(df, column).alias(f"s:{k}") for k, (column, _) in STATISTICS.items()],
     )
-    return table, base_medians
+    return table
 
 
 @dataclass(frozen=True)
@@ -229,7 +226,7 @@ def _finite(x: object) -> float | None:
 def holding_claims(profile: pl.DataFrame, config: ClaimConfig | None = None) -> list[ClaimRow]:
     """Every claim that holds, per segment (without text): the evidence of the stories."""
     config = config or ClaimConfig()
-    table, _ = _customer_table(profile, config)
+    table = _customer_table(profile)
     rows: list[ClaimRow] = []
     tests = [c.removeprefix("t:") for c in table.columns if c.startswith("t:")]
     modes = [c.removeprefix("m:") for c in table.columns if c.startswith("m:")]
