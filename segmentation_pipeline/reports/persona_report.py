@@ -360,7 +360,7 @@ def _rfm_section(profile: pl.DataFrame, rfm_summary: pl.DataFrame | None, curren
     if rfm_summary is not None and rfm_summary.height:
         rows = rfm_summary.sort("customers", descending=True).to_dicts()
         body += _table(
-            ["RFM segment", "customers", "revenue", "margin", "share"],
+            ["RFM segment", "customers", "revenue to date", "margin to date", "share of customers"],
             [
                 [
                     _e(r.get("rfm_segment")),
