@@ -214,6 +214,31 @@ def test_shop_export_runs_and_publishes(shop_run):
     assert known == (truth["customers"],) * 3
 
 
+def test_shop_export_rfm_inputs_follow_the_spec_definitions(shop_run):
+    # Recomputed from the landed files with the SPEC's definitions: guest lines belong to nobody,
+    # a cancellation invoice is an order without a completed line (it does not count), and
+    # postage or fee lines are completed lines like any other.
+    data_dir, _, truth, marts = shop_run
+    lines = pl.read_csv(data_dir / "raw" / "orders" / "*.csv", infer_schema=False).filter(
+        pl.col("customer_id").is_not_null() & (pl.col("status") == "completed")
+    )
+    expected = lines.group_by("customer_id").agg(
+        frequency=pl.col("order_id").n_unique(),
+        monetary=(pl.col("quantity").cast(pl.Int64) * pl.col("unit_price").cast(pl.Float64)).sum(),
+        recency_days=(pl.lit(dt.date.fromisoformat(truth["end_date"])) - pl.col("ordered_at").str.slice(0, 10).str.to_date().max()).dt.total_days(),
+    )  # fmt: skip
+    profile = marts.sql("SELECT customer_id, frequency, monetary, recency_days FROM customer_profile").pl()
+    compared = expected.join(profile, on="customer_id", how="full", suffix="_mart")
+    wrong = compared.filter(
+        (pl.col("frequency") != pl.col("frequency_mart"))
+        | ((pl.col("monetary") - pl.col("monetary_mart")).abs() > 0.005)
+        | (pl.col("recency_days") != pl.col("recency_days_mart"))
+        | pl.col("customer_id").is_null()
+        | pl.col("customer_id_mart").is_null()
+    )
+    assert wrong.height == 0, wrong.head(5).to_dicts()
+
+
 def test_shop_export_value_is_revenue_everywhere(shop_run):
     _, _, _, marts = shop_run
     for table in ["customer_profile", "segments", "clv_model_params"]:
