@@ -188,10 +188,15 @@ def _cancellations(
     chosen = registered.filter(pl.Series(rng.random(registered.height) < CANCELLED_ORDER_SHARE))
     delay_us = (rng.uniform(1 / 24, 20, chosen.height) * DAY_US).astype(np.int64)
     chosen = chosen.with_columns(ts_us=pl.col("ts_us") + pl.Series(delay_us)).filter(pl.col("ts_us") < end_us)
-    picked = lines.join(chosen.select("o"), on="o").filter(~pl.col("product_id").is_in(list(NON_PRODUCT)))
+    # Joins keep their inputs' order: the random draws below go row by row (same seed, same bytes).
+    picked = lines.join(chosen.select("o"), on="o", maintain_order="left_right")
+    picked = picked.filter(~pl.col("product_id").is_in(list(NON_PRODUCT)))
     picked = picked.filter(pl.Series(rng.random(picked.height) < 0.6))
-    picked = picked.with_columns(quantity=pl.Series(np.maximum(1, (picked["quantity"].to_numpy() * rng.uniform(0.3, 1.0, picked.height)).astype(np.int64))))  # fmt: skip
-    chosen = chosen.join(picked.select("o").unique(), on="o")
+    share = rng.uniform(0.3, 1.0, picked.height)  # part of the quantity cancelled
+    picked = picked.with_columns(
+        quantity=pl.Series(np.maximum(1, (picked["quantity"].to_numpy() * share).astype(np.int64)))
+    )
+    chosen = chosen.join(picked.select("o").unique(maintain_order=True), on="o", maintain_order="left")
     return chosen, picked
 
 
@@ -256,13 +261,9 @@ def generate_online_shop_export(
     all_lines = pl.concat(
         [lines.with_columns(cancel=pl.lit(False)), cancelled_lines.with_columns(cancel=pl.lit(True))]
     )
-    rows = (
-        invoices.join(all_lines, on=["o", "cancel"])
-        .sort("number", maintain_order=True)
-        .with_columns(
-            line_number=pl.int_range(1, pl.len() + 1).over("number").cast(pl.Int32),
-            channel=pl.lit(CHANNEL),
-        )
+    rows = invoices.join(all_lines, on=["o", "cancel"], maintain_order="left_right").with_columns(
+        line_number=pl.int_range(1, pl.len() + 1).over("number").cast(pl.Int32),
+        channel=pl.lit(CHANNEL),
     )
 
     files = {"orders": 0, "products": 0, "customers": 0}
@@ -285,7 +286,7 @@ def generate_online_shop_export(
         .group_by("customer_id")
         .agg(pl.col("ts_us").min(), pl.col("landing").min())
         .join(people.select("customer_id", "country"), on="customer_id")
-        .sort("ts_us", "customer_id")
+        .sort("ts_us", "customer_id")  # group_by gives no order
     )
     for (date,), accounts in first_purchase.group_by("landing", maintain_order=True):
         accounts.select(
@@ -299,7 +300,7 @@ def generate_online_shop_export(
         .group_by("customer_id")
         .agg(invoices=pl.col("order_id").filter(pl.col("status") == "completed").n_unique())
     )
-    people.drop("first_day").join(counted, on="customer_id", how="inner").with_columns(
+    people.drop("first_day").join(counted, on="customer_id", how="inner", maintain_order="left").with_columns(
         dropped_out=pl.col("invoices") >= pl.col("purchase_limit")
     ).write_parquet(out_dir / "truth" / "customers.parquet")
     summary = ExportSummary(
