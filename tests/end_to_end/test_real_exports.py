@@ -116,13 +116,18 @@ def test_cdnow_value_is_revenue_without_costs(cdnow_run):
     assert marts.execute("SELECT count(margin) FROM customer_profile").fetchall()[0][0] == 0
 
 
-def test_cdnow_identical_customers_get_identical_rfm_scores(cdnow_run):
-    _, marts = cdnow_run
-    split = marts.execute(
+def identical_customers_scored_differently(marts) -> list[tuple]:
+    """(recency, frequency, monetary, distinct scores, customers) of groups whose equal values got unequal scores."""
+    return marts.execute(
         """SELECT recency_days, frequency, monetary, count(DISTINCT (r_score, f_score, m_score)) AS scores,
                   count(*) AS customers
            FROM customer_profile GROUP BY ALL HAVING scores > 1 ORDER BY customers DESC"""
     ).fetchall()
+
+
+def test_cdnow_identical_customers_get_identical_rfm_scores(cdnow_run):
+    _, marts = cdnow_run
+    split = identical_customers_scored_differently(marts)
     assert split == [], f"{len(split)} groups of identical customers with different scores, e.g. {split[:3]}"
 
 
@@ -239,6 +244,11 @@ def test_shop_export_rfm_inputs_follow_the_spec_definitions(shop_run):
     assert wrong.height == 0, wrong.head(5).to_dicts()
 
 
+def test_shop_export_identical_customers_get_identical_rfm_scores(shop_run):
+    _, _, _, marts = shop_run
+    assert identical_customers_scored_differently(marts) == []
+
+
 def test_shop_export_value_is_revenue_everywhere(shop_run):
     _, _, _, marts = shop_run
     for table in ["customer_profile", "segments", "clv_model_params"]:
@@ -264,7 +274,7 @@ EURO = re.compile(r"€|euro", re.IGNORECASE)
 # is a survey answer, not social data, so the social pattern looks for networks and followers.
 UNSUPPORTED = {
     "store": r"in store|in-store|en magasin|en boutique",
-    "service": r"needs our service|service contacts?|service client|hand-holding|accompagnement|effort",
+    "service": r"needs our service|service contacts?|service client|hand-holding|accompagnement|\beffort\b",
     "social": r"social network|réseau social|follower|abonné|influen",
     "survey": r"survey|sondage|enquête|\bnps\b|satisf|brings \w+ to us|holds \w+ back|heard of us|comparing offers"
     r"|sees Maison Exemple|attire chez nous|\bla freine|\ble freine|nous a connus|comparer les offres|voit Maison Exemple",
@@ -419,24 +429,24 @@ def subset_run(request, sample_zone, tmp_path_factory):
             pl.read_parquet(path).drop("unit_cost").write_parquet(path)
     result = run_daily_job(data_dir)
     with published_marts(data_dir) as marts:
-        yield sources, costed, result, marts
+        yield sources, costed, result, marts, data_dir
 
 
 def test_subset_runs_and_publishes(subset_run):
-    _, _, result, marts = subset_run
+    _, _, result, marts, _ = subset_run
     assert result.success, failure_messages(result)
     assert marts.execute("SELECT count(*) FROM customer_profile").fetchall()[0][0] > 0
 
 
 @pytest.mark.parametrize("table", SPEC_TABLES)
 def test_subset_has_every_guaranteed_column(subset_run, table):
-    _, _, _, marts = subset_run
+    _, _, _, marts, _ = subset_run
     missing = set(GUARANTEED[table]) - set(columns_of(marts, table))
     assert not missing, missing
 
 
 def test_subset_fills_rfm_clv_and_segments_for_everyone(subset_run):
-    _, _, _, marts = subset_run
+    _, _, _, marts, _ = subset_run
     profile = marts.sql("SELECT * FROM customer_profile").pl()
     buyers = profile.filter(pl.col("frequency") > 0)
     assert buyers.height > 0
@@ -446,7 +456,7 @@ def test_subset_fills_rfm_clv_and_segments_for_everyone(subset_run):
 
 @pytest.mark.parametrize("table", COLUMNS_BY_SOURCE)
 def test_subset_columns_of_absent_sources_are_unknown(subset_run, table):
-    sources, _, _, marts = subset_run
+    sources, _, _, marts, _ = subset_run
     rows = marts.sql(f"SELECT * FROM {table}").pl()
     absent = [
         c for source, columns in COLUMNS_BY_SOURCE[table].items() if source not in sources for c in columns
@@ -457,7 +467,7 @@ def test_subset_columns_of_absent_sources_are_unknown(subset_run, table):
 
 @pytest.mark.parametrize("table", COLUMNS_BY_SOURCE)
 def test_subset_columns_of_present_sources_are_filled(subset_run, table):
-    sources, _, _, marts = subset_run
+    sources, _, _, marts, _ = subset_run
     rows = marts.sql(f"SELECT * FROM {table}").pl()
     present = [
         c for source, columns in COLUMNS_BY_SOURCE[table].items() if source in sources for c in columns
@@ -466,16 +476,21 @@ def test_subset_columns_of_present_sources_are_filled(subset_run, table):
 
 
 def test_subset_stories_claim_nothing_absent_sources_would_show(subset_run):
-    sources, _, _, marts = subset_run
-    claims = {
-        t: c for t, s in TOPIC_SOURCE.items() if s not in sources and (c := unsupported_claims(marts, t))
-    }
-    assert not claims, claims
+    sources, _, _, marts, data_dir = subset_run
+    sentences = report_sentences(data_dir)
+    claims = {}
+    for topic, source in TOPIC_SOURCE.items():
+        if source not in sources:
+            pattern = re.compile(UNSUPPORTED[topic], re.IGNORECASE)
+            claims[topic] = unsupported_claims(marts, topic) | {
+                "report": [s for s in sentences if pattern.search(s)][:3]
+            }
+    assert not {t: c for t, c in claims.items() if any(c.values())}, claims
 
 
 def test_subset_margin_is_unknown_without_costs(subset_run):
     # Buyers only: a customer without a counted order has a margin of exactly 0, whatever the costs.
-    sources, costed, _, marts = subset_run
+    sources, costed, _, marts, _ = subset_run
     margins = marts.execute(
         """SELECT (SELECT count(margin) FROM customer_profile WHERE frequency > 0),
                   (SELECT count(margin) FROM segments WHERE revenue > 0),
@@ -488,7 +503,7 @@ def test_subset_margin_is_unknown_without_costs(subset_run):
 
 
 def test_subset_value_basis_follows_costs(subset_run):
-    sources, costed, _, marts = subset_run
+    sources, costed, _, marts, _ = subset_run
     bases = {r[0] for r in marts.execute("SELECT DISTINCT value_basis FROM customer_profile").fetchall()}
     assert bases == ({"margin"} if costed and "products" in sources else {"revenue"})
 
