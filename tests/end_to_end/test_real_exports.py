@@ -269,6 +269,20 @@ def test_shop_export_money_is_in_pounds(shop_run):
 
 
 EURO = re.compile(r"€|euro", re.IGNORECASE)
+
+
+def test_shop_export_asset_metadata_shows_no_euro(shop_run):
+    # What the Dagster UI shows for each materialisation (previews, value basis, figures).
+    _, result, _, _ = shop_run
+    texts = {
+        (event.asset_key.to_user_string(), name): str(getattr(value, "value", value))
+        for event in result.get_asset_materialization_events()
+        for name, value in event.materialization.metadata.items()
+    }
+    assert texts
+    assert not {key: text[:200] for key, text in texts.items() if EURO.search(text)}
+
+
 # What the stories must not say without the data behind it: each pattern is a claim only that
 # data could support (en and fr wording of the persona texts). Discovery "through social media"
 # is a survey answer, not social data, so the social pattern looks for networks and followers.
