@@ -532,5 +532,5 @@ def test_shop_export_every_sentence_rests_on_a_holding_claim(shop_run):
 def test_subset_every_sentence_rests_on_a_holding_claim(subset_run):
     from tests.claim_check import check_published_claims
 
-    _, _, _, marts = subset_run
+    _, _, _, marts, _ = subset_run
     assert check_published_claims(marts) > 0
