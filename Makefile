@@ -7,7 +7,14 @@ STAMP := $(VENV)/.installed
 export SEGMENTATION_DATA_DIR ?= $(CURDIR)/data
 export DAGSTER_HOME ?= $(CURDIR)/.dagster_home
 
-.PHONY: setup run test bench dev lint format lock clean
+# Apache Superset lives in its own environment: it pins SQLAlchemy 1.4 and pandas 2.1.
+BI_VENV := .venv-bi
+BI_STAMP := $(BI_VENV)/.installed
+BI_PORT ?= 8088
+export SUPERSET_HOME ?= $(CURDIR)/.superset_home
+export SUPERSET_CONFIG_PATH ?= $(CURDIR)/bi/superset/superset_config.py
+
+.PHONY: setup run test test-fast bench dev lint format lock clean bi bi-venv bi-setup bi-screenshot
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +31,12 @@ setup: $(STAMP)
 run: setup  ## materialise every asset once (generates the sample data first if the landing zone is empty)
 	$(BIN)/python -m segmentation_pipeline run
 
-test: setup
+test: setup bi-venv  ## every test, Superset end to end included
 	$(BIN)/python -m compileall -q segmentation_pipeline > /dev/null
 	$(BIN)/pytest -q
+
+test-fast: setup  ## the tests not marked slow (no end-to-end runs, no Superset)
+	$(BIN)/pytest -q -m "not slow"
 
 bench: setup  ## million-customer figures: wall time and peak memory per stage
 	$(BIN)/python -m benchmarks.run_all
@@ -43,5 +53,26 @@ format: setup
 lock: setup  ## re-resolve requirements.lock after changing pyproject.toml
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 -o requirements.lock
 
+$(BI_STAMP): bi/requirements.lock | $(STAMP)
+	$(PYTHON) -m venv $(BI_VENV)
+	VIRTUAL_ENV=$(BI_VENV) $(BIN)/uv pip sync --quiet bi/requirements.lock
+	@# Superset imports ~2,000 modules at each start; bytecode saves seconds on every CLI call.
+	$(BI_VENV)/bin/python -m compileall -q -j 0 $(BI_VENV)/lib > /dev/null || true
+	touch $(BI_STAMP)
+
+bi-venv: $(BI_STAMP)
+
+bi-setup: bi-venv  ## register the published snapshot and import the segment dashboard into Superset
+	@test -f $(SEGMENTATION_DATA_DIR)/marts.duckdb || $(MAKE) run
+	$(BI_VENV)/bin/python bi/superset/setup_superset.py --snapshot $(SEGMENTATION_DATA_DIR)/marts.duckdb
+
+bi: bi-setup  ## Superset on http://127.0.0.1:$(BI_PORT)/superset/dashboard/customer-segments/ (admin / admin)
+	$(BI_VENV)/bin/superset run -h 127.0.0.1 -p $(BI_PORT) --with-threads
+
+bi-screenshot: bi-venv  ## PNG of the dashboard from a running `make bi` (headless Chromium)
+	@command -v chromium > /dev/null && command -v chromedriver > /dev/null || \
+		(apt-get update -qq && apt-get install -y -qq chromium chromium-driver > /dev/null)
+	$(BI_VENV)/bin/python bi/superset/screenshot.py --url http://127.0.0.1:$(BI_PORT) --out $(SEGMENTATION_DATA_DIR)/reports/superset_dashboard.png
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BI_VENV) .pytest_cache .ruff_cache

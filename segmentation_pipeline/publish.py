@@ -20,6 +20,9 @@ import duckdb
 SNAPSHOT_NAME = "marts.duckdb"
 PARQUET_LINK = "marts"
 PARQUET_VERSIONS = ".marts_versions"
+# Files in this storage format open in every DuckDB from 1.0 on (the oldest client tested: OLDEST_CLIENT
+# in tests/end_to_end/test_bi_clients.py).
+SNAPSHOT_STORAGE_VERSION = "v1.0.0"
 KEEP_VERSIONS = 2  # the current set and the one before it (a reader may still be on it)
 
 
@@ -64,7 +67,11 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, data_dir: Path, run_id: str) 
     version_dir = data_dir / PARQUET_VERSIONS / f"{stamp}-{run_id[:8]}"
     version_dir.mkdir(parents=True)
     counts = {}
-    conn.execute(f"ATTACH {_quote(str(tmp_snapshot))} AS publication")
+    # The storage version is pinned, not left to the engine's default (DuckDB 2.0 writes files no
+    # 1.x client opens): BI tools embed their own, often older, DuckDB (README, BI section).
+    conn.execute(
+        f"ATTACH {_quote(str(tmp_snapshot))} AS publication (STORAGE_VERSION {_quote(SNAPSHOT_STORAGE_VERSION)})"
+    )
     try:
         for table in tables:
             conn.execute(f"CREATE TABLE publication.main.{table} AS SELECT * FROM marts.{table}")

@@ -99,3 +99,10 @@ def published_marts(data_dir: Path) -> duckdb.DuckDBPyConnection:
 
 def columns_of(conn: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     return [r[0] for r in conn.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def pytest_collection_modifyitems(items):
+    # Everything under end_to_end/ runs the real pipeline (or Superset): `make test-fast` skips it.
+    for item in items:
+        if "end_to_end" in item.path.parts:
+            item.add_marker(pytest.mark.slow)
