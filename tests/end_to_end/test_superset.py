@@ -206,7 +206,7 @@ def test_the_dashboard_and_its_datasets_stand_on_columns_the_snapshot_has(supers
         metrics = ", ".join(m["expression"] for m in dataset["metrics"])
         source = f"({dataset['sql']})" if dataset["sql"] else dataset["table_name"]
         # Each declared column and metric evaluates on the snapshot, through Superset.
-        assert len(client.sql(f"SELECT {columns} FROM {source} LIMIT 1")) == 1, dataset["table_name"]
+        assert client.sql(f"SELECT {columns} FROM {source}"), dataset["table_name"]
         assert len(client.sql(f"SELECT {metrics} FROM {source}")) == 1, dataset["table_name"]
 
 
