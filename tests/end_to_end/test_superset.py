@@ -212,7 +212,7 @@ def test_the_dashboard_and_its_datasets_stand_on_columns_the_snapshot_has(supers
 
 def test_superset_is_read_only_on_the_snapshot(superset):
     data_dir, client = superset
-    database = client.get(f"/api/v1/database/{client.database_id}")["result"]
+    database = client.get(f"/api/v1/database/{client.database_id}/connection")["result"]
     assert database["sqlalchemy_uri"] == f"duckdb:///{(data_dir / 'marts.duckdb').resolve()}"
     assert json.loads(database["extra"])["engine_params"]["connect_args"] == {"read_only": True}
     response = client.http.post(
