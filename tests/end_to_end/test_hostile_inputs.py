@@ -1,0 +1,334 @@
+"""The hostile-input battery: inputs and operations that once crashed a run, lost rows or misstated data.
+
+Grouped by cost: the loader alone on hand-written files (most cases, milliseconds each), the
+staging assets and their gate through `dagster.materialize`, then a few whole runs as child
+processes (`python -m segmentation_pipeline …`) on one small generated data set.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import pytest
+
+from segmentation_pipeline.contracts import SOURCES
+from segmentation_pipeline.ingest.landing import newest_landing_date
+from segmentation_pipeline.ingest.load import load_source
+from tests.conftest import AS_OF, ORDER_HEADER, write_landing
+
+ROOT = Path(__file__).resolve().parents[2]
+LINE = "{order},{line},{customer},{at},online,p1,1,10.0,0,completed,none,0"
+
+
+def order_line(order="o1", line=1, customer="c1", at="2025-01-01T10:00:00") -> str:
+    return LINE.format(order=order, line=line, customer=customer, at=at)
+
+
+def orders_csv(*lines: str) -> str:
+    return "\n".join([ORDER_HEADER, *lines]) + "\n"
+
+
+def load_orders(conn, raw_dir, **kwargs):
+    return load_source(conn, raw_dir, SOURCES["orders"], AS_OF, **kwargs)
+
+
+def quarantine(conn, source="orders") -> dict[tuple[str, int | None], tuple[str, str | None]]:
+    rows = conn.execute(
+        f"SELECT _source_file, _row_number, rule, raw_values FROM quarantine.{source}"
+    ).fetchall()
+    return {(file, number): (rule, raw) for file, number, rule, raw in rows}
+
+
+def manifest(conn) -> dict[str, tuple]:
+    rows = conn.execute(
+        "SELECT file, status, rows_received, rows_loaded, rows_quarantined, error FROM ops.landing_files"
+    ).fetchall()
+    return {row[0]: row[1:] for row in rows}
+
+
+def assert_every_row_accounted_for(conn) -> None:
+    for file, (_, received, loaded, rejected, _) in manifest(conn).items():
+        assert received is None or received == loaded + rejected, file
+
+
+# -- crashes: one bad value or file never stops the run ---------------------------------------------
+
+
+@pytest.mark.parametrize("amount", ["1e300", "-1e300", "1e13"])
+def test_a_huge_finite_amount_is_quarantined_before_it_reaches_the_models(conn, raw_dir, amount):
+    write_landing(
+        raw_dir,
+        "orders",
+        "2025-01-01",
+        orders_csv(order_line(), order_line("o2").replace(",10.0,", f",{amount},")),
+    )
+    load = load_orders(conn, raw_dir)
+    assert (load.rows_loaded, load.rows_quarantined) == (1, 1)
+    [(rule, _)] = quarantine(conn).values()
+    assert "parse:unit_price (not a number between -1e+12 and 1e+12)" in rule
+
+
+def test_a_file_name_that_is_not_utf8_is_rejected_whole_and_the_rest_loads(conn, raw_dir):
+    write_landing(raw_dir, "orders", "2025-01-01", orders_csv(order_line()))
+    folder = os.fsencode(raw_dir / "orders")
+    with open(folder + b"/orders_2025-01-02\xff.csv", "wb") as handle:
+        handle.write(orders_csv(order_line("o2")).encode())
+    load = load_orders(conn, raw_dir)
+    assert load.rows_loaded == 1
+    [(name, outcome)] = [(f, o) for f, o in manifest(conn).items() if "\\xff" in f]
+    assert name == "orders/orders_2025-01-02\\xff.csv"
+    assert outcome[0] == "rejected" and "file name is not valid UTF-8" in outcome[4]
+
+
+UNPRIVILEGED_LOAD = """
+import datetime as dt, json, sys, duckdb
+from pathlib import Path
+from segmentation_pipeline.contracts import SOURCES
+from segmentation_pipeline.ingest.load import load_source
+from segmentation_pipeline.warehouse import ensure_schemas
+conn = duckdb.connect(sys.argv[1])
+ensure_schemas(conn)
+load = load_source(conn, Path(sys.argv[2]), SOURCES["orders"], dt.date(2025, 1, 31))
+print(json.dumps([[o.file.relpath, o.status, o.rows_received, o.rows_loaded, o.error] for o in load.outcomes]))
+"""
+
+
+def test_an_unreadable_file_is_rejected_whole_with_its_reason_and_the_others_load(tmp_path, raw_dir):
+    write_landing(raw_dir, "orders", "2025-01-01", orders_csv(order_line()))
+    locked = write_landing(raw_dir, "orders", "2025-01-02", orders_csv(order_line("o2")))
+    locked.chmod(0)
+    command = [sys.executable, "-c", UNPRIVILEGED_LOAD, str(tmp_path / "w.duckdb"), str(raw_dir)]
+    if os.geteuid() == 0:  # root reads anything: drop the capability that lets it
+        command = [
+            "capsh",
+            "--drop=cap_dac_override,cap_dac_read_search",
+            "--",
+            "-c",
+            " ".join(f"'{c}'" for c in command),
+        ]
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    outcomes = {row[0]: row[1:] for row in json.loads(done.stdout.splitlines()[-1])}
+    assert outcomes["orders/orders_2025-01-01.csv"] == ["loaded", 1, 1, None]
+    status, received, loaded, error = outcomes["orders/orders_2025-01-02.csv"]
+    assert (status, received, loaded) == ("rejected", None, 0) and "Permission denied" in error
+
+
+def test_a_symlink_in_the_landing_zone_is_refused_never_followed(conn, raw_dir, tmp_path):
+    outside = tmp_path / "secret.csv"
+    outside.write_text(orders_csv(order_line("o9")))
+    (raw_dir / "orders").mkdir()
+    (raw_dir / "orders" / "orders_2025-01-01.csv").symlink_to(outside)
+    load = load_orders(conn, raw_dir)
+    assert load.rows_loaded == 0
+    [(status, _, _, _, error)] = manifest(conn).values()
+    assert status == "rejected" and "symbolic link refused" in error
+    assert conn.execute("SELECT count(*) FROM staging.orders").fetchall() == [(0,)]
+
+
+# -- silent data loss: every physical line is accounted for ------------------------------------------
+
+
+def test_an_unclosed_quote_mid_file_loses_no_row(conn, raw_dir):
+    lines = [order_line(f"o{n}") for n in range(10)]
+    lines[3] = lines[3].replace("c1,", '"c1,')
+    write_landing(raw_dir, "orders", "2025-01-01", orders_csv(*lines))
+    load = load_orders(conn, raw_dir)
+    assert (load.rows_received, load.rows_loaded, load.rows_quarantined) == (10, 9, 1)
+    [((_, number), (rule, _))] = quarantine(conn).items()
+    assert number == 4 and "unclosed quote" in rule
+
+
+def test_a_quoted_value_on_two_lines_is_one_row(conn, raw_dir):
+    header = "response_id,submitted_at,comment"
+    write_landing(
+        raw_dir,
+        "surveys",
+        "2025-01-01",
+        f'{header}\nr1,2025-01-01T10:00:00,"good\nvery good"\nr2,2025-01-01T11:00:00,ok\n',
+    )
+    load = load_source(conn, raw_dir, SOURCES["surveys"], AS_OF)
+    assert (load.rows_received, load.rows_loaded) == (2, 2)
+    assert conn.execute("SELECT comment FROM staging.surveys ORDER BY 1").fetchall() == [
+        ("good\nvery good",),
+        ("ok",),
+    ]
+
+
+def test_a_duplicate_corrected_by_relanding_the_first_file_loads(conn, raw_dir):
+    first = write_landing(raw_dir, "orders", "2025-01-01", orders_csv(order_line("o1"), order_line("o2")))
+    write_landing(raw_dir, "orders", "2025-01-02", orders_csv(order_line("o2", at="2025-01-02T09:00:00")))
+    load_orders(conn, raw_dir)
+    assert len(quarantine(conn)) == 1  # o2 of the 2nd file is a duplicate of the 1st file's
+    first.write_text(orders_csv(order_line("o1")))  # the first file carried o2 by mistake
+    again = load_orders(conn, raw_dir)
+    assert sorted(o.file.relpath for o in again.outcomes) == [
+        "orders/orders_2025-01-01.csv",
+        "orders/orders_2025-01-02.csv",
+    ]
+    assert quarantine(conn) == {}
+    assert conn.execute("SELECT order_id, ordered_at FROM staging.orders ORDER BY 1").fetchall() == [
+        ("o1", dt.datetime(2025, 1, 1, 10)),
+        ("o2", dt.datetime(2025, 1, 2, 9)),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("2025-01-01T10:30", dt.datetime(2025, 1, 1, 10, 30)), ("2025-01-01 10:30", dt.datetime(2025, 1, 1, 10, 30)),
+     ("2025-01-01T10:30:15", dt.datetime(2025, 1, 1, 10, 30, 15)), ("2025-01-01T10:30:15.250", dt.datetime(2025, 1, 1, 10, 30, 15, 250000)),
+     ("2025-01-01T10:30Z", dt.datetime(2025, 1, 1, 10, 30)), ("2025-01-01T12:30+02:00", dt.datetime(2025, 1, 1, 10, 30)),
+     ("2025-01-01T12:30:00+0200", dt.datetime(2025, 1, 1, 10, 30)), ("2025-01-01 05:30:00.5-05", dt.datetime(2025, 1, 1, 10, 30, 0, 500000)),
+     ("2025-01-01t10:30:00z", dt.datetime(2025, 1, 1, 10, 30)), ("2025-01-01", dt.datetime(2025, 1, 1))],
+)  # fmt: skip
+def test_iso_8601_in_its_common_forms(conn, raw_dir, text, expected):
+    write_landing(raw_dir, "orders", "2025-01-01", orders_csv(order_line(at=text)))
+    assert load_orders(conn, raw_dir).rows_loaded == 1
+    assert conn.execute("SELECT ordered_at FROM staging.orders").fetchall() == [(expected,)]
+
+
+def test_a_file_relanded_empty_keeps_its_rows_and_is_held(conn, raw_dir):
+    path = write_landing(raw_dir, "orders", "2025-01-01", orders_csv(order_line("o1"), order_line("o2")))
+    load_orders(conn, raw_dir)
+    path.write_bytes(b"")
+    load = load_orders(conn, raw_dir)
+    assert load.outcomes == [] and conn.execute("SELECT count(*) FROM staging.orders").fetchall() == [(2,)]
+    [(file, _, reason)] = load.suspicious
+    assert (
+        file.relpath == "orders/orders_2025-01-01.csv" and "re-landed empty (0 bytes) after 2 rows" in reason
+    )
+    assert any("re-landed empty" in w for w in load.warnings)
+
+
+def test_a_file_still_being_written_waits_for_the_next_run(conn, raw_dir):
+    path = write_landing(raw_dir, "orders", "2025-01-01", orders_csv(order_line()))
+    load = load_orders(conn, raw_dir, settle_seconds=60)
+    assert (load.files_waiting, load.rows_loaded, manifest(conn)) == (1, 0, {})
+    assert "perhaps still being written" in load.warnings[0]
+    an_hour_ago = path.stat().st_mtime_ns - 3600 * 10**9
+    os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    assert load_orders(conn, raw_dir, settle_seconds=60).rows_loaded == 1
+
+
+def test_a_corrected_file_with_the_same_size_and_mtime_is_reloaded(conn, raw_dir):
+    path = write_landing(raw_dir, "orders", "2025-01-01", orders_csv(order_line(customer="c1")))
+    load_orders(conn, raw_dir)
+    stat = path.stat()
+    path.write_text(orders_csv(order_line(customer="c2")))  # same size
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # and same mtime (cp -p, rsync -t)
+    again = load_orders(conn, raw_dir)
+    assert len(again.outcomes) == 1
+    assert conn.execute("SELECT customer_id FROM staging.orders").fetchall() == [("c2",)]
+
+
+# -- wrong data ---------------------------------------------------------------------------------------
+
+
+def test_an_order_whose_lines_disagree_on_the_customer_is_quarantined_whole(conn, raw_dir):
+    lines = [order_line("o1", 1, "c1"), order_line("o1", 2, "c2"), order_line("o2", 1, "c1")]
+    write_landing(raw_dir, "orders", "2025-01-01", orders_csv(*lines))
+    load = load_orders(conn, raw_dir)
+    assert (load.rows_loaded, load.rows_quarantined) == (1, 2)
+    rules = {number: rule for (_, number), (rule, _) in quarantine(conn).items()}
+    assert set(rules) == {1, 2}
+    assert all("order_id lines disagree on customer_id (c1, c2)" in rule for rule in rules.values())
+
+
+def test_ids_are_trimmed(conn, raw_dir):
+    write_landing(
+        raw_dir, "orders", "2025-01-01", orders_csv(order_line("o1", 1, " c1 "), order_line(" o2", 1, "c1\t"))
+    )
+    load_orders(conn, raw_dir)
+    assert conn.execute("SELECT DISTINCT customer_id FROM staging.orders").fetchall() == [("c1",)]
+    assert conn.execute("SELECT order_id FROM staging.orders ORDER BY 1").fetchall() == [("o1",), ("o2",)]
+
+
+def test_within_one_customers_file_the_newest_version_wins(conn, raw_dir):
+    header = "customer_id,country,updated_at"
+    write_landing(
+        raw_dir,
+        "customers",
+        "2025-01-01",
+        f"{header}\nc1,BE,2025-01-01T10:00:00\nc1,FR,2024-12-01T00:00:00\n",
+    )
+    load = load_source(conn, raw_dir, SOURCES["customers"], AS_OF)
+    assert (load.rows_loaded, load.rows_quarantined) == (1, 1)
+    assert conn.execute("SELECT country FROM staging.customers").fetchall() == [("BE",)]
+    [(rule, _)] = quarantine(conn, "customers").values()
+    assert "a newer version is in customers/customers_2025-01-01.csv row 1" in rule
+
+
+def test_a_file_dated_in_the_future_waits_with_a_warning_and_does_not_move_the_analysis_date(conn, raw_dir):
+    today = dt.date.today()
+    write_landing(raw_dir, "orders", today.isoformat(), orders_csv(order_line(at=f"{today}T08:00:00")))
+    write_landing(raw_dir, "orders", "2099-01-01", orders_csv(order_line("o2", at="2099-01-01T08:00:00")))
+    assert newest_landing_date(raw_dir) == today
+    load = load_source(conn, raw_dir, SOURCES["orders"], newest_landing_date(raw_dir))
+    assert (load.files_deferred, load.rows_loaded) == (1, 1)
+    assert any("orders_2099-01-01.csv: dated 2099-01-01, after tomorrow" in w for w in load.warnings)
+
+
+# -- personal data and clear errors ------------------------------------------------------------------
+
+
+def test_a_header_less_customers_file_never_echoes_its_first_row(conn, raw_dir):
+    write_landing(raw_dir, "customers", "2025-01-01", "c1,jane.doe@example.com,Jane Doe,1980,female\n"
+                  "c2,john@example.com,John Roe,1975,male\n")  # fmt: skip
+    load = load_source(conn, raw_dir, SOURCES["customers"], AS_OF)
+    text = json.dumps([load.warnings, [o.error for o in load.outcomes], list(load.reasons)])
+    assert "jane" not in text.lower() and "Doe" not in text
+    assert "is the header row missing?" in load.outcomes[0].error
+
+
+@pytest.mark.parametrize(
+    ("header", "hint"),
+    [(ORDER_HEADER.replace(",", ";"), "delimited by ';'"), (ORDER_HEADER.upper(), "found ORDER_ID")],
+)
+def test_csv_dialect_mistakes_get_a_hint(conn, raw_dir, header, hint):
+    write_landing(raw_dir, "orders", "2025-01-01", f"{header}\n{order_line()}\n")
+    load = load_orders(conn, raw_dir)
+    assert hint in load.outcomes[0].error
+
+
+def test_bad_rows_of_an_erased_customer_keep_no_values(conn, raw_dir):
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS ops.erased_customers (customer_id VARCHAR PRIMARY KEY, erased_at TIMESTAMP)"
+    )
+    conn.execute("INSERT INTO ops.erased_customers VALUES ('c9', now())")
+    bad = order_line("o2", customer="c9").replace(",1,10.0,", ",abc,10.0,")  # bad row of the erased customer
+    ragged = order_line("o3", customer="c9") + ",surplus"
+    write_landing(
+        raw_dir,
+        "orders",
+        "2025-01-01",
+        orders_csv(order_line(), bad, ragged, order_line("o4", customer="c9")),
+    )
+    load = load_orders(conn, raw_dir)
+    assert load.rows_loaded == 1 and load.rows_erased == 3
+    for (_, number), (rule, raw) in quarantine(conn).items():
+        assert "customer erased" in rule and raw is None, number
+    assert_every_row_accounted_for(conn)
+
+
+def test_the_whole_battery_keeps_rows_received_equal_to_loaded_plus_quarantined(conn, raw_dir):
+    lines = [order_line(f"o{n}") for n in range(6)]
+    lines[1] = lines[1].replace("c1,", '"c1,')
+    lines[2] = lines[2].replace(",10.0,", ",1e300,")
+    lines[3] = lines[3] + ",surplus"
+    write_landing(
+        raw_dir, "orders", "2025-01-01", orders_csv(*lines, "", order_line("o7", at="2025-01-01 10:30"))
+    )
+    load = load_orders(conn, raw_dir)
+    assert (load.rows_received, load.rows_loaded, load.rows_quarantined) == (7, 4, 3)
+    assert_every_row_accounted_for(conn)
+    assert (
+        pl.DataFrame(conn.execute("SELECT order_id FROM staging.orders").fetchall(), orient="row").height == 4
+    )
