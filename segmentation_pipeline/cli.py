@@ -139,6 +139,54 @@ def _add_erase(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_erase)
 
 
+def _accept(args: argparse.Namespace) -> int:
+    import getpass
+
+    import duckdb
+
+    from segmentation_pipeline.contracts import source_contract
+    from segmentation_pipeline.ingest.gate import accept
+    from segmentation_pipeline.run_lock import RunLock
+    from segmentation_pipeline.settings import Settings
+
+    settings = Settings.from_env()
+    source_contract(args.source)  # an unknown source is an error that lists the known ones
+    if not settings.warehouse_path.exists():
+        print(f"error: no warehouse at {settings.warehouse_path}", file=sys.stderr)
+        return 2
+    who = args.by or getpass.getuser()
+    lock = RunLock(settings.warehouse_path, wait_seconds=args.wait, owner=f"accept by {who}")
+    with lock, duckdb.connect(str(settings.warehouse_path)) as conn:
+        try:
+            accepted = [accept(conn, args.source, file, who) for file in args.files]
+        except LookupError as error:
+            print(f"error: {error.args[0]}", file=sys.stderr)
+            return 1
+    for file in accepted:
+        print(f"accepted {file} for {args.source} (by {who}): the next run's gate no longer holds on it;")
+    print("its rejected rows stay in quarantine and are still counted in marts.data_quality.")
+    return 0
+
+
+def _add_accept(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "accept",
+        help="accept a file the quality gate holds, so that the next run proceeds",
+        description="A file that failed its source's rejected-share check (or was unreadable, or re-landed "
+        "empty) keeps the check failing on every run until it is re-landed or accepted here. The acceptance "
+        "is recorded with the time and who (ops.gate_holds, marts.data_quality).",
+    )
+    p.add_argument("source", metavar="SOURCE")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="path under raw/ (orders/orders_2026-07-01.csv) or bare name"
+    )
+    p.add_argument("--by", default="", help="who accepts (default: the user name)")
+    p.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for a running pipeline (default 60)"
+    )
+    p.set_defaults(handler=_accept)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation_pipeline", description="Customer-segmentation pipeline tools."
@@ -147,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(subparsers)
     _add_run(subparsers)
     _add_erase(subparsers)
+    _add_accept(subparsers)
     return parser
 
 
@@ -154,6 +203,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (FileExistsError, ValueError) as error:
+    except (FileExistsError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

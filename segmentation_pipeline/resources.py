@@ -33,6 +33,8 @@ class PipelineSettings(dg.ConfigurableResource):
     full_refresh: bool = False
     currency: str = "EUR"
     assumed_margin_rate: float | None = None
+    settle_seconds: float = 0.0
+    expected_rejections: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineSettings:

@@ -152,10 +152,8 @@ def _changed_files(
     known = {
         row[0]: row[1:]
         for row in conn.execute(
-            """SELECT m.file, m.size_bytes, m.mtime_ns, m.inode, m.ctime_ns, m.checksum, m.rows_loaded,
-                      h.accepted_at IS NOT NULL AND h.checksum IS NOT DISTINCT FROM m.checksum
-               FROM ops.landing_files m LEFT JOIN ops.gate_holds h USING (source, file)
-               WHERE m.source = ?""",
+            """SELECT file, size_bytes, mtime_ns, inode, ctime_ns, checksum, rows_loaded
+               FROM ops.landing_files WHERE source = ?""",
             [result.source],
         ).fetchall()
     }
@@ -413,7 +411,8 @@ def load_source(
         conn.execute(f"DELETE FROM {quarantine_table(contract.name)} {of_changed_files}", [relpaths])
         # A re-landed file is judged afresh: an earlier hold on it no longer applies.
         conn.execute(
-            "DELETE FROM ops.gate_holds WHERE source = ? AND file IN (SELECT unnest(?::VARCHAR[]))",
+            """DELETE FROM ops.gate_holds
+               WHERE source = ? AND accepted_at IS NULL AND file IN (SELECT unnest(?::VARCHAR[]))""",
             [contract.name, relpaths],
         )
         removed = conn.execute(f"DELETE FROM {staging_table(contract.name)} {of_changed_files}", [relpaths])

@@ -332,3 +332,122 @@ def test_the_whole_battery_keeps_rows_received_equal_to_loaded_plus_quarantined(
     assert (
         pl.DataFrame(conn.execute("SELECT order_id FROM staging.orders").fetchall(), orient="row").height == 4
     )
+
+
+# -- gates that hold until a person acts -------------------------------------------------------------
+
+
+def staging_run(data_dir: Path, **settings) -> tuple[bool, str]:
+    import dagster as dg
+    from dagster_duckdb import DuckDBResource
+
+    from segmentation_pipeline.assets.quality import data_quality
+    from segmentation_pipeline.assets.staging import staging_assets
+    from segmentation_pipeline.resources import PipelineSettings
+
+    resources = {
+        "settings": PipelineSettings(data_dir=str(data_dir), as_of="2025-01-31", **settings),
+        "warehouse": DuckDBResource(database=str(data_dir / "warehouse.duckdb")),
+    }
+    result = dg.materialize([*staging_assets, data_quality], resources=resources, raise_on_error=False)
+    [check] = [e for e in result.get_asset_check_evaluations() if e.asset_key.path == ["staging", "orders"]]
+    return check.passed, check.description
+
+
+def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SEGMENTATION_DATA_DIR": str(data_dir)}
+    return subprocess.run([sys.executable, "-m", "segmentation_pipeline", *args], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+
+
+def test_a_failed_gate_holds_on_later_runs_until_the_file_is_accepted(tmp_path):
+    bad = [order_line(f"o{n}").replace(",1,10.0,", ",0,10.0,") for n in range(3)]
+    write_landing(tmp_path / "raw", "orders", "2025-01-01", orders_csv(order_line("g1"), *bad))
+    passed, _ = staging_run(tmp_path)
+    assert not passed
+    passed, description = staging_run(tmp_path)  # nothing new: the gate still holds
+    assert not passed
+    assert "HELD until re-landed or accepted: orders/orders_2025-01-01.csv (3/4 rows rejected" in description
+    assert "python -m segmentation_pipeline accept orders FILE" in description
+    assert cli(tmp_path, "accept", "orders", "orders_2025-01-09.csv").returncode == 1  # no such hold
+    done = cli(tmp_path, "accept", "orders", "orders_2025-01-01.csv", "--by", "jane (data engineer)")
+    assert done.returncode == 0, done.stderr
+    assert staging_run(tmp_path)[0]
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        row = conn.execute(
+            "SELECT gate, accepted_by, accepted_at IS NOT NULL, rows_quarantined FROM marts.data_quality"
+        ).fetchall()
+    assert row == [("accepted", "jane (data engineer)", True, 3)]  # still counted and reported
+
+
+def test_relanding_a_held_file_releases_it_when_the_new_content_is_good(tmp_path):
+    bad = orders_csv(order_line("o1"), order_line("o2").replace(",1,10.0,", ",0,10.0,"))
+    path = write_landing(tmp_path / "raw", "orders", "2025-01-01", bad)
+    assert not staging_run(tmp_path)[0]
+    path.write_text(orders_csv(order_line("o1"), order_line("o2")))
+    assert staging_run(tmp_path)[0]
+
+
+def test_an_empty_relanding_holds_the_gate_and_is_wiped_only_once_accepted(tmp_path):
+    path = write_landing(tmp_path / "raw", "orders", "2025-01-01", orders_csv(order_line("o1")))
+    assert staging_run(tmp_path)[0]
+    path.write_bytes(b"")
+    passed, description = staging_run(tmp_path)
+    assert not passed and "re-landed empty (0 bytes)" in description
+    assert cli(tmp_path, "accept", "orders", "orders/orders_2025-01-01.csv").returncode == 0
+    assert staging_run(tmp_path)[0]
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM staging.orders").fetchall() == [(0,)]
+
+
+def test_expected_rejections_are_counted_with_their_revenue_but_do_not_fail_the_gate(tmp_path):
+    guests = [order_line(f"g{n}", customer="") for n in range(3)]  # guest checkouts: no customer id
+    write_landing(tmp_path / "raw", "orders", "2025-01-01", orders_csv(order_line("o1"), *guests))
+    assert not staging_run(tmp_path)[0]
+    shutil.rmtree(tmp_path / "raw")
+    (tmp_path / "warehouse.duckdb").unlink()
+    write_landing(tmp_path / "raw", "orders", "2025-01-01", orders_csv(order_line("o1"), *guests))
+    passed, description = staging_run(tmp_path, expected_rejections="orders:missing:customer_id")
+    assert passed, description
+    assert "0 of 4 rows rejected this run" in description and "3 more expected" in description
+    with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
+        row = conn.execute(
+            "SELECT rows_quarantined, rows_expected, quarantined_revenue FROM marts.data_quality"
+        ).fetchall()
+    assert row == [(3, 3, 30.0)]
+
+
+# -- clear errors, fast ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [("SEGMENTATION_REJECT_THRESHOLD", "abc", "SEGMENTATION_REJECT_THRESHOLD='abc' is not a valid value: expected a number between 0 and 1"),
+     ("SEGMENTATION_HOLDOUT_DAYS", "9.5", "SEGMENTATION_HOLDOUT_DAYS='9.5' is not a valid value: expected a whole number"),
+     ("SEGMENTATION_RFM_MONETARY", "profit", "expected one of margin, revenue"),
+     ("SEGMENTATION_AS_OF", "2026-13-01", "SEGMENTATION_AS_OF='2026-13-01' is not a YYYY-MM-DD date"),
+     ("SEGMENTATION_AS_OF", "2099-01-01", "is in the future"),
+     ("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "lots", "expected a size such as 1500MB"),
+     ("SEGMENTATION_EXPECTED_REJECTIONS", "invoices:missing:customer_id", "is not SOURCE:RULE"),
+     ("SEGMENTATION_CURRENCY", "euro", "ISO 4217")],
+)  # fmt: skip
+def test_settings_are_checked_before_any_step_naming_the_variable(monkeypatch, variable, value, message):
+    from segmentation_pipeline.settings import Settings, SettingsError
+
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=None) as error:
+        Settings.from_env()
+    assert message in str(error.value)
+
+
+def test_a_bad_setting_stops_the_run_command_at_once_without_touching_the_data_dir(tmp_path):
+    env = {
+        **os.environ,
+        "SEGMENTATION_DATA_DIR": str(tmp_path / "data"),
+        "SEGMENTATION_REJECT_THRESHOLD": "abc",
+    }
+    done = subprocess.run([sys.executable, "-m", "segmentation_pipeline", "run"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2
+    assert "SEGMENTATION_REJECT_THRESHOLD='abc'" in done.stderr
+    assert not (tmp_path / "data").exists()
