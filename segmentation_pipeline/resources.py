@@ -9,7 +9,7 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from segmentation_pipeline.run_lock import RunLock
+from segmentation_pipeline.run_lock import RunLock, WarehouseBusyError, check_not_held_by_another_process
 from segmentation_pipeline.settings import Settings
 
 
@@ -62,6 +62,11 @@ class Warehouse(DuckDBResource):
         run_id = context.run.run_id if context.run else ""
         self._lock = RunLock(Path(self.database), self.lock_wait_seconds, owner=run_id)
         self._lock.acquire()
+        try:
+            check_not_held_by_another_process(Path(self.database))
+        except WarehouseBusyError:
+            self._lock.release()
+            raise
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:

@@ -451,3 +451,147 @@ def test_a_bad_setting_stops_the_run_command_at_once_without_touching_the_data_d
     assert done.returncode == 2
     assert "SEGMENTATION_REJECT_THRESHOLD='abc'" in done.stderr
     assert not (tmp_path / "data").exists()
+
+
+# -- never generate into a warehouse's landing zone ---------------------------------------------------
+
+
+def test_an_empty_landing_zone_beside_a_warehouse_is_an_error_not_a_reason_to_generate(tmp_path):
+    data_dir = tmp_path / "data"
+    (data_dir / "raw" / "orders").mkdir(parents=True)
+    duckdb.connect(str(data_dir / "warehouse.duckdb")).close()
+    env = {**os.environ, "SEGMENTATION_DATA_DIR": str(data_dir)}
+    done = subprocess.run([sys.executable, "-m", "segmentation_pipeline", "run"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "holds no file" in done.stderr and "warehouse.duckdb exists" in done.stderr
+    assert list((data_dir / "raw").rglob("*.*")) == []
+
+
+# -- whole runs: console, one analysis date, backfills, a held warehouse, erasure ----------------------
+
+END = dt.date(2026, 6, 30)
+
+
+def run(data_dir: Path, *args: str, as_of: str = "", home: Path | None = None, timeout: int = 300):
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env.update(SEGMENTATION_DATA_DIR=str(data_dir), SEGMENTATION_AS_OF=as_of, SEGMENTATION_SETTLE_SECONDS="0")
+    if home:
+        env["DAGSTER_HOME"] = str(home)
+    return subprocess.run([sys.executable, "-m", "segmentation_pipeline", *(args or ("run",))], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)  # fmt: skip
+
+
+def published(data_dir: Path, name: str = "marts.duckdb") -> tuple:
+    with duckdb.connect(str(data_dir / name), read_only=True) as conn:
+        return conn.execute(
+            "SELECT (SELECT max(as_of_date) FROM customer_profile), (SELECT count(*) FROM customer_profile), "
+            "(SELECT sum(customers) FROM segments)"
+        ).fetchall()[0]
+
+
+@pytest.fixture(scope="module")
+def base_run(tmp_path_factory):
+    from segmentation_pipeline.synth import generate_landing_zone
+
+    root = tmp_path_factory.mktemp("runs")
+    data_dir, home = root / "data", root / "dagster_home"
+    generate_landing_zone(data_dir, customers=300, days=120, seed=5, end_date=END)
+    # A file dated far in the future must neither load nor move the analysis date.
+    write_landing(
+        data_dir / "raw", "orders", "2099-01-01", orders_csv(order_line("future", at="2099-01-01T10:00:00"))
+    )
+    done = run(data_dir, home=home)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return data_dir, home, done.stdout
+
+
+@pytest.fixture
+def data_dir(base_run, tmp_path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(base_run[0], copy, symlinks=True)
+    return copy
+
+
+def test_the_console_shows_one_line_per_step_and_ends_with_where_to_look(base_run):
+    data_dir, home, output = base_run
+    lines = output.splitlines()
+    steps = [line for line in lines if line.startswith("[")]
+    assert len(steps) >= 15 and steps[-1].startswith(f"[{len(steps)}/{len(steps)}]")
+    assert "DEBUG" not in output and len(lines) < len(steps) + 15
+    assert "orders/orders_2099-01-01.csv: dated 2099-01-01, after tomorrow" in output  # the warning, shown
+    assert "succeeded in" in output and f"(analysis date {END})" in output
+    assert f"BI snapshot: {data_dir / 'marts.duckdb'}" in output
+    assert f"report:      {data_dir / 'reports' / f'persona_report_{END}.html'}" in output
+    assert "warehouse.duckdb" not in output
+    [log] = (data_dir / "logs").glob("run_*.log")
+    assert "STEP_START" in log.read_text()
+    import dagster as dg
+
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        [record] = instance.get_run_records()
+    assert record.dagster_run.job_name == "daily_segmentation"
+    assert record.dagster_run.tags["segmentation/analysis_date"] == END.isoformat()
+    assert record.dagster_run.tags["segmentation/data_dir"] == str(data_dir.resolve())
+
+
+def test_a_backfill_keeps_later_history_and_never_replaces_the_newer_snapshot(data_dir):
+    def later_history() -> int:
+        with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
+            return conn.execute(
+                "SELECT count(*) FROM marts.segment_history WHERE as_of_date = ?", [END]
+            ).fetchall()[0][0]
+
+    before, live = later_history(), published(data_dir)
+    assert before > 0 and live[0] == END
+    past = END - dt.timedelta(days=30)
+    done = run(data_dir, as_of=past.isoformat())
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert later_history() == before
+    assert published(data_dir) == live  # the live BI snapshot still shows the later date
+    assert published(data_dir, f"marts_{past}.duckdb")[0] == past  # the backfill, beside it, dated
+    assert (data_dir / f"marts_{past}" / "customer_profile.parquet").exists()
+    assert f"marts_{past}.duckdb" in done.stdout
+
+
+HOLDER = "import duckdb, sys, time; c = duckdb.connect(sys.argv[1], read_only=True); print('ready', flush=True); time.sleep(120)"
+
+
+def test_a_program_holding_the_warehouse_fails_the_run_in_seconds_naming_it(data_dir):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(data_dir / "warehouse.duckdb")], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        started = dt.datetime.now()
+        done = run(data_dir, timeout=120)
+        seconds = (dt.datetime.now() - started).total_seconds()
+    finally:
+        holder.kill()
+    assert done.returncode != 0
+    assert f"held by process {holder.pid}" in done.stdout and "Close that program" in done.stdout
+    assert seconds < 60  # start-up included; Dagster's own retries took about ten minutes
+
+
+def test_erasure_erases_everywhere_keeps_aggregates_consistent_and_reports_unknown_ids(data_dir):
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
+        [(customer,)] = conn.execute(
+            "SELECT customer_id FROM marts.customer_profile WHERE frequency > 0 ORDER BY 1 LIMIT 1"
+        ).fetchall()
+    stray = data_dir / ".marts.duckdb.killedrun.tmp"  # left by a publication killed mid-way
+    shutil.copy(data_dir / "marts.duckdb", stray)
+    unknown = run(data_dir, "erase", "no-such-customer")
+    assert (
+        unknown.returncode == 1
+        and "unknown customer id(s), found nowhere, not recorded: no-such-customer" in unknown.stderr
+    )
+    done = run(data_dir, "erase", customer)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert not stray.exists()
+    as_of, customers, in_segments = published(data_dir)
+    assert customers == in_segments  # segments no longer count the erased customer
+    with duckdb.connect(str(data_dir / "marts.duckdb"), read_only=True) as conn:
+        assert conn.execute(
+            "SELECT count(*) FROM customer_profile WHERE customer_id = ?", [customer]
+        ).fetchall() == [(0,)]
+        assert conn.execute("SELECT sum(customers) FROM rfm_segments").fetchall()[0][0] == customers
