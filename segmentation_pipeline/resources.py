@@ -12,6 +12,19 @@ from pydantic import PrivateAttr
 from segmentation_pipeline.run_lock import RunLock, WarehouseBusyError, check_not_held_by_another_process
 from segmentation_pipeline.settings import Settings
 
+# The run's analysis date, resolved once when the run is requested (CLI, schedule, sensor) and
+# recorded on it; every step reads the same date.
+ANALYSIS_DATE_TAG = "segmentation/analysis_date"
+DATA_DIR_TAG = "segmentation/data_dir"
+
+
+def run_tags(settings: Settings) -> dict[str, str]:
+    """The tags of a run over these settings: its analysis date (resolved now) and data dir."""
+    return {
+        ANALYSIS_DATE_TAG: settings.analysis_date().isoformat(),
+        DATA_DIR_TAG: str(settings.data_dir.resolve()),
+    }
+
 
 class PipelineSettings(dg.ConfigurableResource):
     """The run's settings (see settings.Settings; built from SEGMENTATION_* variables)."""
@@ -45,8 +58,16 @@ class PipelineSettings(dg.ConfigurableResource):
         values = {k: getattr(self, k) for k in type(self).model_fields}
         return Settings(**{**values, "data_dir": Path(self.data_dir)})
 
+    _as_of: dt.date | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Once per run: the run's tag when it has one, else resolved now (a file landing mid-run
+        # cannot move the date between steps).
+        tag = context.run.tags.get(ANALYSIS_DATE_TAG) if context.run else None
+        self._as_of = dt.date.fromisoformat(tag) if tag else self.settings().analysis_date()
+
     def analysis_date(self) -> dt.date:
-        return self.settings().analysis_date()
+        return self._as_of or self.settings().analysis_date()
 
 
 class Warehouse(DuckDBResource):

@@ -157,6 +157,7 @@ def run_pipeline(settings: Settings | None = None, verbose: bool = False) -> boo
     as_of = settings.analysis_date()
     settings = dataclasses.replace(settings, as_of=as_of.isoformat())
     from segmentation_pipeline.definitions import JOB_NAME, build_definitions
+    from segmentation_pipeline.resources import run_tags
 
     started = time.perf_counter()
     job = build_definitions(settings).resolve_job_def(JOB_NAME)
@@ -169,10 +170,7 @@ def run_pipeline(settings: Settings | None = None, verbose: bool = False) -> boo
         loggers = _loggers(console, debug_log)
         job = job.with_logger_defs(loggers)
         run_config = {"loggers": {name: {} for name in loggers}}  # without it, Dagster adds its console
-    tags = {
-        "segmentation/analysis_date": as_of.isoformat(),
-        "segmentation/data_dir": str(settings.data_dir.resolve()),
-    }
+    tags = run_tags(settings)
     print(f"Run of {JOB_NAME}: analysis date {as_of}, data dir {settings.data_dir}, {console.total} steps")
     with dagster_instance() as instance:
         result = job.execute_in_process(

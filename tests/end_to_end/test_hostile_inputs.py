@@ -595,3 +595,27 @@ def test_erasure_erases_everywhere_keeps_aggregates_consistent_and_reports_unkno
             "SELECT count(*) FROM customer_profile WHERE customer_id = ?", [customer]
         ).fetchall() == [(0,)]
         assert conn.execute("SELECT sum(customers) FROM rfm_segments").fetchall()[0][0] == customers
+
+
+def test_schedule_and_sensor_resolve_the_analysis_date_once_and_tag_the_run(tmp_path):
+    import dagster as dg
+
+    from segmentation_pipeline.definitions import build_definitions
+    from segmentation_pipeline.settings import Settings
+
+    write_landing(tmp_path / "raw", "orders", "2025-01-01", orders_csv(order_line()))
+    future = write_landing(tmp_path / "raw", "orders", "2099-01-01", orders_csv(order_line("o9")))
+    definitions = build_definitions(Settings(data_dir=tmp_path, settle_seconds=60))
+    schedule = definitions.get_schedule_def("daily_segmentation_schedule")
+    with dg.build_schedule_context(scheduled_execution_time=dt.datetime(2025, 1, 2, 6)) as context:
+        [request] = schedule.evaluate_tick(context).run_requests
+    assert request.tags["segmentation/analysis_date"] == "2025-01-01"  # not 2099
+    sensor = definitions.get_sensor_def("landing_file_sensor")
+    with dg.build_sensor_context() as context:
+        assert isinstance(sensor(context), dg.SkipReason)  # both files still settling
+    an_hour_ago = future.stat().st_mtime_ns - 3600 * 10**9
+    for path in (tmp_path / "raw" / "orders").iterdir():
+        os.utime(path, ns=(an_hour_ago, an_hour_ago))
+    with dg.build_sensor_context() as context:
+        request = sensor(context)
+    assert request.tags["segmentation/analysis_date"] == "2025-01-01"
