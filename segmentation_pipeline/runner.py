@@ -22,6 +22,9 @@ from segmentation_pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
+# Repository @ code location, as `dagster dev -w workspace.yaml` names them (python_module location).
+UI_REPOSITORY_LABEL = "__repository__@segmentation_pipeline.definitions"
+REPOSITORY_LABEL_TAG = ".dagster/repository"
 SAMPLE_CUSTOMERS = 5_000
 SAMPLE_DAYS = 730
 SAMPLE_SEED = 7
@@ -170,7 +173,8 @@ def run_pipeline(settings: Settings | None = None, verbose: bool = False) -> boo
         loggers = _loggers(console, debug_log)
         job = job.with_logger_defs(loggers)
         run_config = {"loggers": {name: {} for name in loggers}}  # without it, Dagster adds its console
-    tags = run_tags(settings)
+    # The UI lists a job's runs by this label; in-process runs carry none unless given it.
+    tags = {**run_tags(settings), REPOSITORY_LABEL_TAG: UI_REPOSITORY_LABEL}
     print(f"Run of {JOB_NAME}: analysis date {as_of}, data dir {settings.data_dir}, {console.total} steps")
     with dagster_instance() as instance:
         result = job.execute_in_process(

@@ -529,7 +529,9 @@ def test_the_console_shows_one_line_per_step_and_ends_with_where_to_look(base_ru
     import dagster as dg
 
     with dg.DagsterInstance.from_config(str(home)) as instance:
-        [record] = instance.get_run_records()
+        # What the UI's job page asks for: runs of the job, labelled with its repository and location.
+        label = {".dagster/repository": "__repository__@segmentation_pipeline.definitions"}
+        [record] = instance.get_run_records(dg.RunsFilter(job_name="daily_segmentation", tags=label))
     assert record.dagster_run.job_name == "daily_segmentation"
     assert record.dagster_run.tags["segmentation/analysis_date"] == END.isoformat()
     assert record.dagster_run.tags["segmentation/data_dir"] == str(data_dir.resolve())
