@@ -621,3 +621,22 @@ def test_schedule_and_sensor_resolve_the_analysis_date_once_and_tag_the_run(tmp_
     with dg.build_sensor_context() as context:
         request = sensor(context)
     assert request.tags["segmentation/analysis_date"] == "2025-01-01"
+
+
+def test_no_customer_id_or_personal_value_reaches_dagster_event_storage(base_run):
+    import dagster as dg
+
+    data_dir, home, _ = base_run
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
+        ids = {row[0] for row in conn.execute("SELECT customer_id FROM staging.customers").fetchall()}
+        emails = {
+            row[0]
+            for row in conn.execute("SELECT email FROM staging.customers WHERE email IS NOT NULL").fetchall()
+        }
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        [record] = instance.get_run_records()
+        events = json.dumps(
+            [str(e.dagster_event) + e.user_message for e in instance.all_logs(record.dagster_run.run_id)]
+        )
+    assert not [c for c in ids if f"| {c} |" in events or f'"{c}"' in events]
+    assert not [e for e in emails if e in events]
