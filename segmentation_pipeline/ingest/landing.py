@@ -61,14 +61,19 @@ def discover(raw_dir: Path, source: str) -> list[LandingFile]:
     names that are not valid UTF-8 (they could not be recorded as they are).
     """
     folder = raw_dir / source
-    if not folder.is_dir() or folder.is_symlink():
+    if not folder.is_dir():
         return []
     files = []
     for path in folder.iterdir():
         if path.name.startswith("."):
             continue
         refused = None
-        if path.is_symlink():
+        if folder.is_symlink():  # every file in it is outside raw/: listed, so that it is reported
+            refused = f"raw/{source} is a symbolic link: refused, the pipeline reads only inside raw/"
+            if not path.is_file():
+                continue
+            stat = path.lstat()
+        elif path.is_symlink():
             refused = "symbolic link refused: the pipeline reads only regular files inside raw/"
             stat = path.lstat()
         elif path.is_file():

@@ -134,6 +134,20 @@ def test_a_symlink_in_the_landing_zone_is_refused_never_followed(conn, raw_dir, 
     assert conn.execute("SELECT count(*) FROM staging.orders").fetchall() == [(0,)]
 
 
+def test_a_symlinked_source_folder_is_refused_file_by_file_not_silently_skipped(conn, raw_dir, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    write_landing(elsewhere, "orders", "2025-01-01", orders_csv(order_line()))
+    (raw_dir / "orders").symlink_to(elsewhere / "orders", target_is_directory=True)
+    load = load_orders(conn, raw_dir)
+    [(status, _, _, _, error)] = manifest(conn).values()
+    assert load.rows_loaded == 0 and status == "rejected" and "symbolic link" in error
+
+
+def test_a_utf8_byte_order_mark_does_not_hide_the_first_column(conn, raw_dir):
+    write_landing(raw_dir, "orders", "2025-01-01", b"\xef\xbb\xbf" + orders_csv(order_line()).encode())
+    assert load_orders(conn, raw_dir).rows_loaded == 1
+
+
 # -- silent data loss: every physical line is accounted for ------------------------------------------
 
 
