@@ -209,16 +209,15 @@ def _disagreeing_groups(valid: pl.DataFrame, contract: SourceContract) -> pl.Dat
     if contract.same_value_within is None or valid.height == 0:
         return pl.DataFrame(schema=RULES_SCHEMA)
     group, column = contract.same_value_within
-    conflicts = (
-        valid.group_by(group)
-        .agg(
-            pl.col(column).unique().sort().str.join(", ").alias("_values"),
-            pl.col(column).n_unique().alias("_n"),
-        )
-        .filter(pl.col("_n") > 1)
-    )
-    if conflicts.height == 0:
+    # Count first (cheap), name the customers only for the few orders that disagree.
+    groups = valid.group_by(group).agg(pl.col(column).n_unique().alias("_n")).filter(pl.col("_n") > 1)
+    if groups.height == 0:
         return pl.DataFrame(schema=RULES_SCHEMA)
+    conflicts = (
+        valid.join(groups.select(group), on=group)
+        .group_by(group)
+        .agg(pl.col(column).unique().sort().str.join(", ").alias("_values"))
+    )
     rule = pl.format(f"{group} lines disagree on {column} ({{}}): whole {group} rejected", "_values")
     return valid.join(conflicts, on=group).select(POSITION, rule.alias("_rule")).cast(RULES_SCHEMA)
 
