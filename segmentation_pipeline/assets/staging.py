@@ -156,7 +156,7 @@ def build_staging_asset(contract: SourceContract) -> dg.AssetsDefinition:
             context.log.warning(warning)
         context.log.info(
             f"{contract.name}: {len(load.outcomes)} new/changed file(s) of {load.files_seen} "
-            f"({load.files_unchanged} unchanged, {load.files_deferred} after {as_of}); "
+            f"({load.files_unchanged} unchanged, {load.files_deferred} after {as_of}, {load.files_waiting} waiting); "
             f"{load.rows_loaded:,} rows loaded, {load.rows_quarantined:,} quarantined"
         )
         yield dg.MaterializeResult(
@@ -169,6 +169,7 @@ def build_staging_asset(contract: SourceContract) -> dg.AssetsDefinition:
                 "rows_received": dg.MetadataValue.int(load.rows_received),
                 "rows_loaded": dg.MetadataValue.int(load.rows_loaded),
                 "rows_quarantined": dg.MetadataValue.int(load.rows_quarantined),
+                "rows_expected": dg.MetadataValue.int(load.rows_expected),
                 "warnings": dg.MetadataValue.json(load.warnings[:20]),
                 "files": preview(_file_table(load), 15),
             }
