@@ -196,11 +196,12 @@ def _changed_files(
             )
             result.files_unchanged += 1
             continue
-        if previous and previous[5] and file.size == 0 and accepted_empty.get(file.relpath) != checksum:
+        if previous and previous[5] and _holds_no_row(file) and accepted_empty.get(file.relpath) != checksum:
             # An empty file in place of one that had rows is an accident far more often than a day
             # without data: keep its rows and hold the gate until a person accepts the empty file.
+            what = "empty (0 bytes)" if file.size == 0 else "without a data row"
             reason = (
-                f"re-landed empty (0 bytes) after {previous[5]:,} rows were loaded from it: its rows are kept "
+                f"re-landed {what} after {previous[5]:,} rows were loaded from it: its rows are kept "
                 "until it is re-landed with data, or accepted as empty"
             )
             result.files_waiting += 1
@@ -209,6 +210,21 @@ def _changed_files(
             continue
         changed.append((file, checksum))
     return changed
+
+
+def _holds_no_row(file: LandingFile) -> bool:
+    """True for a file with no data row at all (0 bytes, a CSV header alone, an empty Parquet file)."""
+    if file.size == 0:
+        return True
+    if file.refused or file.size > 1 << 16:
+        return False
+    try:
+        if file.fmt == "parquet":
+            return pl.scan_parquet(file.path).select(pl.len()).collect().item() == 0
+        lines = [line for line in file.path.read_bytes().splitlines() if line.strip()]
+        return len(lines) <= (1 if file.fmt == "csv" else 0)
+    except (OSError, pl.exceptions.PolarsError):
+        return False  # unreadable: the reader says why
 
 
 def _stat(file: LandingFile) -> tuple[int, int] | None:
