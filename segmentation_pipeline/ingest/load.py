@@ -61,7 +61,7 @@ QUARANTINE_COLUMNS = {
 @dataclass
 class FileOutcome:
     file: LandingFile
-    checksum: str
+    checksum: str | None  # None when the file could not be read
     status: str
     rows_received: int | None
     rows_loaded: int = 0

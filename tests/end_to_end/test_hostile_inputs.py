@@ -368,9 +368,7 @@ def staging_run(data_dir: Path, **settings) -> tuple[bool, str]:
 
 
 def cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "SEGMENTATION_DATA_DIR": str(data_dir)}
-    return subprocess.run([sys.executable, "-m", "segmentation_pipeline", *args], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return run(data_dir, *args, timeout=120)
 
 
 def test_a_failed_gate_holds_on_later_runs_until_the_file_is_accepted(tmp_path):
@@ -454,13 +452,7 @@ def test_settings_are_checked_before_any_step_naming_the_variable(monkeypatch, v
 
 
 def test_a_bad_setting_stops_the_run_command_at_once_without_touching_the_data_dir(tmp_path):
-    env = {
-        **os.environ,
-        "SEGMENTATION_DATA_DIR": str(tmp_path / "data"),
-        "SEGMENTATION_REJECT_THRESHOLD": "abc",
-    }
-    done = subprocess.run([sys.executable, "-m", "segmentation_pipeline", "run"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = run(tmp_path / "data", timeout=120, SEGMENTATION_REJECT_THRESHOLD="abc")
     assert done.returncode == 2
     assert "SEGMENTATION_REJECT_THRESHOLD='abc'" in done.stderr
     assert not (tmp_path / "data").exists()
@@ -473,9 +465,7 @@ def test_an_empty_landing_zone_beside_a_warehouse_is_an_error_not_a_reason_to_ge
     data_dir = tmp_path / "data"
     (data_dir / "raw" / "orders").mkdir(parents=True)
     duckdb.connect(str(data_dir / "warehouse.duckdb")).close()
-    env = {**os.environ, "SEGMENTATION_DATA_DIR": str(data_dir)}
-    done = subprocess.run([sys.executable, "-m", "segmentation_pipeline", "run"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    done = run(data_dir, timeout=120)
     assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
     assert "holds no file" in done.stderr and "warehouse.duckdb exists" in done.stderr
     assert list((data_dir / "raw").rglob("*.*")) == []
@@ -486,9 +476,13 @@ def test_an_empty_landing_zone_beside_a_warehouse_is_an_error_not_a_reason_to_ge
 END = dt.date(2026, 6, 30)
 
 
-def run(data_dir: Path, *args: str, as_of: str = "", home: Path | None = None, timeout: int = 300):
+def run(
+    data_dir: Path, *args: str, as_of: str = "", home: Path | None = None, timeout: int = 300, **variables
+):
+    """`python -m segmentation_pipeline ARGS` (default `run`) as a child process over `data_dir`."""
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env.update(SEGMENTATION_DATA_DIR=str(data_dir), SEGMENTATION_AS_OF=as_of, SEGMENTATION_SETTLE_SECONDS="0")
+    env.update(variables)
     if home:
         env["DAGSTER_HOME"] = str(home)
     return subprocess.run([sys.executable, "-m", "segmentation_pipeline", *(args or ("run",))], env=env, cwd=ROOT,
