@@ -87,41 +87,69 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
 def _run(args: argparse.Namespace) -> int:
     from segmentation_pipeline.runner import run_pipeline
 
-    return 0 if run_pipeline() else 1
+    return 0 if run_pipeline(verbose=args.verbose) else 1
 
 
 def _add_run(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "run",
         help="materialise every asset once (what `make run` does)",
-        description="One in-process run of the daily job over $SEGMENTATION_DATA_DIR; when its raw/ folder "
-        "holds no file, the sample data set is generated there first. Settings come from SEGMENTATION_* "
+        description="One in-process run of the daily job over $SEGMENTATION_DATA_DIR; on a brand-new data dir "
+        "(no raw file, no warehouse) the sample data set is generated there first. Settings come from SEGMENTATION_* "
         "variables (README).",
+    )
+    p.add_argument(
+        "--verbose", action="store_true", help="print Dagster's full event log instead of one line per step"
     )
     p.set_defaults(handler=_run)
 
 
 def _erase(args: argparse.Namespace) -> int:
+    import dataclasses
     import uuid
 
     from segmentation_pipeline.erasure import erase_and_republish
+    from segmentation_pipeline.publish import prune_all_but_current, published_as_of
     from segmentation_pipeline.run_lock import RunLock
+    from segmentation_pipeline.runner import run_pipeline
     from segmentation_pipeline.settings import Settings
 
     settings = Settings.from_env()
     if not settings.warehouse_path.exists():
         print(f"error: no warehouse at {settings.warehouse_path}", file=sys.stderr)
         return 2
+    ids = list(dict.fromkeys(i.strip() for i in args.customer_ids))
     with RunLock(settings.warehouse_path, wait_seconds=args.wait, owner="erase"):
-        removed = erase_and_republish(
-            settings.warehouse_path, settings.data_dir, args.customer_ids, f"erase-{uuid.uuid4().hex[:8]}"
+        removed, unknown, stale = erase_and_republish(
+            settings.warehouse_path, settings.data_dir, ids, f"erase-{uuid.uuid4().hex[:8]}"
         )
-    print(f"erased {len(args.customer_ids)} customer(s): {', '.join(args.customer_ids)}")
+    erased = [i for i in ids if i not in unknown]
+    if erased:
+        print(f"erased {len(erased)} customer(s): {', '.join(erased)}")
     for table, count in sorted(removed.items()):
         print(f"  {table}: {count:,} row(s) removed")
-    if not removed:
-        print("  no rows found for these customers")
-    print("They are recorded in ops.erased_customers: their rows in later landing files are rejected unread.")
+    for path in stale:
+        print(f"  {path}: removed (a stale or dated copy of the marts)")
+    if erased:
+        print(
+            "They are recorded in ops.erased_customers: their rows in later landing files are rejected unread."
+        )
+        as_of = published_as_of(settings.data_dir)
+        if as_of is not None:
+            # Segments, RFM shares and migrations still count them: recompute and republish for the
+            # published date (the rows are gone already; this makes the aggregates agree).
+            print(f"Recomputing the marts for {as_of} without them:")
+            if run_pipeline(dataclasses.replace(settings, as_of=as_of.isoformat())):
+                prune_all_but_current(settings.data_dir)
+            else:
+                print("warning: the recomputation failed; the published rows are erased but aggregates still "
+                      "count them until the next successful run", file=sys.stderr)  # fmt: skip
+    if unknown:
+        print(
+            f"error: unknown customer id(s), found nowhere, not recorded: {', '.join(unknown)}",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 
@@ -139,6 +167,54 @@ def _add_erase(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=_erase)
 
 
+def _accept(args: argparse.Namespace) -> int:
+    import getpass
+
+    import duckdb
+
+    from segmentation_pipeline.contracts import source_contract
+    from segmentation_pipeline.ingest.gate import accept
+    from segmentation_pipeline.run_lock import RunLock
+    from segmentation_pipeline.settings import Settings
+
+    settings = Settings.from_env()
+    source_contract(args.source)  # an unknown source is an error that lists the known ones
+    if not settings.warehouse_path.exists():
+        print(f"error: no warehouse at {settings.warehouse_path}", file=sys.stderr)
+        return 2
+    who = args.by or getpass.getuser()
+    lock = RunLock(settings.warehouse_path, wait_seconds=args.wait, owner=f"accept by {who}")
+    with lock, duckdb.connect(str(settings.warehouse_path)) as conn:
+        try:
+            accepted = [accept(conn, args.source, file, who) for file in args.files]
+        except LookupError as error:
+            print(f"error: {error.args[0]}", file=sys.stderr)
+            return 1
+    for file in accepted:
+        print(f"accepted {file} for {args.source} (by {who}): the next run's gate no longer holds on it;")
+    print("its rejected rows stay in quarantine and are still counted in marts.data_quality.")
+    return 0
+
+
+def _add_accept(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "accept",
+        help="accept a file the quality gate holds, so that the next run proceeds",
+        description="A file that failed its source's rejected-share check (or was unreadable, or re-landed "
+        "empty) keeps the check failing on every run until it is re-landed or accepted here. The acceptance "
+        "is recorded with the time and who (ops.gate_holds, marts.data_quality).",
+    )
+    p.add_argument("source", metavar="SOURCE")
+    p.add_argument(
+        "files", nargs="+", metavar="FILE", help="path under raw/ (orders/orders_2026-07-01.csv) or bare name"
+    )
+    p.add_argument("--by", default="", help="who accepts (default: the user name)")
+    p.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for a running pipeline (default 60)"
+    )
+    p.set_defaults(handler=_accept)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation_pipeline", description="Customer-segmentation pipeline tools."
@@ -147,6 +223,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_generate(subparsers)
     _add_run(subparsers)
     _add_erase(subparsers)
+    _add_accept(subparsers)
     return parser
 
 
@@ -154,6 +231,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (FileExistsError, ValueError) as error:
+    except (FileExistsError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -3,7 +3,7 @@
 import dagster as dg
 
 from segmentation_pipeline.assets import features, models, publication, quality, segments, staging
-from segmentation_pipeline.resources import PipelineSettings, Warehouse
+from segmentation_pipeline.resources import PipelineSettings, Warehouse, run_tags
 from segmentation_pipeline.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
 
@@ -21,19 +21,24 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         executor_def=dg.in_process_executor,
         description="Materialise every asset once: ingest, validate, features, models, marts.",
     )
-    daily_schedule = dg.ScheduleDefinition(
+
+    @dg.schedule(
         name="daily_segmentation_schedule",
         job=daily_segmentation,
         cron_schedule="0 6 * * *",
         execution_timezone="Europe/Paris",
         description="Every morning at 06:00 Paris time.",
     )
+    def daily_schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        # The analysis date is resolved at the tick and recorded on the run.
+        return dg.RunRequest(tags=run_tags(settings))
+
     return dg.Definitions(
         assets=dg.load_assets_from_modules(ASSET_MODULES),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         jobs=[daily_segmentation],
         schedules=[daily_schedule],
-        sensors=[landing_file_sensor(daily_segmentation, settings.raw_dir)],
+        sensors=[landing_file_sensor(daily_segmentation, settings)],
         resources={
             "settings": PipelineSettings.from_settings(settings),
             "warehouse": Warehouse(

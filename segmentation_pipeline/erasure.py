@@ -7,7 +7,12 @@ from pathlib import Path
 
 import duckdb
 
-from segmentation_pipeline.publish import SNAPSHOT_NAME, prune_all_but_current, publish_marts
+from segmentation_pipeline.publish import (
+    SNAPSHOT_NAME,
+    prune_all_but_current,
+    publish_marts,
+    remove_stale_copies,
+)
 from segmentation_pipeline.warehouse import ensure_schemas, read_sql, transaction
 
 
@@ -29,6 +34,25 @@ def _quarantine_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
     return [row[0] for row in rows]
 
 
+# Quarantined rows keep raw values (personal data included): match on the raw customer_id, trimmed.
+_RAW_CUSTOMER_ID = "trim(json_extract_string(raw_values, '$.customer_id'))"
+
+
+def unknown_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) -> list[str]:
+    """The ids found in no table at all (a typo is reported, never recorded as 'erased')."""
+    found: set[str] = set()
+    for table in _tables_with_customer_id(conn):
+        found |= {row[0] for row in conn.execute(
+            f"SELECT DISTINCT customer_id FROM {table} WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))", [customer_ids]
+        ).fetchall()}  # fmt: skip
+    for table in _quarantine_tables(conn):
+        found |= {row[0] for row in conn.execute(
+            f"SELECT DISTINCT {_RAW_CUSTOMER_ID} FROM {table} WHERE {_RAW_CUSTOMER_ID} IN (SELECT unnest(?::VARCHAR[]))",
+            [customer_ids],
+        ).fetchall()}  # fmt: skip
+    return [c for c in customer_ids if c not in found]
+
+
 def erase_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) -> dict[str, int]:
     """Delete every row of these customers, in one transaction; returns rows removed per table."""
     ensure_schemas(conn)
@@ -41,11 +65,9 @@ def erase_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) ->
                 f"DELETE FROM {table} WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))", [customer_ids]
             ).fetchall()[0][0]
             removed[table] = count
-        # Quarantined rows keep raw values (personal data included): match on the raw customer_id.
         for table in _quarantine_tables(conn):
             count = conn.execute(
-                f"""DELETE FROM {table}
-                    WHERE json_extract_string(raw_values, '$.customer_id') IN (SELECT unnest(?::VARCHAR[]))""",
+                f"DELETE FROM {table} WHERE {_RAW_CUSTOMER_ID} IN (SELECT unnest(?::VARCHAR[]))",
                 [customer_ids],
             ).fetchall()[0][0]
             removed[table] = count
@@ -57,11 +79,20 @@ def erase_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) ->
 
 def erase_and_republish(
     warehouse_path: Path, data_dir: Path, customer_ids: list[str], run_id: str
-) -> dict[str, int]:
-    """Erase, then republish the BI snapshot and Parquet files (if published) and drop older copies."""
+) -> tuple[dict[str, int], list[str], list[Path]]:
+    """Erase the known ids, drop stale copies (temporary and dated snapshots), republish the rows
+    removed (if published) and drop older Parquet copies.
+
+    Returns (rows removed per table, unknown ids, stale copies removed). The published aggregates
+    (segments, RFM shares) are recomputed by a run afterwards (see cli `erase`).
+    """
     with duckdb.connect(str(warehouse_path)) as conn:
-        removed = erase_customers(conn, customer_ids)
+        ensure_schemas(conn)
+        unknown = unknown_customers(conn, customer_ids)
+        known = [c for c in customer_ids if c not in unknown]
+        removed = erase_customers(conn, known) if known else {}
+        stale = remove_stale_copies(data_dir)
         if (data_dir / SNAPSHOT_NAME).exists():
             publish_marts(conn, data_dir, run_id)
             prune_all_but_current(data_dir)
-    return removed
+    return removed, unknown, stale

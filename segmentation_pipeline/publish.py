@@ -31,6 +31,7 @@ class Publication:
     snapshot: Path
     parquet_dir: Path
     tables: dict[str, int]  # table -> rows
+    beside: bool = False  # a backfill: published under dated names, the newer live snapshot untouched
 
 
 def mart_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
@@ -57,8 +58,33 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def publish_marts(conn: duckdb.DuckDBPyConnection, data_dir: Path, run_id: str) -> Publication:
-    """Write every `marts` table to a new snapshot file and Parquet folder, then swap both in."""
+def published_as_of(data_dir: Path) -> dt.date | None:
+    """The analysis date of the live snapshot (None when there is none, or it cannot be read)."""
+    snapshot = data_dir / SNAPSHOT_NAME
+    if not snapshot.exists():
+        return None
+    try:
+        with duckdb.connect(str(snapshot), read_only=True) as reader:
+            return reader.execute("SELECT max(as_of_date) FROM customer_profile").fetchall()[0][0]
+    except duckdb.Error:
+        return None
+
+
+def publish_marts(
+    conn: duckdb.DuckDBPyConnection, data_dir: Path, run_id: str, as_of: dt.date | None = None
+) -> Publication:
+    """Write every `marts` table to a new snapshot file and Parquet folder, then swap both in.
+
+    A run for an earlier date than the live snapshot's (a backfill) never replaces it: its marts
+    are published beside, as `marts_<date>.duckdb` and `marts_<date>/`.
+    """
+    newer = published_as_of(data_dir)
+    beside = as_of is not None and newer is not None and newer > as_of
+    snapshot_name, link_name = (
+        (f"marts_{as_of.isoformat()}.duckdb", f"{PARQUET_LINK}_{as_of.isoformat()}")
+        if beside
+        else (SNAPSHOT_NAME, PARQUET_LINK)
+    )
     data_dir.mkdir(parents=True, exist_ok=True)
     tables = mart_tables(conn)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
@@ -85,12 +111,12 @@ def publish_marts(conn: duckdb.DuckDBPyConnection, data_dir: Path, run_id: str) 
             conn.execute(f"COPY marts.{table} TO {_quote(str(parquet))} (FORMAT parquet)")
     finally:
         conn.execute("DETACH publication")
-    snapshot = data_dir / SNAPSHOT_NAME
+    snapshot = data_dir / snapshot_name
     _fsync(tmp_snapshot)
     os.replace(tmp_snapshot, snapshot)  # atomic: readers see the old file or the new one
-    _swap_symlink(data_dir / PARQUET_LINK, version_dir)
+    _swap_symlink(data_dir / link_name, version_dir)
     _prune_versions(data_dir / PARQUET_VERSIONS, keep=version_dir)
-    return Publication(snapshot=snapshot, parquet_dir=data_dir / PARQUET_LINK, tables=counts)
+    return Publication(snapshot=snapshot, parquet_dir=data_dir / link_name, tables=counts, beside=beside)
 
 
 def _fsync(path: Path) -> None:
@@ -110,9 +136,25 @@ def _swap_symlink(link: Path, target: Path) -> None:
 
 
 def _prune_versions(versions: Path, keep: Path) -> None:
-    old = sorted(p for p in versions.iterdir() if p.is_dir() and p != keep)
+    # Folders a dated (backfill) link points to are kept: they are a publication of their own.
+    linked = {link.resolve() for link in versions.parent.glob(f"{PARQUET_LINK}_*") if link.is_symlink()}
+    old = sorted(p for p in versions.iterdir() if p.is_dir() and p != keep and p.resolve() not in linked)
     for path in old[: max(0, len(old) - (KEEP_VERSIONS - 1))]:
         shutil.rmtree(path, ignore_errors=True)
+
+
+def remove_stale_copies(data_dir: Path) -> list[Path]:
+    """Remove what a killed publication or a backfill left beside the live snapshot: temporary
+    snapshots and dated (backfill) publications. After an erasure no copy may keep the customer."""
+    removed = []
+    for path in [*data_dir.glob(f".{SNAPSHOT_NAME}.*.tmp"), *data_dir.glob("marts_*.duckdb")]:
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    for link in data_dir.glob(f"{PARQUET_LINK}_*"):
+        if link.is_symlink():
+            link.unlink()
+            removed.append(link)
+    return removed
 
 
 def prune_all_but_current(data_dir: Path) -> None:

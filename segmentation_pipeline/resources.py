@@ -9,8 +9,21 @@ import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from segmentation_pipeline.run_lock import RunLock
+from segmentation_pipeline.run_lock import RunLock, WarehouseBusyError, check_not_held_by_another_process
 from segmentation_pipeline.settings import Settings
+
+# The run's analysis date, resolved once when the run is requested (CLI, schedule, sensor) and
+# recorded on it; every step reads the same date.
+ANALYSIS_DATE_TAG = "segmentation/analysis_date"
+DATA_DIR_TAG = "segmentation/data_dir"
+
+
+def run_tags(settings: Settings) -> dict[str, str]:
+    """The tags of a run over these settings: its analysis date (resolved now) and data dir."""
+    return {
+        ANALYSIS_DATE_TAG: settings.analysis_date().isoformat(),
+        DATA_DIR_TAG: str(settings.data_dir.resolve()),
+    }
 
 
 class PipelineSettings(dg.ConfigurableResource):
@@ -33,6 +46,8 @@ class PipelineSettings(dg.ConfigurableResource):
     full_refresh: bool = False
     currency: str = "EUR"
     assumed_margin_rate: float | None = None
+    settle_seconds: float = 0.0
+    expected_rejections: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineSettings:
@@ -43,8 +58,16 @@ class PipelineSettings(dg.ConfigurableResource):
         values = {k: getattr(self, k) for k in type(self).model_fields}
         return Settings(**{**values, "data_dir": Path(self.data_dir)})
 
+    _as_of: dt.date | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Once per run: the run's tag when it has one, else resolved now (a file landing mid-run
+        # cannot move the date between steps).
+        tag = context.run.tags.get(ANALYSIS_DATE_TAG) if context.run else None
+        self._as_of = dt.date.fromisoformat(tag) if tag else self.settings().analysis_date()
+
     def analysis_date(self) -> dt.date:
-        return self.settings().analysis_date()
+        return self._as_of or self.settings().analysis_date()
 
 
 class Warehouse(DuckDBResource):
@@ -60,6 +83,11 @@ class Warehouse(DuckDBResource):
         run_id = context.run.run_id if context.run else ""
         self._lock = RunLock(Path(self.database), self.lock_wait_seconds, owner=run_id)
         self._lock.acquire()
+        try:
+            check_not_held_by_another_process(Path(self.database))
+        except WarehouseBusyError:
+            self._lock.release()
+            raise
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:

@@ -11,8 +11,11 @@ import datetime as dt
 import fcntl
 import json
 import os
+import re
 import time
 from pathlib import Path
+
+import duckdb
 
 
 class WarehouseBusyError(RuntimeError):
@@ -72,3 +75,31 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def _command_line(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "unknown command"
+
+
+def check_not_held_by_another_process(database: Path) -> None:
+    """Fail at once, naming the holder, when another process (a BI tool, a shell) holds the DuckDB file.
+
+    Dagster's DuckDB resource retries a held file for minutes; one open here says it in a second.
+    """
+    if not database.exists():
+        return
+    try:
+        duckdb.connect(str(database)).close()
+    except duckdb.IOException as error:
+        found = re.search(r"Conflicting lock is held in (.*?) \(PID (\d+)\)", str(error))
+        if not found:
+            raise
+        pid = found.group(2)
+        raise WarehouseBusyError(
+            f"the warehouse {database} is held by process {pid} ({_command_line(pid)}): DuckDB admits one "
+            f"writer per file, so this run did not start. Close that program (BI tools read the published "
+            f"snapshot marts.duckdb, never the warehouse), then run again."
+        ) from None

@@ -18,3 +18,9 @@ CREATE TABLE IF NOT EXISTS ops.landing_files (
     run_id            VARCHAR,
     PRIMARY KEY (source, file)
 );
+-- Added later (warehouses created before them gain them here): the inode and change time make the
+-- size+mtime shortcut safe (a copy that keeps size and mtime still changes both); rows_expected
+-- counts quarantined rows whose every rule is declared expected (SEGMENTATION_EXPECTED_REJECTIONS).
+ALTER TABLE ops.landing_files ADD COLUMN IF NOT EXISTS inode BIGINT;
+ALTER TABLE ops.landing_files ADD COLUMN IF NOT EXISTS ctime_ns BIGINT;
+ALTER TABLE ops.landing_files ADD COLUMN IF NOT EXISTS rows_expected BIGINT DEFAULT 0;

@@ -76,6 +76,7 @@ def run_daily_job(data_dir: Path, **settings: str) -> dg.ExecuteInProcessResult:
     """
     with pytest.MonkeyPatch.context() as env:
         env.setenv("SEGMENTATION_DATA_DIR", str(data_dir))
+        env.setenv("SEGMENTATION_SETTLE_SECONDS", "0")  # the files were written a moment ago, complete
         for name, value in settings.items():
             env.setenv(f"SEGMENTATION_{name.upper()}", value)
         job = build_definitions(Settings.from_env()).resolve_job_def(JOB_NAME)

@@ -29,8 +29,17 @@ def marts_snapshot(
     context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
-        publication = publish_marts(conn, settings.settings().data_dir, context.run.run_id)
+        data_dir = settings.settings().data_dir
+        # One run at a time holds the warehouse: a temporary snapshot found now was left by a killed run.
+        for stale in data_dir.glob(".marts.duckdb.*.tmp"):
+            stale.unlink(missing_ok=True)
+        publication = publish_marts(conn, data_dir, context.run.run_id, settings.analysis_date())
     tables = pl.DataFrame({"table": list(publication.tables), "rows": list(publication.tables.values())})
+    if publication.beside:
+        context.log.warning(
+            f"backfill: the live snapshot is for a later date, so it stays; this run's marts are published "
+            f"beside it as {publication.snapshot} and {publication.parquet_dir}/"
+        )
     context.log.info(
         f"published {len(publication.tables)} tables to {publication.snapshot} and {publication.parquet_dir}/"
     )

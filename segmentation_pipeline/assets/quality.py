@@ -17,7 +17,22 @@ DATA_QUALITY_COLUMNS = {
     "rows_received": ("BIGINT", "Data rows in the file (NULL when the file could not be read at all)."),
     "rows_loaded": ("BIGINT", "Rows loaded into staging."),
     "rows_quarantined": ("BIGINT", "Rows sent to quarantine.<source> with the rule they failed."),
+    "rows_expected": (
+        "BIGINT",
+        "Quarantined rows whose every rule is declared expected (SEGMENTATION_EXPECTED_REJECTIONS): not counted by the gate.",
+    ),
     "rejected_share": ("DOUBLE", "rows_quarantined / rows_received."),
+    "quarantined_revenue": (
+        "DOUBLE",
+        "Orders only: revenue of the quarantined completed lines (quantity x unit_price - discount), where it parses.",
+    ),
+    "gate": (
+        "VARCHAR",
+        "held (the source's check fails until the file is re-landed or accepted) | accepted | NULL.",
+    ),
+    "gate_reason": ("VARCHAR", "Why the gate held the file."),
+    "accepted_by": ("VARCHAR", "Who accepted the held file (python -m segmentation_pipeline accept)."),
+    "accepted_at": ("TIMESTAMP", "When it was accepted (UTC)."),
     "loaded_at": ("TIMESTAMP", "When the file was loaded (UTC)."),
 }
 

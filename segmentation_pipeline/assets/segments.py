@@ -351,7 +351,8 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
             previous, on=["customer_id", "segment_id", "rfm_segment"], how="anti", nulls_equal=True
         )
         with transaction(conn):
-            conn.execute("DELETE FROM marts.segment_history WHERE as_of_date >= ?", [as_of])
+            # Only this date's rows: a backfill must not delete the history of later dates.
+            conn.execute("DELETE FROM marts.segment_history WHERE as_of_date = ?", [as_of])
             insert_frame(conn, "marts.segment_history", changed)
             conn.execute("DELETE FROM marts.segment_migrations WHERE as_of_date = ?", [as_of])
             insert_frame(conn, "marts.segment_migrations", moves)

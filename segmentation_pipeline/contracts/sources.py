@@ -18,6 +18,9 @@ class SourceContract:
     # Snapshots/deltas upserted by id: latest updated_at wins (customers, products).
     upsert_by_updated_at: bool = False
     personal: tuple[str, ...] = ()
+    # (group, column): rows of one group must agree on the column, or the whole group is rejected
+    # (all lines of one order belong to one customer).
+    same_value_within: tuple[str, str] | None = None
 
     @property
     def columns(self) -> dict[str, pl.DataType]:
@@ -30,6 +33,11 @@ class SourceContract:
         """Columns a file must have, in contract order: the model's non-nullable fields (one source of truth)."""
         schema = self.model.to_schema()
         return tuple(name for name, column in schema.columns.items() if not column.nullable)
+
+    @property
+    def id_columns(self) -> tuple[str, ...]:
+        """Identifier columns: compared exactly, so surrounding blanks are trimmed on load."""
+        return tuple(c for c in self.columns if c in self.keys or c.endswith("_id"))
 
     @property
     def optional(self) -> tuple[str, ...]:
@@ -56,6 +64,7 @@ SOURCES: dict[str, SourceContract] = {
             name="orders",
             model=models.Orders,
             keys=("order_id", "line_number"),
+            same_value_within=("order_id", "customer_id"),
         ),
         SourceContract(
             name="surveys",

@@ -38,21 +38,46 @@ def _with_row_numbers(frame: pl.DataFrame) -> pl.DataFrame:
     return frame.with_row_index(ROW_NUMBER, offset=1).with_columns(pl.col(ROW_NUMBER).cast(pl.Int64))
 
 
+def _fields(line: str) -> list[str]:
+    return next(csv.reader([line.rstrip("\r\n")]), [])
+
+
 def _csv_fallback(text: str) -> RawRead:
-    """Parse a CSV that polars refused, row by row: rows with the wrong field count are reported."""
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = next(reader)
-    except StopIteration:
+    """Parse a CSV that polars refused (or read into fewer rows than lines), physical line by line.
+
+    Every line is accounted for: a row with the wrong field count is reported; a quoted value may
+    span lines, unless a later line it swallows is a complete row by itself (an unclosed quote):
+    then the line with the stray quote is reported and reading resumes on the next line.
+    Row numbers are the data row's first physical line (header excluded), as in the fast path.
+    """
+    lines = text.splitlines(keepends=True)  # the csv module needs them to keep line breaks inside quotes
+    if not lines:
         return RawRead(rows=None, file_error="empty file (no header row)", rows_received=0)
+    header = _fields(lines[0])
+    width = len(header)
     good: list[list[str]] = []
     numbers: list[int] = []
     errors = []
-    for number, fields in enumerate(reader, start=1):
-        if len(fields) != len(header):
+    index = 1
+    while index < len(lines):
+        number, line = index, lines[index].rstrip("\r\n")
+        if not line.strip():
+            index += 1
+            continue
+        reader = csv.reader(iter(lines[index:]))
+        fields = next(reader)
+        spanned = reader.line_num
+        continuation = lines[index + 1 : index + spanned]
+        swallowed = any(len(_fields(part)) == width and '"' not in part for part in continuation)
+        if spanned > 1 and (swallowed or len(fields) != width):
             errors.append(
-                (number, f"malformed row: {len(fields)} fields, header has {len(header)}", ",".join(fields))
+                (number, "malformed row: unclosed quote (the value runs past the end of the line)", line)
             )
+            index += 1
+            continue
+        index += spanned
+        if len(fields) != width:
+            errors.append((number, f"malformed row: {len(fields)} fields, header has {width}", line))
         else:
             good.append(fields)
             numbers.append(number)
@@ -74,8 +99,14 @@ def _last_line_is_truncated(data: bytes, header_fields: int) -> tuple[bool, str]
     return len(fields) < header_fields, last
 
 
+def _physical_lines(data: bytes) -> int:
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
 def read_csv(file: LandingFile) -> RawRead:
     data = file.path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark is not part of the first column's name
+        data = data[3:]
     if not data.strip():
         return RawRead(rows=None, file_error="empty file (no header row)", rows_received=0)
     try:
@@ -95,6 +126,10 @@ def read_csv(file: LandingFile) -> RawRead:
     try:
         frame = pl.read_csv(io.BytesIO(data), infer_schema=False)
     except pl.exceptions.PolarsError:
+        return _csv_fallback(text)
+    if frame.height + 1 != _physical_lines(data.rstrip(b"\r\n") + b"\n"):
+        # Fewer rows than lines: a quoted value spans lines. Legitimate (a comment on two lines) or
+        # an unclosed quote swallowing the rows after it; the line-by-line reader tells them apart.
         return _csv_fallback(text)
     frame = _with_row_numbers(frame)
     # A blank line is not a row (polars reads it as all nulls); numbering keeps file positions.
@@ -157,4 +192,7 @@ READERS = {"csv": read_csv, "parquet": read_parquet, "jsonl": read_jsonl}
 def read_landing_file(file: LandingFile) -> RawRead:
     if file.name_error:
         return RawRead(rows=None, file_error=file.name_error)
-    return READERS[file.fmt](file)
+    try:
+        return READERS[file.fmt](file)
+    except OSError as error:  # permission denied, I/O error: this file is rejected, not the run
+        return RawRead(rows=None, file_error=f"cannot read the file: {error.strerror or error}")

@@ -28,6 +28,8 @@ QUARANTINE_ROW_SCHEMA = {
     "raw_values": pl.String,
 }
 POSITION = "_position"
+# Larger amounts are not data but accidents (1e300 reaches k-means as infinity once squared).
+MAX_MAGNITUDE = 1e12
 _TRUE = ["true", "1", "yes", "y", "t"]
 _FALSE = ["false", "0", "no", "n", "f"]
 
@@ -39,11 +41,14 @@ def parse_timestamp(text: pl.Expr) -> pl.Expr:
         parsed = text.str.to_datetime(fmt, strict=False, time_unit="us", time_zone="UTC")
         return parsed.dt.replace_time_zone(None)
 
+    def naive(fmt: str) -> pl.Expr:
+        return text.str.to_datetime(fmt, strict=False, time_unit="us")
+
+    text = text.str.to_uppercase()  # "t" and "z" are ISO 8601 too
+    # 'T' or space; with seconds (and fractions) or without; with an offset (Z, +02, +0200, +02:00) or not.
+    forms = [f"%Y-%m-%d{sep}{time}" for sep in ("T", " ") for time in ("%H:%M:%S%.f", "%H:%M")]
     return pl.coalesce(
-        with_offset("%Y-%m-%dT%H:%M:%S%.f%#z"),
-        with_offset("%Y-%m-%d %H:%M:%S%.f%#z"),
-        text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us"),
-        text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
+        *[parsed for form in forms for parsed in (with_offset(f"{form}%#z"), naive(form))],
         text.str.to_date("%Y-%m-%d", strict=False).cast(pl.Datetime("us")),
     )
 
@@ -67,7 +72,8 @@ def parse_column(text: pl.Expr, dtype: pl.DataType) -> pl.Expr:
         return pl.when(whole).then(text.str.replace(r"\.0+$", "").cast(dtype, strict=False))
     if dtype.is_float():
         number = text.cast(dtype, strict=False)
-        return pl.when(number.is_finite()).then(number)  # "inf"/"nan" are not amounts
+        # "inf"/"nan" are not amounts, nor is 1e300.
+        return pl.when(number.is_finite() & (number.abs() <= MAX_MAGNITUDE)).then(number)
     raise TypeError(f"no parser for {dtype}")
 
 
@@ -87,7 +93,9 @@ def _type_name(dtype: pl.DataType) -> str:
         return "YYYY-MM-DD date"
     if dtype == pl.Boolean:
         return "true/false value"
-    return "whole number" if dtype.is_integer() else "number"
+    return (
+        "whole number" if dtype.is_integer() else f"number between -{MAX_MAGNITUDE:g} and {MAX_MAGNITUDE:g}"
+    )
 
 
 RULES_SCHEMA = {POSITION: pl.UInt32, "_rule": pl.String}
@@ -104,10 +112,16 @@ def parse_rows(raw: pl.DataFrame, contract: SourceContract) -> tuple[pl.DataFram
     def present(name: str) -> pl.Expr:
         return pl.col(name).str.len_bytes().fill_null(0) > 0
 
+    def text(name: str) -> pl.Expr:
+        if name in contract.id_columns:  # " c1 " and "c1" are one customer
+            trimmed = pl.col(name).str.strip_chars()
+            return pl.when(trimmed.str.len_bytes() > 0).then(trimmed)
+        return pl.when(present(name)).then(pl.col(name))
+
     typed = raw.select(
         POSITION,
         *[
-            (pl.when(present(c)).then(pl.col(c)) if t == pl.String else _fast_parse(pl.col(c), t)).alias(c)
+            (text(c) if t == pl.String else _fast_parse(pl.col(c), t)).alias(c)
             for c, t in contract.columns.items()
         ],
     )
@@ -165,23 +179,47 @@ def pandera_failures(typed: pl.DataFrame, contract: SourceContract) -> pl.DataFr
 
 
 def _duplicates(valid: pl.DataFrame, contract: SourceContract) -> pl.DataFrame:
-    """Later occurrences of a key among valid rows, as (`_position`, `_rule`); the first one wins.
+    """Rows of `valid` that repeat a key, as (`_position`, `_rule`).
 
-    `valid` is in landing order (files by landing date, rows by row number), so "first" is the
-    earliest landed. Customers and products may carry one version per file, so their key is per file.
+    `valid` is in landing order (files by landing date, rows by row number), so for events the
+    first occurrence wins (the earliest landed). Customers and products may carry one version per
+    file, so their key is per file, and within a file the latest `updated_at` wins (then the first).
     """
     scope = list(contract.keys) + ([SOURCE_FILE] if contract.upsert_by_updated_at else [])
-    first = valid.select(pl.struct(scope).is_first_distinct()).to_series()
+    ranked = valid.select(POSITION, SOURCE_FILE, ROW_NUMBER, *[c for c in scope if c != SOURCE_FILE],
+                          *(["updated_at"] if contract.upsert_by_updated_at else []))  # fmt: skip
+    if contract.upsert_by_updated_at:
+        ranked = ranked.sort("updated_at", descending=True, nulls_last=True, maintain_order=True)
+    first = ranked.select(pl.struct(scope).is_first_distinct()).to_series()
     if first.all():
         return pl.DataFrame(schema=RULES_SCHEMA)
-    later = valid.filter(~first)
-    firsts = (
-        valid.filter(first)
+    later = ranked.filter(~first)
+    winners = (
+        ranked.filter(first)
         .join(later.select(scope).unique(), on=scope)
-        .select(*scope, pl.format("{} row {}", SOURCE_FILE, ROW_NUMBER).alias("_first_seen"))
+        .select(*scope, pl.format("{} row {}", SOURCE_FILE, ROW_NUMBER).alias("_winner"))
     )
-    rule = pl.format(f"duplicate key ({', '.join(contract.keys)}): first seen in {{}}", "_first_seen")
-    return later.join(firsts, on=scope, how="left").select(POSITION, rule.alias("_rule"))
+    seen = "a newer version is in" if contract.upsert_by_updated_at else "first seen in"
+    rule = pl.format(f"duplicate key ({', '.join(contract.keys)}): {seen} {{}}", "_winner")
+    return later.join(winners, on=scope, how="left").select(POSITION, rule.alias("_rule"))
+
+
+def _disagreeing_groups(valid: pl.DataFrame, contract: SourceContract) -> pl.DataFrame:
+    """Every row of a group (an order) whose rows disagree on a column (the customer), as (`_position`, `_rule`)."""
+    if contract.same_value_within is None or valid.height == 0:
+        return pl.DataFrame(schema=RULES_SCHEMA)
+    group, column = contract.same_value_within
+    # Count first (cheap), name the customers only for the few orders that disagree.
+    groups = valid.group_by(group).agg(pl.col(column).n_unique().alias("_n")).filter(pl.col("_n") > 1)
+    if groups.height == 0:
+        return pl.DataFrame(schema=RULES_SCHEMA)
+    conflicts = (
+        valid.join(groups.select(group), on=group)
+        .group_by(group)
+        .agg(pl.col(column).unique().sort().str.join(", ").alias("_values"))
+    )
+    rule = pl.format(f"{group} lines disagree on {column} ({{}}): whole {group} rejected", "_values")
+    return valid.join(conflicts, on=group).select(POSITION, rule.alias("_rule")).cast(RULES_SCHEMA)
 
 
 def validate_rows(raw: pl.DataFrame, contract: SourceContract) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -195,7 +233,9 @@ def validate_rows(raw: pl.DataFrame, contract: SourceContract) -> tuple[pl.DataF
     clean = typed.join(parse_failures, on=POSITION, how="anti") if parse_failures.height else typed
     rule_failures = pandera_failures(clean, contract)
     valid = clean.join(rule_failures, on=POSITION, how="anti") if rule_failures.height else clean
-    reasons = pl.concat([parse_failures, rule_failures, _duplicates(valid, contract)])
+    reasons = pl.concat(
+        [parse_failures, rule_failures, _duplicates(valid, contract), _disagreeing_groups(valid, contract)]
+    )
     good = valid.join(reasons, on=POSITION, how="anti") if reasons.height else valid
     per_row = reasons.group_by(POSITION, maintain_order=True).agg(
         pl.col("_rule").str.join("; ").alias("rule")

@@ -31,7 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def pipeline(data_dir: Path, *args: str, as_of: str = "", wait: str = "120", **popen) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env.update(
-        SEGMENTATION_DATA_DIR=str(data_dir), SEGMENTATION_AS_OF=as_of, SEGMENTATION_LOCK_WAIT_SECONDS=wait
+        SEGMENTATION_DATA_DIR=str(data_dir), SEGMENTATION_AS_OF=as_of, SEGMENTATION_LOCK_WAIT_SECONDS=wait,
+        SEGMENTATION_SETTLE_SECONDS="0",  # the files were generated a moment ago
     )
     return subprocess.Popen(
         [sys.executable, "-m", "segmentation_pipeline", *(args or ("run",))],
@@ -141,7 +142,7 @@ def test_a_bi_connection_open_through_a_run_neither_blocks_it_nor_sees_a_mix(dat
 )
 def test_sigkill_at_any_stage_leaves_the_last_good_state_and_the_next_run_completes(data_dir, step):
     before = published(data_dir)
-    process = pipeline(data_dir, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    process = pipeline(data_dir, "run", "--verbose", stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     seen = []
     for line in process.stderr:
         seen.append(line)

@@ -377,9 +377,6 @@ def test_shop_export_guest_lines_are_quarantined_and_counted(shop_run):
     assert loaded == truth["lines"] - truth["guest_lines"]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="SEGMENTATION_EXPECTED_REJECTIONS is not on main yet (issue 10, item 7)"
-)
 def test_guest_lines_declared_expected_do_not_fail_the_run(shop_export, tmp_path):
     data_dir = tmp_path / "data"
     shutil.copytree(shop_export / "raw", data_dir / "raw")
