@@ -237,9 +237,7 @@ def orders_frame(
     product = np.where(rng.random(total) < kinds.table("brand_loyalty")[la], loyal_pick, ladder_pick)
 
     bulk = np.clip(np.round(rng.lognormal(np.log(8.0 * c.activity[lc] + 2.0), 0.6)), 2, 200)
-    quantity = np.where(
-        commercial[o], bulk, 1 + rng.poisson(kinds.table("extra_quantity")[la])
-    )
+    quantity = np.where(commercial[o], bulk, 1 + rng.poisson(kinds.table("extra_quantity")[la]))
     price = cat.price[product]
     p_disc, rate_lo, rate_hi = kinds.table("discount")[la].T
     rate = np.where(rng.random(total) < p_disc, rng.uniform(rate_lo, rate_hi), 0.0)
@@ -368,7 +366,9 @@ def service_frame(
                 enums.SERVICE_CHANNELS,
                 with_missing(rng, sample_rows(rng, kinds.table("service_channel")[a]), 0.03),
             ),
-            "effort_score": pl.Series(_likert(rng, kinds.table("effort_mean")[a], 1.5, 1, 10), dtype=pl.Int32),
+            "effort_score": pl.Series(
+                _likert(rng, kinds.table("effort_mean")[a], 1.5, 1, 10), dtype=pl.Int32
+            ),
             "resolution_minutes": _nullable(minutes, ~resolved | (rng.random(n) < 0.05), pl.Float64),
             "resolved": pl.Series(resolved).scatter(np.flatnonzero(rng.random(n) < 0.02), None),
         }
