@@ -57,9 +57,8 @@ def _generate(args: argparse.Namespace) -> int:
     )
     print(summary.describe())
     if args.world == "random":
-        print(
-            f"  archetypes: {', '.join(f'{n} {s:.1%}' for n, s in zip(archetypes.names, archetypes.shares))}"
-        )
+        shares = zip(archetypes.names, archetypes.shares, strict=True)
+        print(f"  archetypes: {', '.join(f'{name} {share:.1%}' for name, share in shares)}")
     return 0
 
 
