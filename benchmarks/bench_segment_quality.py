@@ -20,7 +20,6 @@ worlds whose chosen k is within one of K. Not a timed test: a quality report.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import statistics
 import tempfile
 import time

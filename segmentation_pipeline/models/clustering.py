@@ -101,6 +101,7 @@ NUMERIC_FEATURES: list[tuple[str, str, str, str]] = [
     ("satisfaction", "identity", "median", "satisfaction"),
     ("nps", "identity", "median", "satisfaction"),
 ]
+Z_CLIP = 3.0  # standard scores are clipped to +-3 (see EncodedColumn.expr)
 # One-hot answers: 0/1 times the weight, so two different answers are 1 apart (as one standard
 # deviation of a numeric trait).
 ONE_HOT_WEIGHT = 1.0 / math.sqrt(2.0)
@@ -262,6 +263,11 @@ class EncodedColumn:
             raw = pl.all_horizontal([pl.col(s).is_null() for s in self.sources]).cast(pl.Float64)
         else:
             raw = _transformed(self.sources[0], self.transform).fill_null(self.impute)
+            # Standard scores beyond 3 are clipped: a small group with extreme values (bulk
+            # business baskets) otherwise dominates every distance, and the silhouette prefers
+            # "that group vs everyone else" (k = 2) to the other segments (measured on random worlds).
+            z = ((raw - self.mean) / self.scale).clip(-Z_CLIP, Z_CLIP)
+            return (z * self.weight).cast(pl.Float32).alias(self.name)
         return ((raw - self.mean) / self.scale * self.weight).cast(pl.Float32).alias(self.name)
 
 
