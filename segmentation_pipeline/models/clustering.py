@@ -5,15 +5,15 @@ Design, in short:
   (recency, channel shares, basket are undefined), so clustering them would spend one of the k
   on a trivial group and distort scaling and silhouette. Buyers are clustered.
 - Features: log1p for money and counts, square root for recency, shares as they are, ordered
-  answers as ordinals, survey answers one-hot with a down-weight, then standard scaling and a
-  weight per feature (behaviour weighs most). Columns that measure one trait together (the three
-  channel shares, the three social columns) share that trait's weight rather than each taking a
-  full one: otherwise the trait counts several times, the customers who have it sit so far from
-  everyone else that the silhouette prefers splitting them off alone (k = 2 or 3) to finding the
-  other archetypes. Missing values are imputed (zero where absence means "none": no ticket, no
-  social account; median otherwise) and missing indicators say who answered the survey or has
-  social data, so nobody is dropped. A source that is entirely null gives constant columns, which
-  do not move any distance.
+  answers as ordinals, survey answers one-hot, then standard scores clipped to +-3. Every trait
+  weighs the same: the columns that measure one trait together (the three channel shares, the
+  three social columns, the five importances) share its weight (1/sqrt(columns) each). The hand
+  weights this replaced were tuned on the sample world and merged archetypes of other worlds;
+  equal traits were chosen by measurement over random worlds (benchmarks/bench_segment_quality.py,
+  README). Missing values are imputed (zero where absence means "none": no ticket, no social
+  account; median otherwise) and missing indicators say who answered the survey or has social
+  data, so nobody is dropped. A source that is entirely null gives constant columns, which do not
+  move any distance.
 - Fit sample: the `fit_sample_size` buyers with the smallest seeded hash of their id (stable from
   day to day); silhouette on `silhouette_sample_size` of them. k is chosen in [k_min, k_max] by
   silhouette among the k whose smallest segment holds at least `min_segment_share` of the sample
