@@ -22,6 +22,7 @@ BENCHMARKS = [
     ("Ingestion (landing, validation, loading)", "benchmarks.bench_ingest", []),
     ("CLV", "benchmarks.bench_clv", []),
     ("Segmentation, personas, history", "benchmarks.bench_segments", []),
+    ("Segment quality on random worlds vs a plain baseline", "benchmarks.bench_segment_quality", []),
     ("Whole job: full run, then one more day", "benchmarks.bench_pipeline", []),
     ("Features, RFM and classes: a full build on the real 1M data", "benchmarks.bench_features", FULL_RUN),
 ]

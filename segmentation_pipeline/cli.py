@@ -29,6 +29,8 @@ def _positive(text: str) -> int:
 def _generate(args: argparse.Namespace) -> int:
     # Imported here so other commands do not pay for numpy/polars start-up they do not need.
     from segmentation_pipeline.synth import generate_landing_zone
+    from segmentation_pipeline.synth.archetypes import DEFAULT
+    from segmentation_pipeline.synth.random_world import draw_archetypes
 
     if args.export:
         from segmentation_pipeline.synth.real_like import generate_online_shop_export
@@ -37,6 +39,12 @@ def _generate(args: argparse.Namespace) -> int:
             args.out, args.customers, args.seed, args.end, days=args.days or 365, overwrite=args.overwrite
         ).describe())  # fmt: skip
         return 0
+    if args.world == "random":
+        archetypes = draw_archetypes(6 if args.archetypes is None else args.archetypes, args.seed)
+    elif args.archetypes is not None:
+        raise ValueError("--archetypes needs --world random (the sample world has its own nine)")
+    else:
+        archetypes = DEFAULT
     summary = generate_landing_zone(
         out_dir=args.out,
         customers=args.customers,
@@ -45,8 +53,12 @@ def _generate(args: argparse.Namespace) -> int:
         end_date=args.end,
         faults=args.faults,
         overwrite=args.overwrite,
+        archetypes=archetypes,
     )
     print(summary.describe())
+    if args.world == "random":
+        shares = zip(archetypes.names, archetypes.shares, strict=True)
+        print(f"  archetypes: {', '.join(f'{name} {share:.1%}' for name, share in shares)}")
     return 0
 
 
@@ -81,6 +93,19 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
         "cancellation invoices, postage lines; one year); what was planted goes to OUT/truth/",
     )
     p.add_argument("--overwrite", action="store_true", help="replace earlier generated output in OUT")
+    p.add_argument(
+        "--world",
+        choices=["sample", "random"],
+        default="sample",
+        help="sample: the project's nine archetypes (default); random: --archetypes K drawn from --seed",
+    )
+    p.add_argument(
+        "--archetypes",
+        type=int,
+        default=None,
+        metavar="K",
+        help="buying archetypes of a random world, 3 to 12 (default 6), plus a prospect one",
+    )
     p.set_defaults(handler=_generate)
 
 

@@ -5,15 +5,15 @@ Design, in short:
   (recency, channel shares, basket are undefined), so clustering them would spend one of the k
   on a trivial group and distort scaling and silhouette. Buyers are clustered.
 - Features: log1p for money and counts, square root for recency, shares as they are, ordered
-  answers as ordinals, survey answers one-hot with a down-weight, then standard scaling and a
-  weight per feature (behaviour weighs most). Columns that measure one trait together (the three
-  channel shares, the three social columns) share that trait's weight rather than each taking a
-  full one: otherwise the trait counts several times, the customers who have it sit so far from
-  everyone else that the silhouette prefers splitting them off alone (k = 2 or 3) to finding the
-  other archetypes. Missing values are imputed (zero where absence means "none": no ticket, no
-  social account; median otherwise) and missing indicators say who answered the survey or has
-  social data, so nobody is dropped. A source that is entirely null gives constant columns, which
-  do not move any distance.
+  answers as ordinals, survey answers one-hot, then standard scores clipped to +-3. Every trait
+  weighs the same: the columns that measure one trait together (the three channel shares, the
+  three social columns, the five importances) share its weight (1/sqrt(columns) each). The hand
+  weights this replaced were tuned on the sample world and merged archetypes of other worlds;
+  equal traits were chosen by measurement over random worlds (benchmarks/bench_segment_quality.py,
+  README). Missing values are imputed (zero where absence means "none": no ticket, no social
+  account; median otherwise) and missing indicators say who answered the survey or has social
+  data, so nobody is dropped. A source that is entirely null gives constant columns, which do not
+  move any distance.
 - Fit sample: the `fit_sample_size` buyers with the smallest seeded hash of their id (stable from
   day to day); silhouette on `silhouette_sample_size` of them. k is chosen in [k_min, k_max] by
   silhouette among the k whose smallest segment holds at least `min_segment_share` of the sample
@@ -52,8 +52,8 @@ from threadpoolctl import threadpool_limits
 from segmentation_pipeline.contracts import enums
 from segmentation_pipeline.models.money import format_money
 
-# 2: recency on a square-root scale, social columns re-weighted (a version 1 model is refitted).
-MODEL_VERSION = 2
+# 3: every trait weighs the same (a version 1 or 2 model is refitted).
+MODEL_VERSION = 3
 PROSPECT_SEGMENT_ID = 0  # reserved: never issued by next_id
 
 # Ordered answers. influence_tier is not a clustering feature (followers say it more finely) but is
@@ -64,51 +64,53 @@ ORDINALS: dict[str, dict[str, float]] = {
     "influence_tier": {"none": 0.0, "nano": 1.0, "micro": 2.0, "mid": 3.0, "macro": 4.0},
 }
 
-# (column, transform, imputation, weight). Weights say how much a feature may pull customers apart:
-# the behaviours that define archetypes weigh 1, context (who they are, survey) weighs less.
-NUMERIC_FEATURES: list[tuple[str, str, str, float]] = [
+# (column, transform, imputation, trait). Every trait weighs the same: the columns that measure one
+# trait together (the three channel shares, the three social columns, the five importances) share
+# its weight (1/sqrt(columns) each, so the trait's spread in distance is that of one standardised
+# column). Hand-set weights per feature were tuned on the sample world and did not carry over to
+# worlds with other traits (a random world that differs in basket size or returns was merged);
+# equal traits, measured over many random worlds (benchmarks/bench_segment_quality.py), did.
+NUMERIC_FEATURES: list[tuple[str, str, str, str]] = [
     # Square root, not log: log stretches the first weeks (5 and 50 days are the same active
     # customer) and squeezes the gap that tells a lapsed customer (2 months vs 1.5 years).
-    ("recency_days", "sqrt", "median", 1.0),
-    ("frequency", "log1p", "median", 1.0),
-    ("avg_order_value", "log1p", "median", 1.0),
-    ("mean_days_between_orders", "log1p", "median", 0.5),
-    ("tenure_days", "log1p", "median", 0.5),
-    # The three channel shares sum to one, so each weighs a little less.
-    ("share_online", "identity", "median", 0.8),
-    ("share_store", "identity", "median", 0.8),
-    ("share_phone", "identity", "median", 0.8),
-    ("occasion_share", "identity", "zero", 1.0),
-    ("discount_share", "identity", "zero", 1.0),
-    ("brand_concentration", "identity", "median", 0.5),
-    ("return_rate", "identity", "zero", 0.7),
-    ("cancel_rate", "identity", "zero", 0.5),
-    ("late_payment_share", "identity", "zero", 1.0),
-    ("mean_days_late", "log1p", "zero", 0.5),
+    ("recency_days", "sqrt", "median", "recency"),
+    ("frequency", "log1p", "median", "frequency"),
+    ("mean_days_between_orders", "log1p", "median", "frequency"),
+    ("avg_order_value", "log1p", "median", "basket"),
+    ("tenure_days", "log1p", "median", "tenure"),
+    ("share_online", "identity", "median", "channel"),
+    ("share_store", "identity", "median", "channel"),
+    ("share_phone", "identity", "median", "channel"),
+    ("occasion_share", "identity", "zero", "occasion"),
+    ("discount_share", "identity", "zero", "discount"),
+    ("brand_concentration", "identity", "median", "brand"),
+    ("return_rate", "identity", "zero", "returns"),
+    ("cancel_rate", "identity", "zero", "cancellations"),
+    ("late_payment_share", "identity", "zero", "payment"),
+    ("mean_days_late", "log1p", "zero", "payment"),
     # No ticket means no effort; no social account seen means no reach.
-    ("total_effort", "log1p", "zero", 1.0),
-    ("unresolved_tickets", "log1p", "zero", 0.4),
-    # Social reach, engagement and mentions move together (influencers have all three): as one
-    # trait they weigh about 1 together (0.8² + 0.3² + 0.5² ≈ 1). At 1.5 / 0.5 / 0.8 the trait
-    # weighed 1.8, and the silhouette chose "influencers vs everyone else" over the real segments.
-    ("social_followers", "log1p", "zero", 0.8),
-    ("engagement_rate", "identity", "zero", 0.3),
-    ("brand_mentions_90d", "log1p", "zero", 0.5),
-    ("age", "identity", "median", 0.5),
-    ("web_savviness", "ordinal", "median", 0.5),
-    ("income_band", "ordinal", "median", 0.3),
-    *[(c, "identity", "median", 0.3) for c in enums.IMPORTANCE_COLUMNS],
-    ("satisfaction", "identity", "median", 0.3),
-    ("nps", "identity", "median", 0.3),
+    ("total_effort", "log1p", "zero", "service"),
+    ("unresolved_tickets", "log1p", "zero", "service"),
+    ("social_followers", "log1p", "zero", "social"),
+    ("engagement_rate", "identity", "zero", "social"),
+    ("brand_mentions_90d", "log1p", "zero", "social"),
+    ("age", "identity", "median", "age"),
+    ("web_savviness", "ordinal", "median", "web_savviness"),
+    ("income_band", "ordinal", "median", "income"),
+    *[(c, "identity", "median", "importance") for c in enums.IMPORTANCE_COLUMNS],
+    ("satisfaction", "identity", "median", "satisfaction"),
+    ("nps", "identity", "median", "satisfaction"),
 ]
-# One-hot survey answers: 0/1 times the weight, so two different answers are 0.5 apart.
-ONE_HOT_FEATURES: dict[str, tuple[list[str], float]] = {
-    "main_motivation": (enums.MOTIVATIONS, 0.35),
-    "main_barrier": (enums.BARRIERS, 0.35),
-    "discovery_channel": (enums.DISCOVERY_CHANNELS, 0.35),
-    "brand_perception": (enums.BRAND_PERCEPTIONS, 0.35),
+Z_CLIP = 3.0  # standard scores are clipped to +-3 (see EncodedColumn.expr)
+# One-hot answers: 0/1 times the weight, so two different answers are 1 apart (as one standard
+# deviation of a numeric trait).
+ONE_HOT_WEIGHT = 1.0 / math.sqrt(2.0)
+ONE_HOT_FEATURES: dict[str, list[str]] = {
+    "main_motivation": enums.MOTIVATIONS,
+    "main_barrier": enums.BARRIERS,
+    "discovery_channel": enums.DISCOVERY_CHANNELS,
+    "brand_perception": enums.BRAND_PERCEPTIONS,
 }
-TOP_CATEGORY_WEIGHT = 0.3  # categories are learnt from the data at fit time
 SURVEY_COLUMNS = [
     "main_motivation",
     "main_barrier",
@@ -118,11 +120,21 @@ SURVEY_COLUMNS = [
     "satisfaction",
     "nps",
 ]
-MISSING_INDICATORS: dict[str, tuple[list[str], float]] = {
-    "survey": (SURVEY_COLUMNS, 0.3),
-    "social": (["social_followers"], 0.3),
-    "age": (["age"], 0.2),
+# Who answered a survey, has social data, gave an age: 0/1, weight 1 like any trait.
+MISSING_INDICATORS: dict[str, list[str]] = {
+    "survey": SURVEY_COLUMNS,
+    "social": ["social_followers"],
+    "age": ["age"],
 }
+
+
+def trait_weights() -> dict[str, float]:
+    """Weight of each numeric column: 1/sqrt(columns of its trait), so that every trait weighs one."""
+    counts: dict[str, int] = {}
+    for _, _, _, trait in NUMERIC_FEATURES:
+        counts[trait] = counts.get(trait, 0) + 1
+    return {name: 1.0 / math.sqrt(counts[trait]) for name, _, _, trait in NUMERIC_FEATURES}
+
 
 # Every column the segment logic reads, with its type; missing ones are added as nulls.
 PROFILE_SCHEMA: dict[str, type[pl.DataType] | pl.DataType] = {
@@ -251,6 +263,11 @@ class EncodedColumn:
             raw = pl.all_horizontal([pl.col(s).is_null() for s in self.sources]).cast(pl.Float64)
         else:
             raw = _transformed(self.sources[0], self.transform).fill_null(self.impute)
+            # Standard scores beyond 3 are clipped: a small group with extreme values (bulk
+            # business baskets) otherwise dominates every distance, and the silhouette prefers
+            # "that group vs everyone else" (k = 2) to the other segments (measured on random worlds).
+            z = ((raw - self.mean) / self.scale).clip(-Z_CLIP, Z_CLIP)
+            return (z * self.weight).cast(pl.Float32).alias(self.name)
         return ((raw - self.mean) / self.scale * self.weight).cast(pl.Float32).alias(self.name)
 
 
@@ -358,7 +375,8 @@ def nearest_centroid(
 def learn_encoding(sample: pl.DataFrame, top_categories: int = 12) -> list[EncodedColumn]:
     """Imputation values and scaling parameters learnt on the (prepared) fit sample."""
     columns: list[EncodedColumn] = []
-    for name, transform, imputation, weight in NUMERIC_FEATURES:
+    weights = trait_weights()
+    for name, transform, imputation, _ in NUMERIC_FEATURES:
         values = sample.select(_transformed(name, transform).cast(pl.Float64)).to_series()
         impute = 0.0 if imputation == "zero" else _finite(values.median(), 0.0)
         filled = values.fill_null(impute)
@@ -373,14 +391,18 @@ def learn_encoding(sample: pl.DataFrame, top_categories: int = 12) -> list[Encod
                 impute=impute,
                 mean=_finite(filled.mean(), 0.0),
                 scale=std if std > 1e-9 else 1.0,
-                weight=weight,
+                weight=weights[name],
             )
         )
-    for name, (categories, weight) in ONE_HOT_FEATURES.items():
+    for name, categories in ONE_HOT_FEATURES.items():
         for category in categories:
             columns.append(
                 EncodedColumn(
-                    name=f"{name}={category}", kind="onehot", sources=[name], category=category, weight=weight
+                    name=f"{name}={category}",
+                    kind="onehot",
+                    sources=[name],
+                    category=category,
+                    weight=ONE_HOT_WEIGHT,
                 )
             )
     # Top categories bought: learnt from data (no fixed domain); rare ones are left out.
@@ -393,11 +415,11 @@ def learn_encoding(sample: pl.DataFrame, top_categories: int = 12) -> list[Encod
                 kind="onehot",
                 sources=["top_category"],
                 category=row["top_category"],
-                weight=TOP_CATEGORY_WEIGHT,
+                weight=ONE_HOT_WEIGHT,
             )
         )
-    for name, (sources, weight) in MISSING_INDICATORS.items():
-        columns.append(EncodedColumn(name=f"missing:{name}", kind="missing", sources=sources, weight=weight))
+    for name, sources in MISSING_INDICATORS.items():
+        columns.append(EncodedColumn(name=f"missing:{name}", kind="missing", sources=sources, weight=1.0))
     return columns
 
 

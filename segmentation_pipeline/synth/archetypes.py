@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -59,6 +58,11 @@ class Archetype:
     importance: tuple[float, ...]  # mean answer for price, brand, reviews, features, service
     perception: tuple[float, ...]
     satisfaction_mean: float
+    # Behaviours beyond rates and mixes (the default world gives each to one named archetype)
+    lapses: bool  # stops ordering somewhere before the last ~6 months of the window
+    cadence: bool  # business buyer: regular reorders, bulk quantities, business e-mail
+    seasonal: float  # share of orders moved to the run-up to Christmas
+    premium_loyal: bool  # the favourite brand is a premium one
 
 
 _MIXED_CATEGORIES = (0.1, 0.08, 0.06, 0.16, 0.13, 0.15, 0.1, 0.1, 0.04, 0.08)
@@ -94,6 +98,10 @@ _COMMON = dict(
     service_channel=_SERVICE_MIX,
     surveys_per_year=0.25,
     discovery=_DISCOVERY_MIX,
+    lapses=False,
+    cadence=False,
+    seasonal=0.0,
+    premium_loyal=False,
 )
 
 
@@ -132,6 +140,8 @@ ARCHETYPES: list[Archetype] = [
         importance=(2.0, 4.8, 3.5, 3.5, 4.2),
         perception=(0.5, 0.1, 0.3, 0.07, 0.01, 0.02),
         satisfaction_mean=8.6,
+        seasonal=0.5,
+        premium_loyal=True,
     ),
     _archetype(
         name="sarah",  # 19, very web-savvy, small frequent online orders, 3,000 followers
@@ -254,6 +264,7 @@ ARCHETYPES: list[Archetype] = [
         importance=(3.8, 2.5, 3.0, 3.5, 3.0),
         perception=(0.1, 0.05, 0.05, 0.35, 0.4, 0.05),
         satisfaction_mean=5.0,
+        lapses=True,
     ),
     _archetype(
         name="commercial",  # business buyers: large recurring baskets on a regular cadence
@@ -283,6 +294,7 @@ ARCHETYPES: list[Archetype] = [
         importance=(3.5, 2.5, 2.5, 4.8, 4.0),
         perception=(0.55, 0.1, 0.2, 0.1, 0.03, 0.02),
         satisfaction_mean=7.5,
+        cadence=True,
     ),
     _archetype(
         name="regular",  # the ordinary loyal customer, no strong trait
@@ -322,28 +334,42 @@ ARCHETYPES: list[Archetype] = [
     ),
 ]
 
-NAMES = [a.name for a in ARCHETYPES]
-INDEX = {name: i for i, name in enumerate(NAMES)}
-SHARES = np.array([a.share for a in ARCHETYPES])
-assert abs(SHARES.sum() - 1.0) < 1e-9, "archetype shares must sum to 1"
+# Fields holding pairs or fixed-meaning tuples rather than probability vectors.
+_NOT_PROBABILITIES = {"age", "price_band", "discount", "late", "engagement", "importance"}
 
 
-@functools.cache
-def table(field: str) -> np.ndarray:
-    """One parameter for every archetype, stacked: row i belongs to archetype i.
+class ArchetypeSet:
+    """The archetypes of one world, with their parameters stacked per field for vectorised draws."""
 
-    Probability vectors are normalised so small rounding in the literals above does not matter.
-    """
-    if field not in {f.name for f in fields(Archetype)}:
-        raise KeyError(field)
-    values = np.array([getattr(a, field) for a in ARCHETYPES], dtype=float)
-    if values.ndim == 2 and field not in {
-        "age",
-        "price_band",
-        "discount",
-        "late",
-        "engagement",
-        "importance",
-    }:
-        values = values / values.sum(axis=1, keepdims=True)
-    return values
+    def __init__(self, archetypes: list[Archetype]) -> None:
+        self.archetypes = list(archetypes)
+        self.names = [a.name for a in self.archetypes]
+        self.index = {name: i for i, name in enumerate(self.names)}
+        self.shares = np.array([a.share for a in self.archetypes])
+        if abs(self.shares.sum() - 1.0) > 1e-9:
+            raise ValueError(f"archetype shares must sum to 1, not {self.shares.sum()}")
+        self._tables: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.archetypes)
+
+    def table(self, field: str) -> np.ndarray:
+        """One parameter for every archetype, stacked: row i belongs to archetype i.
+
+        Probability vectors are normalised so small rounding in the literals does not matter.
+        """
+        if field not in self._tables:
+            if field not in {f.name for f in fields(Archetype)}:
+                raise KeyError(field)
+            values = np.array([getattr(a, field) for a in self.archetypes], dtype=float)
+            if values.ndim == 2 and field not in _NOT_PROBABILITIES:
+                values = values / values.sum(axis=1, keepdims=True)
+            self._tables[field] = values
+        return self._tables[field]
+
+
+DEFAULT = ArchetypeSet(ARCHETYPES)
+NAMES = DEFAULT.names
+INDEX = DEFAULT.index
+SHARES = DEFAULT.shares
+table = DEFAULT.table

@@ -205,17 +205,17 @@ def orders_frame(
 ) -> pl.DataFrame:
     cust, ts, channel = ev.customer[day], ev.ts_us[day], ev.kind[day]
     n = len(cust)
-    a = c.archetype[cust]
-    commercial = a == arch.INDEX["commercial"]
+    a, kinds = c.archetype[cust], c.kinds
+    commercial = kinds.table("cadence")[a] > 0
 
     # Order-level attributes
-    lines = 1 + rng.poisson(arch.table("extra_lines")[a]) + commercial
-    occasion = sample_rows(rng, arch.table("occasion")[a])
+    lines = 1 + rng.poisson(kinds.table("extra_lines")[a]) + commercial
+    occasion = sample_rows(rng, kinds.table("occasion")[a])
     december = ts.astype("datetime64[us]").astype("datetime64[M]").astype(np.int64) % 12 == 11
     none, holiday = enums.OCCASIONS.index("none"), enums.OCCASIONS.index("holiday")
     occasion = np.where(december & (occasion == none) & (rng.random(n) < 0.25), holiday, occasion)
-    cancelled = rng.random(n) < arch.table("cancelled")[a]
-    late_p, late_mean = arch.table("late")[a].T
+    cancelled = rng.random(n) < kinds.table("cancelled")[a]
+    late_p, late_mean = kinds.table("late")[a].T
     late = np.where(rng.random(n) < late_p, np.minimum(rng.geometric(1.0 / late_mean), 180), 0)
     late = np.where(cancelled, 0, late)
     ordered_at = iso_timestamps(ts, paris_offset_hours(rng, ts))
@@ -229,25 +229,23 @@ def orders_frame(
     loyal_pick = cat.by_brand[
         cat.brand_start[fav] + (rng.random(total) * cat.brand_count[fav]).astype(np.int64)
     ]
-    category = sample_rows(rng, arch.table("categories")[la])
-    lo, hi = arch.table("price_band")[la].T
+    category = sample_rows(rng, kinds.table("categories")[la])
+    lo, hi = kinds.table("price_band")[la].T
     count = cat.category_count[category]
     position = np.minimum(((lo + rng.random(total) * (hi - lo)) * count).astype(np.int64), count - 1)
     ladder_pick = cat.by_category[cat.category_start[category] + position]
-    product = np.where(rng.random(total) < arch.table("brand_loyalty")[la], loyal_pick, ladder_pick)
+    product = np.where(rng.random(total) < kinds.table("brand_loyalty")[la], loyal_pick, ladder_pick)
 
     bulk = np.clip(np.round(rng.lognormal(np.log(8.0 * c.activity[lc] + 2.0), 0.6)), 2, 200)
-    quantity = np.where(
-        la == arch.INDEX["commercial"], bulk, 1 + rng.poisson(arch.table("extra_quantity")[la])
-    )
+    quantity = np.where(commercial[o], bulk, 1 + rng.poisson(kinds.table("extra_quantity")[la]))
     price = cat.price[product]
-    p_disc, rate_lo, rate_hi = arch.table("discount")[la].T
+    p_disc, rate_lo, rate_hi = kinds.table("discount")[la].T
     rate = np.where(rng.random(total) < p_disc, rng.uniform(rate_lo, rate_hi), 0.0)
     discount = np.round(rate * quantity * price, 2)
     completed, returned, cancelled_ = (
         enums.ORDER_STATUSES.index(s) for s in ("completed", "returned", "cancelled")
     )
-    is_returned = rng.random(total) < arch.table("returned")[la]
+    is_returned = rng.random(total) < kinds.table("returned")[la]
     status = np.where(cancelled[o], cancelled_, np.where(is_returned, returned, completed))
 
     return pl.DataFrame(
@@ -272,7 +270,9 @@ def _likert(rng: np.random.Generator, mean: np.ndarray, sd: float, low: int, hig
     return np.clip(np.round(rng.normal(mean, sd)), low, high).astype(np.int64)
 
 
-def surveys_frame(rng: np.random.Generator, ev: Events, day: slice) -> pl.DataFrame:
+def surveys_frame(
+    rng: np.random.Generator, ev: Events, day: slice, kinds: arch.ArchetypeSet = arch.DEFAULT
+) -> pl.DataFrame:
     cust, ts, a = ev.customer[day], ev.ts_us[day], ev.kind[day]
     n = len(cust)
     columns: dict[str, pl.Series] = {
@@ -285,18 +285,19 @@ def surveys_frame(rng: np.random.Generator, ev: Events, day: slice) -> pl.DataFr
         ("main_motivation", "motivation", enums.MOTIVATIONS, 0.04),
         ("main_barrier", "barrier", enums.BARRIERS, 0.06),
     ]:
-        columns[column] = pick(values, with_missing(rng, sample_rows(rng, arch.table(field)[a]), missing))
-    means = arch.table("importance")[a]
+        columns[column] = pick(values, with_missing(rng, sample_rows(rng, kinds.table(field)[a]), missing))
+    means = kinds.table("importance")[a]
     for i, column in enumerate(enums.IMPORTANCE_COLUMNS):
         answer = _likert(rng, means[:, i], 0.9, 1, 5)
         columns[column] = _nullable(answer, rng.random(n) < 0.06, pl.Int32)
     columns["brand_perception"] = pick(
-        enums.BRAND_PERCEPTIONS, with_missing(rng, sample_rows(rng, arch.table("perception")[a]), 0.05)
+        enums.BRAND_PERCEPTIONS, with_missing(rng, sample_rows(rng, kinds.table("perception")[a]), 0.05)
     )
-    satisfaction = _likert(rng, arch.table("satisfaction_mean")[a], 1.3, 1, 10)
+    satisfaction = _likert(rng, kinds.table("satisfaction_mean")[a], 1.3, 1, 10)
     nps = np.clip(np.round(satisfaction + rng.normal(-0.3, 1.2, n)), 0, 10)
     # Prospects have not bought yet: half of them skip the satisfaction question.
-    skip = rng.random(n) < np.where(a == arch.INDEX["prospect"], 0.5, 0.05)
+    never_orders = kinds.table("orders_per_year")[a] == 0
+    skip = rng.random(n) < np.where(never_orders, 0.5, 0.05)
     columns["satisfaction"] = _nullable(satisfaction, skip, pl.Int32)
     columns["nps"] = _nullable(nps, rng.random(n) < 0.08, pl.Int32)
     bank = tables.COMMENTS_NEGATIVE + tables.COMMENTS_NEUTRAL + tables.COMMENTS_POSITIVE
@@ -314,7 +315,7 @@ def social_frame(
     account, ts, k = ev.customer[day], ev.ts_us[day], ev.kind[day].astype(float)
     n = len(account)
     cust = acc.customer[account]
-    a = c.archetype[cust]
+    a, kinds = c.archetype[cust], c.kinds
     followers = np.round(acc.followers[account] * (1 + acc.growth[account]) ** k * rng.lognormal(0, 0.03, n))
     first, last = c.first_name[cust], c.last_name[cust]
     handle = (
@@ -325,7 +326,7 @@ def social_frame(
         + pl.Series(acc.handle_number[account]).cast(pl.String)
     )
     handle = pl.select(handle).to_series()
-    beta_a, beta_b = arch.table("engagement")[a].T
+    beta_a, beta_b = kinds.table("engagement")[a].T
     return pl.DataFrame(
         {
             "customer_id": customer_ids(cust),
@@ -339,7 +340,7 @@ def social_frame(
                 np.round(acc.brands_followed[account] * (1 + 0.03 * k)), rng.random(n) < 0.15, pl.Int32
             ),
             "brand_mentions_90d": _nullable(
-                rng.poisson(arch.table("mentions_90d")[a]), rng.random(n) < 0.1, pl.Int32
+                rng.poisson(kinds.table("mentions_90d")[a]), rng.random(n) < 0.1, pl.Int32
             ),
             "engagement_rate": _nullable(
                 np.round(rng.beta(beta_a, beta_b), 4), rng.random(n) < 0.1, pl.Float64
@@ -349,11 +350,13 @@ def social_frame(
     )
 
 
-def service_frame(rng: np.random.Generator, ev: Events, day: slice) -> pl.DataFrame:
+def service_frame(
+    rng: np.random.Generator, ev: Events, day: slice, kinds: arch.ArchetypeSet = arch.DEFAULT
+) -> pl.DataFrame:
     cust, ts, a = ev.customer[day], ev.ts_us[day], ev.kind[day]
     n = len(cust)
-    resolved = rng.random(n) < arch.table("resolved")[a]
-    minutes = np.round(rng.lognormal(np.log(arch.table("resolution_median_min")[a]), 0.9), 1)
+    resolved = rng.random(n) < kinds.table("resolved")[a]
+    minutes = np.round(rng.lognormal(np.log(kinds.table("resolution_median_min")[a]), 0.9), 1)
     return pl.DataFrame(
         {
             "ticket_id": ids("T", np.arange(day.start, day.stop) + 1, 9),
@@ -361,9 +364,11 @@ def service_frame(rng: np.random.Generator, ev: Events, day: slice) -> pl.DataFr
             "opened_at": iso_timestamps(ts, paris_offset_hours(rng, ts)),
             "channel": pick(
                 enums.SERVICE_CHANNELS,
-                with_missing(rng, sample_rows(rng, arch.table("service_channel")[a]), 0.03),
+                with_missing(rng, sample_rows(rng, kinds.table("service_channel")[a]), 0.03),
             ),
-            "effort_score": pl.Series(_likert(rng, arch.table("effort_mean")[a], 1.5, 1, 10), dtype=pl.Int32),
+            "effort_score": pl.Series(
+                _likert(rng, kinds.table("effort_mean")[a], 1.5, 1, 10), dtype=pl.Int32
+            ),
             "resolution_minutes": _nullable(minutes, ~resolved | (rng.random(n) < 0.05), pl.Float64),
             "resolved": pl.Series(resolved).scatter(np.flatnonzero(rng.random(n) < 0.02), None),
         }

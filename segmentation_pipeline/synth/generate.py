@@ -101,12 +101,14 @@ def generate_landing_zone(
     end_date: dt.date = DEFAULT_END,
     faults: bool = False,
     overwrite: bool = False,
+    archetypes: arch.ArchetypeSet = arch.DEFAULT,
 ) -> GenerationSummary:
     """Generate `days` daily landing files per source ending on `end_date` into `out_dir/raw`.
 
     The true archetype of every customer goes to `out_dir/truth/archetypes.parquet`; with
     `faults`, bad input is injected and listed in `out_dir/truth/faults.jsonl`. Same arguments,
-    same bytes. Refuses to write into a `raw/` that already holds files unless `overwrite`, which
+    same bytes. `archetypes` is the world's population (default: the project's sample world;
+    `synth.random_world.draw_archetypes` draws others). Refuses to write into a `raw/` that already holds files unless `overwrite`, which
     deletes `raw/` first.
     """
     if customers < 1 or days < 1:
@@ -128,7 +130,7 @@ def generate_landing_zone(
     )
 
     rng = _rng(seed, _WORLD_STREAM)
-    people = world.make_customers(rng, customers, window)
+    people = world.make_customers(rng, customers, window, archetypes)
     catalogue = world.make_catalogue(rng, customers)
     orders = world.make_orders(rng, people, window)
     surveys = world.make_surveys(rng, people, window)
@@ -175,7 +177,7 @@ def generate_landing_zone(
         emit(
             "surveys",
             day,
-            daily.surveys_frame(_rng(seed, _STREAM["surveys"], day), surveys, surveys.day(day)),
+            daily.surveys_frame(_rng(seed, _STREAM["surveys"], day), surveys, surveys.day(day), archetypes),
         )
         emit(
             "social",
@@ -185,7 +187,7 @@ def generate_landing_zone(
         emit(
             "service",
             day,
-            daily.service_frame(_rng(seed, _STREAM["service"], day), tickets, tickets.day(day)),
+            daily.service_frame(_rng(seed, _STREAM["service"], day), tickets, tickets.day(day), archetypes),
         )
 
     # The first order a customer places (null: none in the window) tells when the planted
@@ -195,7 +197,7 @@ def generate_landing_zone(
     pl.DataFrame(
         {
             "customer_id": daily.customer_ids(np.arange(customers)),
-            "archetype": daily.pick(arch.NAMES, people.archetype.astype(np.int64)),
+            "archetype": daily.pick(archetypes.names, people.archetype.astype(np.int64)),
             "first_order_at": pl.Series(first_order_us, dtype=pl.Int64),
         }
     ).with_columns(

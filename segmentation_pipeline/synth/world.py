@@ -95,6 +95,7 @@ class Customers:
     acquisition: np.ndarray
     signup_date_missing: np.ndarray
     favourite_brand: np.ndarray
+    kinds: arch.ArchetypeSet = arch.DEFAULT  # the archetypes `archetype` indexes
 
     def __len__(self) -> int:
         return len(self.archetype)
@@ -149,12 +150,15 @@ class Events:
         return slice(int(self.day_bounds[d]), int(self.day_bounds[d + 1]))
 
 
-def make_customers(rng: np.random.Generator, n: int, window: Window) -> Customers:
-    a = rng.choice(len(arch.ARCHETYPES), size=n, p=arch.SHARES).astype(np.int8)
+def make_customers(
+    rng: np.random.Generator, n: int, window: Window, kinds: arch.ArchetypeSet = arch.DEFAULT
+) -> Customers:
+    a = rng.choice(len(kinds), size=n, p=kinds.shares).astype(np.int8)
     days = window.days
     # Lapsed customers stop ordering somewhere before the last ~6 months (190 days) of the window.
-    lapse_end = np.where(a == arch.INDEX["lapsed"], rng.uniform(0.25, 1.0, n) * max(days - 190, 0), days)
-    existing = rng.random(n) < arch.table("existing_share")[a]
+    lapses = kinds.table("lapses")[a] > 0
+    lapse_end = np.where(lapses, rng.uniform(0.25, 1.0, n) * max(days - 190, 0), days)
+    existing = rng.random(n) < kinds.table("existing_share")[a]
     signup_day = np.where(
         existing,
         -rng.uniform(1, 5 * 365, n),  # the base before the window: up to five years old
@@ -165,13 +169,14 @@ def make_customers(rng: np.random.Generator, n: int, window: Window) -> Customer
     a, signup_us, lapse_end = a[order], signup_us[order], lapse_end[order]
     signup_day = (signup_us - window.start_us) / DAY_US
 
-    age_mean, age_sd = arch.table("age").T
+    age_mean, age_sd = kinds.table("age").T
     age = np.clip(rng.normal(age_mean[a], age_sd[a]), 17, 88)
     birth_year = (window.end.year - age).round().astype(np.int32)
-    missing_birth = rng.random(n) < np.where(a == arch.INDEX["commercial"], 0.5, 0.08)
+    commercial = kinds.table("cadence")[a] > 0
+    missing_birth = rng.random(n) < np.where(commercial, 0.5, 0.08)
     birth_year[missing_birth] = 0
 
-    gender = sample_rows(rng, arch.table("gender")[a])
+    gender = sample_rows(rng, kinds.table("gender")[a])
     # Names follow the gender; 'other' and 'unknown' get either kind of first name.
     female = (gender == GENDER_FEMALE) | ((gender > GENDER_MALE) & (rng.random(n) < 0.5))
     n_female = len(tables.FEMALE_FIRST)
@@ -183,14 +188,13 @@ def make_customers(rng: np.random.Generator, n: int, window: Window) -> Customer
     last = rng.integers(0, len(tables.LAST_NAMES), n)
     no_name = rng.random(n) < 0.02
 
-    commercial = a == arch.INDEX["commercial"]
     email_domain = np.where(
         commercial,
         -2 - rng.integers(0, len(tables.BUSINESS_DOMAINS), n),
         rng.choice(len(tables.EMAIL_DOMAINS), size=n, p=tables.EMAIL_DOMAIN_WEIGHTS),
     )
     # Store-acquired customers more often left no e-mail address.
-    acquisition = sample_rows(rng, arch.table("acquisition")[a])
+    acquisition = sample_rows(rng, kinds.table("acquisition")[a])
     store = acquisition == enums.ACQUISITION_CHANNELS.index("store")
     email_domain[rng.random(n) < np.where(store, 0.2, 0.05)] = -1
     email_domain[no_name] = -1  # no name on file, no address to build either
@@ -204,14 +208,14 @@ def make_customers(rng: np.random.Generator, n: int, window: Window) -> Customer
         "sarah": tables.PROFESSIONS_SARAH,
         "commercial": tables.PROFESSIONS_COMMERCIAL,
     }
-    for i, name in enumerate(arch.NAMES):
+    for i, name in enumerate(kinds.names):
         members = np.flatnonzero(a == i)
         choices = np.array([PROFESSIONS.index(p) for p in by_archetype.get(name, tables.PROFESSIONS_GENERAL)])
         profession[members] = choices[rng.integers(0, len(choices), len(members))]
 
     # Joe-like buyers are loyal to a premium brand; everyone else has a favourite among all brands.
     favourite = np.where(
-        a == arch.INDEX["joe"],
+        kinds.table("premium_loyal")[a] > 0,
         rng.integers(0, tables.PREMIUM_BRANDS, n),
         rng.integers(0, len(tables.BRANDS), n),
     )
@@ -230,12 +234,13 @@ def make_customers(rng: np.random.Generator, n: int, window: Window) -> Customer
         city=with_missing(rng, city, 0.03),
         region_missing=rng.random(n) < 0.05,
         country_missing=rng.random(n) < 0.02,
-        income=with_missing(rng, sample_rows(rng, arch.table("income")[a]), 0.15),
+        income=with_missing(rng, sample_rows(rng, kinds.table("income")[a]), 0.15),
         profession=with_missing(rng, profession, 0.15),
-        web=with_missing(rng, sample_rows(rng, arch.table("web")[a]), 0.1),
+        web=with_missing(rng, sample_rows(rng, kinds.table("web")[a]), 0.1),
         acquisition=with_missing(rng, acquisition, 0.05),
         signup_date_missing=rng.random(n) < 0.03,
         favourite_brand=favourite.astype(np.int16),
+        kinds=kinds,
     )
 
 
@@ -298,13 +303,13 @@ def _to_us(window: Window, day: np.ndarray, time_us: np.ndarray) -> np.ndarray:
 
 
 def make_orders(rng: np.random.Generator, customers: Customers, window: Window) -> Events:
-    a = customers.archetype
-    commercial = a == arch.INDEX["commercial"]
-    rate = np.where(commercial, 0.0, arch.table("orders_per_year")[a] / 365.0 * customers.activity)
+    a, kinds = customers.archetype, customers.kinds
+    commercial = kinds.table("cadence")[a] > 0
+    rate = np.where(commercial, 0.0, kinds.table("orders_per_year")[a] / 365.0 * customers.activity)
     who, day = _poisson_times(rng, rate, customers.active_from, customers.active_to)
 
-    # Joe buys for special occasions: half of his orders move to the run-up to Christmas.
-    joe = (a[who] == arch.INDEX["joe"]) & (rng.random(len(who)) < 0.5)
+    # Seasonal buyers (Joe: half of his orders) buy in the run-up to Christmas.
+    joe = rng.random(len(who)) < kinds.table("seasonal")[a[who]]
     dates = np.datetime64(window.start) + np.floor(day[joe]).astype("timedelta64[D]")
     year = dates.astype("datetime64[Y]")
     december = year.astype("datetime64[M]") + np.timedelta64(11, "M")
@@ -340,7 +345,7 @@ def make_orders(rng: np.random.Generator, customers: Customers, window: Window) 
     who = np.concatenate([who, c_who[keep]])
     day = np.concatenate([day, c_day[keep]])
 
-    channel = sample_rows(rng, arch.table("channel")[a[who]])
+    channel = sample_rows(rng, kinds.table("channel")[a[who]])
     ts = _to_us(window, day, _time_of_day_us(rng, channel))
     # An order placed on the signup day cannot come before the signup itself.
     ts = np.maximum(ts, customers.signup_us[who])
@@ -349,13 +354,13 @@ def make_orders(rng: np.random.Generator, customers: Customers, window: Window) 
 
 def make_surveys(rng: np.random.Generator, customers: Customers, window: Window) -> Events:
     """Survey responses; `kind` is the archetype the answers are drawn from (anonymous ones too)."""
-    a = customers.archetype
-    rate = arch.table("surveys_per_year")[a] / 365.0
+    a, kinds = customers.archetype, customers.kinds
+    rate = kinds.table("surveys_per_year")[a] / 365.0
     end = np.full(len(a), float(window.days))
     who, day = _poisson_times(rng, rate, customers.active_from, end)
     # About 15% of responses are anonymous: drawn from the same mix of people, without an id.
     n_anon = int(round(len(who) * 0.15 / 0.85))
-    anon_arch = rng.choice(len(arch.ARCHETYPES), size=n_anon, p=arch.SHARES)
+    anon_arch = rng.choice(len(kinds), size=n_anon, p=kinds.shares)
     anon_day = rng.uniform(0, window.days, n_anon)
     customer = np.concatenate([who, np.full(n_anon, -1, dtype=np.int32)])
     kind = np.concatenate([a[who], anon_arch])
@@ -386,12 +391,12 @@ def make_social(
 
     Observation events store the account index in `customer` and the observation number in `kind`.
     """
-    a = customers.archetype
-    has = rng.random(len(a)) < arch.table("social")[a]
+    a, kinds = customers.archetype, customers.kinds
+    has = rng.random(len(a)) < kinds.table("social")[a]
     owners = np.flatnonzero(has)
     n_platforms = 1 + (rng.random(len(owners)) < 0.35)
     owner = np.repeat(owners, n_platforms)
-    platform = sample_rows(rng, arch.table("platform")[a[owner]])
+    platform = sample_rows(rng, kinds.table("platform")[a[owner]])
     # A second draw of the same platform is dropped: the key is (customer, platform, observed_at).
     pairs = np.unique(owner.astype(np.int64) * 16 + platform)
     owner, platform = (pairs // 16).astype(np.int32), (pairs % 16).astype(np.int16)
@@ -401,10 +406,10 @@ def make_social(
         customer=owner,
         platform=platform,
         followers=rng.lognormal(
-            np.log(arch.table("followers_median")[oa]), arch.table("followers_sigma")[oa]
+            np.log(kinds.table("followers_median")[oa]), kinds.table("followers_sigma")[oa]
         ),
         following=rng.lognormal(np.log(300.0), 0.7, n),
-        brands_followed=rng.lognormal(np.log(arch.table("brands_followed_median")[oa]), 0.5),
+        brands_followed=rng.lognormal(np.log(kinds.table("brands_followed_median")[oa]), 0.5),
         growth=rng.normal(0.05, 0.05, n),
         handle_number=rng.integers(0, 1000, n).astype(np.int16),
     )
@@ -422,7 +427,7 @@ def make_social(
 
 def make_tickets(rng: np.random.Generator, customers: Customers, window: Window) -> Events:
     a = customers.archetype
-    rate = arch.table("tickets_per_year")[a] / 365.0
+    rate = customers.kinds.table("tickets_per_year")[a] / 365.0
     end = np.minimum(customers.active_to + 30.0, window.days)  # lapsed customers stop calling too
     who, day = _poisson_times(rng, rate, customers.active_from, end)
     ts = _to_us(window, day, (rng.uniform(6.0, 20.0, len(day)) * 3600).astype(np.int64) * SECOND_US)

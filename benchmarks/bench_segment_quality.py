@@ -1,0 +1,151 @@
+"""Segment quality on random worlds the method was not tuned on: the pipeline's segmentation vs a plain baseline.
+
+For each world of `worlds.benchmark_worlds()` (K = 3..12 buying archetypes, 3,000-20,000
+customers, one to two years; built once and cached under .bench/worlds, see worlds.py for how
+the job's ingest and feature code builds the frame), and for the sample world (3,000 customers,
+730 days, seed 7, as tests/end_to_end/test_segment_quality.py):
+
+- pipeline: `clustering.segment_customers` as the asset calls it on a first run;
+- baseline: plain k-means + silhouette: the same encoded columns, every column at weight 1, k from
+  2 to 20 by the silhouette of a 5,000-customer sample, prospects in segment 0 as well.
+
+Prints per world the true K, the chosen k and the adjusted Rand index over buyers (segment vs
+planted archetype, customers with a counted order) and over everyone (vs the archetype the data
+shows: "prospect" until the first order); then the distribution over worlds and the share of
+worlds whose chosen k is within one of K. Not a timed test: a quality report.
+
+    .venv/bin/python -m benchmarks.bench_segment_quality [--worlds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+from sklearn.cluster import KMeans
+from sklearn.metrics import adjusted_rand_score, silhouette_score
+from threadpoolctl import threadpool_limits
+
+from benchmarks.common import BENCH_DIR, print_table
+from benchmarks.worlds import WORLD_END, benchmark_worlds, build_features, visible_truth, world_frames
+from segmentation_pipeline.models import clustering
+
+SAMPLE_WORLD = {"customers": 3_000, "days": 730, "seed": 7}
+
+
+def pipeline_labels(features: pl.DataFrame) -> tuple[pl.DataFrame, int]:
+    result = clustering.segment_customers(features, None, None, WORLD_END)
+    return result.assignment, result.model.k
+
+
+def baseline_labels(features: pl.DataFrame, k_max: int = 20, seed: int = 0) -> tuple[pl.DataFrame, int]:
+    """Plain k-means + silhouette on the pipeline's encoded columns, each at weight 1."""
+    prepared = clustering.prepare_profile(features, keep_extra=False)
+    buyers = prepared.filter(~clustering.is_prospect())
+    columns = clustering.learn_encoding(buyers)
+    for column in columns:
+        column.weight = 1.0
+    x = buyers.select([c.expr() for c in columns]).to_numpy()
+    sample = np.random.default_rng(seed).permutation(x.shape[0])[:5_000]
+    best: tuple[float, int, np.ndarray] | None = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for k in range(2, k_max + 1):
+            labels = KMeans(k, n_init=3, random_state=seed).fit(x).labels_
+            score = silhouette_score(x[sample], labels[sample])
+            if best is None or score > best[0]:
+                best = (score, k, labels)
+    assert best is not None
+    assignment = pl.concat(
+        [
+            pl.DataFrame({"customer_id": buyers["customer_id"], "segment_id": best[2].astype(np.int64) + 1}),
+            prepared.filter(clustering.is_prospect()).select(
+                "customer_id", pl.lit(0, pl.Int64).alias("segment_id")
+            ),
+        ]
+    )
+    return assignment, best[1]
+
+
+def scores(assignment: pl.DataFrame, truth: pl.DataFrame) -> tuple[float, float]:
+    """(ARI over buyers vs the planted archetype, ARI over everyone vs the visible archetype)."""
+    scored = assignment.join(truth, on="customer_id")
+    buyers = scored.filter(pl.col("segment_id") != clustering.PROSPECT_SEGMENT_ID)
+    return (
+        float(adjusted_rand_score(buyers["archetype"], buyers["segment_id"])),
+        float(adjusted_rand_score(scored["visible_archetype"], scored["segment_id"])),
+    )
+
+
+def sample_world_frames(cache_dir: Path) -> tuple[pl.DataFrame, pl.DataFrame]:
+    from segmentation_pipeline.synth import generate_landing_zone
+
+    folder = cache_dir / "sample_world_s{seed}_n{customers}_d{days}".format(**SAMPLE_WORLD)
+    if not (folder / "features.parquet").exists():
+        with tempfile.TemporaryDirectory() as tmp:
+            generate_landing_zone(Path(tmp), end_date=WORLD_END, **SAMPLE_WORLD)
+            features = build_features(Path(tmp), WORLD_END)
+            truth = visible_truth(pl.read_parquet(Path(tmp) / "truth" / "archetypes.parquet"), WORLD_END)
+        folder.mkdir(parents=True, exist_ok=True)
+        features.write_parquet(folder / "features.parquet")
+        truth.write_parquet(folder / "truth.parquet")
+    return pl.read_parquet(folder / "features.parquet"), pl.read_parquet(folder / "truth.parquet")
+
+
+def summary_rows(results: list[dict], method: str) -> list[tuple]:
+    rows = []
+    for measure in ("ari_buyers", "ari_all"):
+        values = [r[f"{method}_{measure}"] for r in results]
+        q1, _, q3 = statistics.quantiles(values, n=4)
+        rows.append((method, measure, f"{statistics.median(values):.3f}", f"{min(values):.3f}",
+                     f"{q1:.3f}", f"{q3:.3f}", f"{max(values):.3f}"))  # fmt: skip
+    within = sum(abs(r[f"{method}_k"] - r["K"]) <= 1 for r in results) / len(results)
+    rows.append((method, "k within ±1 of K", f"{within:.0%}", "", "", "", ""))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--worlds", type=int, default=20)
+    args = parser.parse_args()
+    cache = BENCH_DIR / "worlds"
+    results = []
+    with threadpool_limits(limits=1):  # as the asset runs it; and the machine is shared
+        for spec in benchmark_worlds(args.worlds):
+            started = time.perf_counter()
+            features, truth = world_frames(spec, cache)
+            built = time.perf_counter() - started
+            row: dict = {"world": spec.name, "K": spec.archetypes, "customers": features.height}
+            for method, labels in (("pipeline", pipeline_labels), ("baseline", baseline_labels)):
+                assignment, k = labels(features)
+                row[f"{method}_k"] = k
+                row[f"{method}_ari_buyers"], row[f"{method}_ari_all"] = scores(assignment, truth)
+            results.append(row)
+            print(f"{spec.name}: K={spec.archetypes} pipeline k={row['pipeline_k']} ARI {row['pipeline_ari_buyers']:.3f}"
+                  f"/{row['pipeline_ari_all']:.3f}; baseline k={row['baseline_k']} ARI {row['baseline_ari_buyers']:.3f}"
+                  f"/{row['baseline_ari_all']:.3f}  (build {built:.0f} s)", flush=True)  # fmt: skip
+        features, truth = sample_world_frames(cache)
+        sample = {method: scores(labels(features)[0], truth) for method, labels in
+                  (("pipeline", pipeline_labels), ("baseline", baseline_labels))}  # fmt: skip
+
+    print_table(
+        f"Segment quality over {len(results)} random worlds (ARI buyers = vs planted archetype among buyers; "
+        "all = vs visible archetype, every customer)",
+        [*summary_rows(results, "pipeline"), *summary_rows(results, "baseline")],
+        ("method", "measure", "median", "worst", "q1", "q3", "best"),
+    )
+    print("targets: median ARI >= 0.85, worst >= 0.65, k within ±1 in >= 80% of worlds")
+    for method, (buyers, everyone) in sample.items():
+        print(
+            f"sample world (3,000 customers, 730 days, seed 7), {method}: ARI all {everyone:.3f}, buyers {buyers:.3f}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,64 @@
+"""Segment quality on random worlds the method was not tuned on: the number of segments and the ARI floor.
+
+Three fixed random worlds (4, 7 and 10 buying archetypes plus prospects, 3,000 customers, one
+year) are generated, ingested and turned into customer features by the job's own code
+(benchmarks/worlds.py: `load_source` per source, then `build_feature_tables`, without Dagster),
+and segmented as the asset does on a first run. The seeds are not among those the method was
+chosen on (1000+) nor the benchmark's (1-20). benchmarks/bench_segment_quality.py gives the
+distribution over twenty worlds.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from sklearn.metrics import adjusted_rand_score
+
+from benchmarks.worlds import WorldSpec, world_frames
+from segmentation_pipeline.models.clustering import PROSPECT_SEGMENT_ID, segment_customers
+
+WORLDS = [WorldSpec(4, 501, 3_000, 365), WorldSpec(7, 502, 3_000, 365), WorldSpec(10, 503, 3_000, 365)]
+# Floors of the current method (measured 2026-12-01: ARI over everyone 0.626, 0.850 and 0.540;
+# over buyers 0.218, 0.663, 0.117; k = 2, 5 and 2). The 4- and 10-archetype worlds each hold one group far from
+# all others (frequent phone buyers with many tickets; bulk business buyers), and the silhouette
+# chooses k = 2: that group vs the rest. The issue's target (worst world >= 0.65) is not met yet.
+MIN_ARI_ALL = 0.5  # every world, over every customer against the archetype the data shows
+MIN_MEAN_ARI_ALL = 0.65  # over the three worlds
+WELL_FOUND = "k07_s502_n3000_d365"  # here the method finds most archetypes: k within two, ARI >= 0.8 / 0.6
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory) -> dict[str, tuple[int, float, float]]:
+    """Per world: chosen k, ARI over everyone, ARI over buyers."""
+    cache = tmp_path_factory.mktemp("random_worlds")
+    out = {}
+    for spec in WORLDS:
+        features, truth = world_frames(spec, cache)
+        result = segment_customers(features, None, None, features["as_of_date"].max())
+        scored = result.assignment.join(truth, on="customer_id")
+        buyers = scored.filter(pl.col("segment_id") != PROSPECT_SEGMENT_ID)
+        # Prospects are segment 0 and only they are.
+        assert (buyers.join(features, on="customer_id")["frequency"] > 0).all()
+        out[spec.name] = (
+            result.model.k,
+            adjusted_rand_score(scored["visible_archetype"], scored["segment_id"]),
+            adjusted_rand_score(buyers["archetype"], buyers["segment_id"]),
+        )
+        print(
+            f"\n{spec.name}: k={out[spec.name][0]}, ARI all {out[spec.name][1]:.3f}, buyers {out[spec.name][2]:.3f}"
+        )
+    return out
+
+
+def test_no_random_world_falls_below_the_floor(results):
+    for name, (_, ari_all, _) in results.items():
+        assert ari_all >= MIN_ARI_ALL, f"{name}: ARI {ari_all:.3f} < {MIN_ARI_ALL} over all customers"
+    mean = sum(r[1] for r in results.values()) / len(results)
+    assert mean >= MIN_MEAN_ARI_ALL, f"mean ARI {mean:.3f} < {MIN_MEAN_ARI_ALL}"
+
+
+def test_the_archetypes_of_a_separable_world_are_found(results):
+    k, ari_all, ari_buyers = results[WELL_FOUND]
+    assert abs(k - 7) <= 2, f"k={k} for 7 archetypes"
+    assert ari_all >= 0.8, f"ARI {ari_all:.3f} < 0.8 over all customers"
+    assert ari_buyers >= 0.6, f"ARI {ari_buyers:.3f} < 0.6 over buyers"
