@@ -53,7 +53,8 @@ CONSISTENCY = """SELECT (SELECT max(as_of_date)::VARCHAR FROM customer_profile) 
 
 def run_pipeline(data_dir: Path, as_of: str) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
-    env.update(SEGMENTATION_DATA_DIR=str(data_dir), SEGMENTATION_AS_OF=as_of)
+    # The files were written a moment ago by the generator, complete: no settling time to wait.
+    env.update(SEGMENTATION_DATA_DIR=str(data_dir), SEGMENTATION_AS_OF=as_of, SEGMENTATION_SETTLE_SECONDS="0")
     out = subprocess.run(
         [sys.executable, "-m", "segmentation_pipeline", "run"],
         env=env,
