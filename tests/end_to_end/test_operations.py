@@ -31,7 +31,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def pipeline(data_dir: Path, *args: str, as_of: str = "", wait: str = "120", **popen) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
     env.update(
-        SEGMENTATION_DATA_DIR=str(data_dir), SEGMENTATION_AS_OF=as_of, SEGMENTATION_LOCK_WAIT_SECONDS=wait,
+        SEGMENTATION_DATA_DIR=str(data_dir),
+        SEGMENTATION_AS_OF=as_of,
+        SEGMENTATION_LOCK_WAIT_SECONDS=wait,
         SEGMENTATION_SETTLE_SECONDS="0",  # the files were generated a moment ago
     )
     return subprocess.Popen(
