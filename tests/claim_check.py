@@ -72,14 +72,11 @@ def holds(kind: str, claim: str, support: float, value: float | None, base: floa
     return support >= needed - 1e-9
 
 
-def check_published_claims(conn) -> int:
-    """Every narrative of marts.segments is exactly its claims' sentences, and every claim recomputed
-    from marts.customer_profile holds with the stored support; no sentence is shared. Returns the claims."""
+def check_claims(profile: list[dict], segments, claims) -> None:
+    """Each segment's narratives are exactly its claims' sentences, and every claim recomputed from
+    the customers' rows (`profile`) holds with the stored support and known-customer count."""
     import polars as pl
 
-    profile = conn.sql("SELECT * FROM customer_profile").pl().to_dicts()
-    claims = conn.sql("SELECT * FROM segment_claims ORDER BY segment_id, sentence").pl()
-    segments = conn.sql("SELECT segment_id, narrative_en, narrative_fr FROM segments").pl()
     for s in segments.iter_rows(named=True):
         mine = claims.filter(pl.col("segment_id") == s["segment_id"])
         assert s["narrative_en"] == " ".join(mine["text_en"]), s["segment_id"]
@@ -88,6 +85,15 @@ def check_published_claims(conn) -> int:
         support, known = recompute(profile, c["segment_id"], c["claim"], profile)
         assert abs(support - c["support_share"]) < 1e-9 and known == c["known_customers"], c
         assert holds(c["kind"], c["claim"], support, c["value"], c["base_value"]), c
+
+
+def check_published_claims(conn, schema: str = "") -> int:
+    """`check_claims` on the marts of `conn` (`schema` "marts." on the warehouse, "" on the snapshot);
+    no sentence is shared between personas. Returns the number of claims."""
+    profile = conn.sql(f"SELECT * FROM {schema}customer_profile").pl().to_dicts()
+    claims = conn.sql(f"SELECT * FROM {schema}segment_claims ORDER BY segment_id, sentence").pl()
+    segments = conn.sql(f"SELECT segment_id, narrative_en, narrative_fr FROM {schema}segments").pl()
+    check_claims(profile, segments, claims)
     for language in ("text_en", "text_fr"):
         assert claims[language].n_unique() == claims.height, language
     return claims.height

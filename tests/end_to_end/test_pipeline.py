@@ -134,24 +134,12 @@ def test_a_rerun_on_the_same_files_changes_nothing(warehouse):
 
 
 def test_every_persona_sentence_rests_on_a_claim_recomputed_from_the_profile(warehouse):
-    from tests.claim_check import holds, recompute
+    from tests.claim_check import check_published_claims
 
     _, conn, _, _, _ = warehouse
-    profile = conn.sql("SELECT * FROM marts.customer_profile").pl().to_dicts()
-    claims = conn.sql("SELECT * FROM marts.segment_claims ORDER BY segment_id, sentence").pl()
-    segments = conn.sql("SELECT segment_id, narrative_en, narrative_fr FROM marts.segments").pl()
-    assert claims.height > segments.height
-    for s in segments.iter_rows(named=True):
-        mine = claims.filter(pl.col("segment_id") == s["segment_id"])
-        assert s["narrative_en"] == " ".join(mine["text_en"]) and s["narrative_fr"] == " ".join(
-            mine["text_fr"]
-        )
-    for c in claims.iter_rows(named=True):
-        support, known = recompute(profile, c["segment_id"], c["claim"], profile)
-        assert support == pytest.approx(c["support_share"]) and known == c["known_customers"], c
-        assert holds(c["kind"], c["claim"], support, c["value"], c["base_value"]), c
-    for language in ("text_en", "text_fr"):
-        assert claims[language].n_unique() == claims.height, language  # no two personas share a sentence
+    segments = conn.sql("SELECT count(*) FROM marts.segments").fetchall()[0][0]
+    # No two personas share a sentence, and there is more than one sentence per persona.
+    assert check_published_claims(conn, schema="marts.") > segments
 
 
 def test_service_priority_is_the_roi_order_and_the_queue_ranks_open_tickets(warehouse):

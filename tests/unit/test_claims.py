@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import polars as pl
-import pytest
 
 from segmentation_pipeline.models import personas as ps
-from tests.claim_check import holds, recompute
+from tests.claim_check import check_claims
 from tests.unit.test_personas import JOE, MICHEL, SARAH, make_profile
 
 
 def check_every_sentence(profile: pl.DataFrame, personas: pl.DataFrame, claims: pl.DataFrame) -> None:
-    rows = profile.to_dicts()
-    for persona in personas.iter_rows(named=True):
-        mine = claims.filter(pl.col("segment_id") == persona["segment_id"])
-        # The narrative is exactly its claims' sentences: nothing said without a row of evidence.
-        assert persona["narrative_en"] == " ".join(mine["text_en"]), persona["persona_name"]
-        assert persona["narrative_fr"] == " ".join(mine["text_fr"]), persona["persona_name"]
-        for c in mine.iter_rows(named=True):
-            support, known = recompute(rows, c["segment_id"], c["claim"], rows)
-            assert support == pytest.approx(c["support_share"]), c["claim"]
-            assert known == c["known_customers"], c["claim"]
-            assert holds(c["kind"], c["claim"], support, c["value"], c["base_value"]), c
+    # The narrative is exactly its claims' sentences: nothing said without a row of evidence.
+    check_claims(profile.to_dicts(), personas, claims)
 
 
 def test_every_sentence_rests_on_a_holding_claim():
