@@ -44,8 +44,9 @@ bench: setup  ## million-customer figures: wall time and peak memory per stage
 dev: setup
 	$(BIN)/dagster dev -w workspace.yaml
 
-lint: setup
+lint: setup  ## ruff (lint + format), and every definition loads (`dg check defs`)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/dg check defs
 
 format: setup
 	$(BIN)/ruff check --fix . && $(BIN)/ruff format .

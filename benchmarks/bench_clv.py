@@ -38,8 +38,8 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from segmentation_pipeline.models import btyd  # noqa: E402
-from segmentation_pipeline.models.clv import (  # noqa: E402
+from segmentation_pipeline.models.btyd import estimation as btyd  # noqa: E402
+from segmentation_pipeline.models.clv.predictions import (  # noqa: E402
     CLVConfig,
     compute_clv,
     summarize_purchases,

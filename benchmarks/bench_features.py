@@ -7,7 +7,7 @@ median of 3 runs per stage, and the process's peak RSS (which includes the input
 
 Warehouse (--warehouse PATH --as-of DATE): times exactly what the `customer_feature_tables` and
 `customer_scores` assets run (assets.features.build_feature_tables, then
-assets.models.build_score_tables, on a connection configured as the warehouse resource is): read
+defs.models.build_score_tables, on a connection configured as the warehouse resource is): read
 staging, aggregate the order lines, counted orders, customer features, write both tables (a full
 build: every customer; bench_pipeline measures the incremental daily build); read the features,
 score RFM, classify, write both tables. The warehouse is copied to a scratch directory first (the original is only read,
@@ -44,8 +44,8 @@ import polars as pl
 
 from segmentation_pipeline.contracts import SOURCES, enums
 from segmentation_pipeline.features.customer_features import build_customer_features, counted_orders
-from segmentation_pipeline.models.customer_classes import classify_customers
-from segmentation_pipeline.models.rfm import score_rfm
+from segmentation_pipeline.models.classes.customer_classes import classify_customers
+from segmentation_pipeline.models.rfm.scores import score_rfm
 from segmentation_pipeline.settings import Settings
 
 AS_OF = date(2025, 12, 31)
@@ -264,8 +264,8 @@ def _warehouse_run(path: str, as_of: date) -> dict:
     """One run of the asset's work on the (scratch) warehouse at `path`, in this process."""
     import duckdb
 
-    from segmentation_pipeline.assets.features import build_feature_tables
-    from segmentation_pipeline.assets.models import build_score_tables
+    from segmentation_pipeline.defs.features import build_feature_tables
+    from segmentation_pipeline.defs.models import build_score_tables
     from segmentation_pipeline.features.value_basis import read_value_basis
 
     stages: dict[str, dict[str, float]] = {}

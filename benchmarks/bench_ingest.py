@@ -22,10 +22,10 @@ def one_load(data_dir: Path) -> dict:
     import duckdb
 
     from segmentation_pipeline.contracts import SOURCES
-    from segmentation_pipeline.ingest.landing import newest_landing_date
-    from segmentation_pipeline.ingest.load import load_source
     from segmentation_pipeline.settings import Settings
-    from segmentation_pipeline.warehouse import ensure_schemas
+    from segmentation_pipeline.staging.landing import newest_landing_date
+    from segmentation_pipeline.staging.load import load_source
+    from segmentation_pipeline.warehouse.tables import ensure_schemas
 
     as_of = newest_landing_date(data_dir / "raw") or dt.date.today()
     timings, rows = {}, {}

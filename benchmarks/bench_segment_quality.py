@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.common import BENCH_DIR, print_table
 from benchmarks.worlds import WORLD_END, benchmark_worlds, build_features, visible_truth, world_frames
-from segmentation_pipeline.models import clustering
+from segmentation_pipeline.models.segmentation import clustering
 
 SAMPLE_WORLD = {"customers": 3_000, "days": 730, "seed": 7}
 

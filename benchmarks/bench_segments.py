@@ -24,7 +24,10 @@ from sklearn.metrics import adjusted_rand_score
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from segmentation_pipeline.models import clustering, personas, segment_economics, segment_history  # noqa: E402
+from segmentation_pipeline.marts.economics import segment_economics  # noqa: E402
+from segmentation_pipeline.marts.history import segment_history  # noqa: E402
+from segmentation_pipeline.marts.personas import personas  # noqa: E402
+from segmentation_pipeline.models.segmentation import clustering  # noqa: E402
 
 # name, share, and the planted behaviour (means; noise is added around them)
 ARCHETYPES = [

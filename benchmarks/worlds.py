@@ -35,11 +35,11 @@ def build_features(data_dir: Path, as_of: dt.date) -> pl.DataFrame:
     """Ingest `data_dir/raw` into a scratch warehouse and build the customer features, as the job does."""
     import duckdb
 
-    from segmentation_pipeline.assets.features import CUSTOMER_FEATURES, build_feature_tables
     from segmentation_pipeline.contracts import SOURCES
-    from segmentation_pipeline.ingest.load import load_source
+    from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, build_feature_tables
     from segmentation_pipeline.settings import Settings
-    from segmentation_pipeline.warehouse import ensure_schemas, query_frame
+    from segmentation_pipeline.staging.load import load_source
+    from segmentation_pipeline.warehouse.tables import ensure_schemas, query_frame
 
     settings = Settings(data_dir=data_dir)
     with tempfile.TemporaryDirectory() as tmp:

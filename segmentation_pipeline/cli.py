@@ -110,7 +110,7 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from segmentation_pipeline.runner import run_pipeline
+    from segmentation_pipeline.defs.runner import run_pipeline
 
     return 0 if run_pipeline(verbose=args.verbose) else 1
 
@@ -133,11 +133,11 @@ def _erase(args: argparse.Namespace) -> int:
     import dataclasses
     import uuid
 
-    from segmentation_pipeline.erasure import erase_and_republish
-    from segmentation_pipeline.publish import prune_all_but_current, published_as_of
-    from segmentation_pipeline.run_lock import RunLock
-    from segmentation_pipeline.runner import run_pipeline
+    from segmentation_pipeline.defs.runner import run_pipeline
+    from segmentation_pipeline.publication.erasure import erase_and_republish
+    from segmentation_pipeline.publication.snapshot import prune_all_but_current, published_as_of
     from segmentation_pipeline.settings import Settings
+    from segmentation_pipeline.warehouse.run_lock import RunLock
 
     settings = Settings.from_env()
     if not settings.warehouse_path.exists():
@@ -198,9 +198,9 @@ def _accept(args: argparse.Namespace) -> int:
     import duckdb
 
     from segmentation_pipeline.contracts import source_contract
-    from segmentation_pipeline.ingest.gate import accept
-    from segmentation_pipeline.run_lock import RunLock
     from segmentation_pipeline.settings import Settings
+    from segmentation_pipeline.staging.gate import accept
+    from segmentation_pipeline.warehouse.run_lock import RunLock
 
     settings = Settings.from_env()
     source_contract(args.source)  # an unknown source is an error that lists the known ones

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from segmentation_pipeline.ingest.landing import latest_acceptable_date, newest_landing_date
+from segmentation_pipeline.staging.landing import latest_acceptable_date, newest_landing_date
 
 
 class SettingsError(ValueError):

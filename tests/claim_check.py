@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import statistics
 
-from segmentation_pipeline.models.claims import AGE_BANDS, SHARE_CLAIMS, STATISTICS, ClaimConfig
+from segmentation_pipeline.marts.personas.claims import AGE_BANDS, SHARE_CLAIMS, STATISTICS, ClaimConfig
 
 OPS = {
     ">=": lambda x, t: x >= t,

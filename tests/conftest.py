@@ -11,7 +11,7 @@ import pytest
 
 from segmentation_pipeline.definitions import JOB_NAME, build_definitions
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.warehouse import ensure_schemas
+from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 ORDER_HEADER = "order_id,line_number,customer_id,ordered_at,channel,product_id,quantity,unit_price,discount,status,occasion,payment_days_late"
 

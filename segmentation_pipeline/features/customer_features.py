@@ -7,7 +7,7 @@ and group-bys (no Python loops over rows), so 1M customers / 10M order lines tak
 Order lines are summarised once (`summarize_orders` -> `OrderFacts`: one row per order, and each
 customer's top category and brand); both `counted_orders` and `build_customer_features` are built
 from that summary. The Dagster asset has DuckDB compute the same OrderFacts inputs while it scans
-staging (`staging_reads.read_order_facts`) and then runs the same Polars code from there
+staging (`staging.reads.read_order_facts`) and then runs the same Polars code from there
 (`counted_orders_from_summary`, `customer_order_features`, `customer_features_from_orders`).
 
 Definitions (SPEC, "Outputs"): an order counts when at least one of its lines is `completed`;
@@ -80,7 +80,7 @@ EVENT_TIME = {
     "service": "opened_at",
 }
 # The columns the features read from each source besides orders and products (a reader may
-# pass frames with just these: see staging_reads.read_feature_sources).
+# pass frames with just these: see staging.reads.read_feature_sources).
 SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": ("customer_id", "birth_year", *DEMOGRAPHICS),
     "surveys": ("response_id", "customer_id", EVENT_TIME["surveys"], *SURVEY_ANSWERS),
@@ -187,7 +187,7 @@ def product_lookup(products: pl.LazyFrame | pl.DataFrame | None) -> pl.DataFrame
 
     Grouping 10M lines by (customer_id, integer code) is much cheaper than by two strings; the
     names are joined back per customer at the end (see _code_names). The asset's DuckDB queries
-    join this same frame (staging_reads.read_order_facts), so both paths use the same codes.
+    join this same frame (staging.reads.read_order_facts), so both paths use the same codes.
     """
     products = _empty("products") if products is None else products.lazy()
     return products.select(
@@ -219,7 +219,7 @@ def order_lines(
 def _line_amounts(lines: pl.LazyFrame) -> pl.LazyFrame:
     """Completed-only amounts and small codes per line.
 
-    staging_reads.read_order_facts runs this (_lines_sql), _order_aggregates and _top_codes in
+    staging.reads.read_order_facts runs this (_lines_sql), _order_aggregates and _top_codes in
     SQL: keep them in step (the unit tests run the hand-computed checks on both paths).
     """
     completed = pl.col("status") == "completed"
@@ -298,7 +298,7 @@ def _completed_revenue(lines: pl.LazyFrame) -> pl.LazyFrame:
 def _top_codes(completed: pl.LazyFrame, key: str) -> pl.LazyFrame:
     """Per customer: the `key` code (category or brand) with the most completed revenue, and that revenue.
 
-    staging_reads.read_order_facts does the same in SQL: keep them in step.
+    staging.reads.read_order_facts does the same in SQL: keep them in step.
     """
     code = f"{key}_code"
     per_key = (
@@ -343,7 +343,7 @@ def order_facts(
     """OrderFacts from the per-order aggregates and the per-customer top codes.
 
     `summarize_orders` computes the inputs from order lines in Polars; the asset has DuckDB
-    compute them (`staging_reads.read_order_facts`) so the 10M lines never cross into Polars.
+    compute them (`staging.reads.read_order_facts`) so the 10M lines never cross into Polars.
     """
     summary, top_category, top_brand = pl.collect_all(
         [

@@ -8,9 +8,9 @@ import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
 
-from segmentation_pipeline.assets.quality import data_quality
-from segmentation_pipeline.assets.staging import REJECTED_SHARE_CHECK, staging_assets
-from segmentation_pipeline.resources import PipelineSettings
+from segmentation_pipeline.defs.quality import data_quality
+from segmentation_pipeline.defs.resources import PipelineSettings
+from segmentation_pipeline.defs.staging import REJECTED_SHARE_CHECK, staging_assets
 from tests.conftest import ORDER_HEADER, write_landing
 
 GOOD = "o{n},1,c1,2025-01-01T10:00:00,online,p1,1,10.0,0,completed,none,0"

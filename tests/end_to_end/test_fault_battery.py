@@ -16,9 +16,9 @@ import duckdb
 import pytest
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.ingest.load import load_source
+from segmentation_pipeline.staging.load import load_source
 from segmentation_pipeline.synth import generate_landing_zone
-from segmentation_pipeline.warehouse import ensure_schemas
+from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 END = dt.date(2026, 6, 30)
 

@@ -20,8 +20,8 @@ import polars as pl
 import pytest
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.ingest.landing import newest_landing_date
-from segmentation_pipeline.ingest.load import load_source
+from segmentation_pipeline.staging.landing import newest_landing_date
+from segmentation_pipeline.staging.load import load_source
 from tests.conftest import AS_OF, ORDER_HEADER, write_landing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,8 +92,8 @@ UNPRIVILEGED_LOAD = """
 import datetime as dt, json, sys, duckdb
 from pathlib import Path
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.ingest.load import load_source
-from segmentation_pipeline.warehouse import ensure_schemas
+from segmentation_pipeline.staging.load import load_source
+from segmentation_pipeline.warehouse.tables import ensure_schemas
 conn = duckdb.connect(sys.argv[1])
 ensure_schemas(conn)
 load = load_source(conn, Path(sys.argv[2]), SOURCES["orders"], dt.date(2025, 1, 31))
@@ -354,9 +354,9 @@ def staging_run(data_dir: Path, **settings) -> tuple[bool, str]:
     import dagster as dg
     from dagster_duckdb import DuckDBResource
 
-    from segmentation_pipeline.assets.quality import data_quality
-    from segmentation_pipeline.assets.staging import staging_assets
-    from segmentation_pipeline.resources import PipelineSettings
+    from segmentation_pipeline.defs.quality import data_quality
+    from segmentation_pipeline.defs.resources import PipelineSettings
+    from segmentation_pipeline.defs.staging import staging_assets
 
     resources = {
         "settings": PipelineSettings(data_dir=str(data_dir), as_of="2025-01-31", **settings),

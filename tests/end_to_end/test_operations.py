@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from segmentation_pipeline.run_lock import RunLock
 from segmentation_pipeline.synth import generate_landing_zone
+from segmentation_pipeline.warehouse.run_lock import RunLock
 
 END = dt.date(2026, 6, 30)
 PREVIOUS_DAY = END - dt.timedelta(days=1)

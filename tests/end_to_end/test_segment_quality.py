@@ -26,7 +26,7 @@ import pytest
 from sklearn.metrics import adjusted_rand_score
 
 from segmentation_pipeline.definitions import JOB_NAME, build_definitions
-from segmentation_pipeline.models.clustering import (
+from segmentation_pipeline.models.segmentation.clustering import (
     PROSPECT_SEGMENT_ID,
     SegmentationConfig,
     SegmentModel,
@@ -34,7 +34,7 @@ from segmentation_pipeline.models.clustering import (
 )
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.synth import generate_landing_zone
-from segmentation_pipeline.warehouse import query_frame, read_sql
+from segmentation_pipeline.warehouse.tables import query_frame, read_sql
 
 CUSTOMERS = 3_000
 DAYS = 730  # the first run's window; with 400 days a quarter of the buyers-to-be have no order yet
@@ -143,7 +143,7 @@ def test_a_refit_on_the_new_day_keeps_customers_in_their_segment(two_runs):
     # The daily run reuses the model; on a cadence or drift day it refits. Refit the second day's
     # input from the first day's model, as the asset would, and compare with the first run.
     with duckdb.connect(str(two_runs["data_dir"] / "warehouse.duckdb"), read_only=True) as conn:
-        profile = query_frame(conn, read_sql("segmentation_input"))
+        profile = query_frame(conn, read_sql("models/segmentation_input"))
         model_json = conn.execute(
             "SELECT model_json FROM models.segment_model_state WHERE as_of_date = ? ORDER BY recorded_at DESC LIMIT 1",
             [FIRST_DAY],

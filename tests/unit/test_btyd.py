@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.special import betaln, gammaln
 
-from segmentation_pipeline.models import btyd
-from segmentation_pipeline.models.clv import summarize_purchases
+from segmentation_pipeline.models.btyd import estimation as btyd
+from segmentation_pipeline.models.clv.predictions import summarize_purchases
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 CALIBRATION_END = date(1997, 9, 30)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from segmentation_pipeline.models import personas as ps
+from segmentation_pipeline.marts.personas import personas as ps
 from tests.claim_check import check_claims
 from tests.unit.test_personas import JOE, MICHEL, SARAH, make_profile
 

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 from sklearn.metrics import adjusted_rand_score, silhouette_score
 
-from segmentation_pipeline.models import clustering as c
+from segmentation_pipeline.models.segmentation import clustering as c
 
 AS_OF = date(2026, 6, 30)
 FAST = c.SegmentationConfig(k_max=8)

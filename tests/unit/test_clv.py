@@ -10,8 +10,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from segmentation_pipeline.models import btyd
-from segmentation_pipeline.models.clv import (
+from segmentation_pipeline.models.btyd import estimation as btyd
+from segmentation_pipeline.models.clv.predictions import (
     PARAMS_SCHEMA,
     TIERS,
     CLVConfig,

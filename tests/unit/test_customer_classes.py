@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import polars as pl
 
-from segmentation_pipeline.models.customer_classes import ClassThresholds, classify_customers
+from segmentation_pipeline.models.classes.customer_classes import ClassThresholds, classify_customers
 
 AS_OF = date(2024, 6, 30)
 SCHEMA = {

@@ -6,7 +6,7 @@ D (no signup date), E (only a returned order: prospect); U orders without a cust
 
 Every check runs on two paths (the `build` fixture): the Polars functions on frames, and the
 asset's path (assets.features.build_feature_tables) on the same rows loaded into a DuckDB staging
-schema, where DuckDB aggregates the order lines (staging_reads.read_order_facts).
+schema, where DuckDB aggregates the order lines (staging.reads.read_order_facts).
 """
 
 from __future__ import annotations
@@ -17,16 +17,16 @@ import duckdb
 import polars as pl
 import pytest
 
-from segmentation_pipeline.assets.features import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
 from segmentation_pipeline.contracts import SOURCES
+from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
 from segmentation_pipeline.features.customer_features import (
     FEATURE_DESCRIPTIONS,
     build_customer_features,
     counted_orders,
 )
-from segmentation_pipeline.ingest.load import ensure_source_tables, staging_table
-from segmentation_pipeline.staging_reads import read_staging
-from segmentation_pipeline.warehouse import ensure_schemas
+from segmentation_pipeline.staging.load import ensure_source_tables, staging_table
+from segmentation_pipeline.staging.reads import read_staging
+from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 AS_OF = date(2024, 6, 30)
 

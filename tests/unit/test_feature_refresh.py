@@ -18,18 +18,18 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from segmentation_pipeline import feature_refresh as refresh
-from segmentation_pipeline.assets.features import (
+from segmentation_pipeline.contracts import SOURCES
+from segmentation_pipeline.defs.features import (
     CUSTOMER_FEATURES,
     CUSTOMER_ORDERS,
     FeatureTables,
     build_feature_tables,
 )
-from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.erasure import erase_customers
-from segmentation_pipeline.ingest.load import load_source
+from segmentation_pipeline.features import refresh
+from segmentation_pipeline.publication.erasure import erase_customers
+from segmentation_pipeline.staging.load import load_source
 from segmentation_pipeline.synth import generate_landing_zone
-from segmentation_pipeline.warehouse import ensure_schemas
+from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 END = dt.date(2026, 6, 30)
 DAYS = 45

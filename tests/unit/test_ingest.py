@@ -10,8 +10,8 @@ import polars as pl
 import pytest
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.ingest.load import load_source
-from segmentation_pipeline.ingest.validate import parse_column, parse_timestamp
+from segmentation_pipeline.staging.load import load_source
+from segmentation_pipeline.staging.validate import parse_column, parse_timestamp
 from tests.conftest import AS_OF, ORDER_HEADER, write_landing
 
 GOOD_LINES = [

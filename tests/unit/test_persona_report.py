@@ -11,14 +11,14 @@ from html import escape
 import polars as pl
 import pytest
 
-from segmentation_pipeline.models.clustering import explain_segments
-from segmentation_pipeline.models.personas import (
+from segmentation_pipeline.marts.economics.segment_economics import segment_economics
+from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
+from segmentation_pipeline.marts.personas.personas import (
     build_personas,
     build_personas_and_claims,
     build_segments_table,
 )
-from segmentation_pipeline.models.segment_economics import segment_economics
-from segmentation_pipeline.models.segment_history import history_rows, migrations
+from segmentation_pipeline.models.segmentation.clustering import explain_segments
 from segmentation_pipeline.reports.persona_report import _log_edges, render_persona_report
 
 AS_OF = date(2026, 6, 30)

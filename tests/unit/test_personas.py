@@ -5,9 +5,9 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from segmentation_pipeline.models import personas as ps
-from segmentation_pipeline.models.clustering import explain_segments
-from segmentation_pipeline.models.segment_economics import customer_economics, segment_economics
+from segmentation_pipeline.marts.economics.segment_economics import customer_economics, segment_economics
+from segmentation_pipeline.marts.personas import personas as ps
+from segmentation_pipeline.models.segmentation.clustering import explain_segments
 
 JOE = dict(
     age=37, gender="male", web_savviness="average", share_store=0.8, share_online=0.2, share_phone=0.0,

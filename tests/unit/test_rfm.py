@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from segmentation_pipeline.models.rfm import (
+from segmentation_pipeline.models.rfm.scores import (
     CATCH_ALL,
     PROSPECT,
     SEGMENT_ORDER,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
-from segmentation_pipeline.models.personas import PersonaConfig, Traits, service_action
-from segmentation_pipeline.models.segment_economics import (
+from segmentation_pipeline.marts.economics.segment_economics import (
     EconomicsConfig,
     customer_economics,
     segment_economics,
 )
+from segmentation_pipeline.marts.personas.personas import PersonaConfig, Traits, service_action
 
 
 def frame(**columns: list) -> pl.DataFrame:

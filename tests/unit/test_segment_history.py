@@ -6,7 +6,7 @@ from datetime import date
 
 import polars as pl
 
-from segmentation_pipeline.models.segment_history import history_rows, migrations
+from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
 
 DAY1, DAY2 = date(2026, 6, 1), date(2026, 6, 2)
 

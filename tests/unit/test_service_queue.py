@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from segmentation_pipeline.models.service_queue import QUEUE_SCHEMA, rank_open_tickets
+from segmentation_pipeline.marts.economics.service_queue import QUEUE_SCHEMA, rank_open_tickets
 
 AS_OF = dt.date(2026, 6, 30)
 

@@ -1,0 +1,98 @@
+"""Dagster resources: the run's settings and the DuckDB warehouse."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import dagster as dg
+from dagster_duckdb import DuckDBResource
+from pydantic import PrivateAttr
+
+from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.warehouse.run_lock import (
+    RunLock,
+    WarehouseBusyError,
+    check_not_held_by_another_process,
+)
+
+# The run's analysis date, resolved once when the run is requested (CLI, schedule, sensor) and
+# recorded on it; every step reads the same date.
+ANALYSIS_DATE_TAG = "segmentation/analysis_date"
+DATA_DIR_TAG = "segmentation/data_dir"
+
+
+def run_tags(settings: Settings) -> dict[str, str]:
+    """The tags of a run over these settings: its analysis date (resolved now) and data dir."""
+    return {
+        ANALYSIS_DATE_TAG: settings.analysis_date().isoformat(),
+        DATA_DIR_TAG: str(settings.data_dir.resolve()),
+    }
+
+
+class PipelineSettings(dg.ConfigurableResource):
+    """The run's settings (see settings.Settings; built from SEGMENTATION_* variables)."""
+
+    data_dir: str = "data"
+    as_of: str = ""
+    reject_threshold: float = 0.05
+    rfm_monetary: str = "margin"
+    cost_per_effort_point: float = 2.0
+    annual_discount_rate: float = 0.10
+    holdout_days: int = 90
+    brand: str = "Maison Exemple"
+    category: str = "home and lifestyle goods"
+    category_fr: str = "articles pour la maison et l'art de vivre"
+    claim_support: float = 0.6
+    lock_wait_seconds: float = 60.0
+    duckdb_memory_limit: str = "1500MB"
+    features_duckdb_memory_limit: str = "1000MB"
+    full_refresh: bool = False
+    currency: str = "EUR"
+    assumed_margin_rate: float | None = None
+    settle_seconds: float = 0.0
+    expected_rejections: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PipelineSettings:
+        values = {k: getattr(settings, k) for k in cls.model_fields}
+        return cls(**{**values, "data_dir": str(settings.data_dir)})
+
+    def settings(self) -> Settings:
+        values = {k: getattr(self, k) for k in type(self).model_fields}
+        return Settings(**{**values, "data_dir": Path(self.data_dir)})
+
+    _as_of: dt.date | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Once per run: the run's tag when it has one, else resolved now (a file landing mid-run
+        # cannot move the date between steps).
+        tag = context.run.tags.get(ANALYSIS_DATE_TAG) if context.run else None
+        self._as_of = dt.date.fromisoformat(tag) if tag else self.settings().analysis_date()
+
+    def analysis_date(self) -> dt.date:
+        return self._as_of or self.settings().analysis_date()
+
+
+class Warehouse(DuckDBResource):
+    """The DuckDB warehouse, held exclusively by one run from its first step to its end.
+
+    `lock_wait_seconds`: how long a second run waits for the first before failing.
+    """
+
+    lock_wait_seconds: float = 60.0
+    _lock: RunLock | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        run_id = context.run.run_id if context.run else ""
+        self._lock = RunLock(Path(self.database), self.lock_wait_seconds, owner=run_id)
+        self._lock.acquire()
+        try:
+            check_not_held_by_another_process(Path(self.database))
+        except WarehouseBusyError:
+            self._lock.release()
+            raise
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.release()

@@ -1,0 +1,1 @@
+"""Mart builders: pure logic that turns models into the tables BI tools read."""

@@ -1,0 +1,1 @@
+"""Segment economics and the service queue: value, cost to serve, priority."""

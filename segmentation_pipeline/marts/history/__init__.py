@@ -1,0 +1,1 @@
+"""Segment history and migrations across runs."""

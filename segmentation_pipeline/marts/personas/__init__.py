@@ -1,0 +1,1 @@
+"""Personas: claims with their evidence, the sentence plan and its two phrasebooks."""

@@ -1,0 +1,1 @@
+"""Buy-till-you-die models: BG/NBD, Pareto/NBD and Gamma-Gamma."""

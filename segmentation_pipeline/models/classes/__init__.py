@@ -1,0 +1,1 @@
+"""Customer classes: lifecycle, risk, volume and loyalty."""

@@ -1,0 +1,1 @@
+"""Customer lifetime value: purchase summaries, model choice, 12-month CLV."""

@@ -1,0 +1,1 @@
+"""RFM: recency, frequency and monetary quintile scores and named segments."""

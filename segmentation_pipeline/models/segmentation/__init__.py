@@ -1,0 +1,1 @@
+"""Behavioural segmentation: k-means with the choice of k and stable ids."""

@@ -1,0 +1,1 @@
+"""What BI tools read: the published snapshot of the marts, and erasure from it."""

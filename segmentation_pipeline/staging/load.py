@@ -1,0 +1,586 @@
+"""Load one source's new or changed landing files into `staging.<source>` and `quarantine.<source>`.
+
+Incremental by manifest (`ops.landing_files`): a file whose size and mtime, or else checksum, are
+unchanged is skipped; a changed (re-landed) file replaces exactly its own rows. All files of a run
+are written in one transaction, so a failure or a kill leaves the warehouse as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import os
+import re
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from segmentation_pipeline.contracts import SourceContract
+from segmentation_pipeline.contracts.models import LANDING_DATE
+from segmentation_pipeline.staging.landing import LandingFile, discover, latest_acceptable_date
+from segmentation_pipeline.staging.readers import ROW_NUMBER, RawRead, read_landing_file
+from segmentation_pipeline.staging.validate import (
+    QUARANTINE_ROW_SCHEMA,
+    SOURCE_FILE,
+    error_rows,
+    validate_rows,
+)
+from segmentation_pipeline.warehouse.tables import (
+    duckdb_type,
+    insert_frame,
+    query_frame,
+    read_sql,
+    table_exists,
+    transaction,
+)
+
+log = logging.getLogger(__name__)
+
+LOADED_AT = "_loaded_at"
+# "duplicate key (k): first seen in <file> row <n>" counts as one reason whatever the file.
+_DUPLICATE_DETAIL = re.compile(r": (first seen|a newer version is) in .*$")
+ERASED_RULE = "customer erased (right to be forgotten): values not kept"
+QUARANTINE_COLUMNS = {
+    SOURCE_FILE: "VARCHAR",
+    ROW_NUMBER: "BIGINT",
+    LANDING_DATE: "DATE",
+    "rule": "VARCHAR",
+    "raw_values": "VARCHAR",
+    "quarantined_at": "TIMESTAMP",
+    "run_id": "VARCHAR",
+}
+
+
+@dataclass
+class FileOutcome:
+    file: LandingFile
+    checksum: str | None  # None when the file could not be read
+    status: str
+    rows_received: int | None
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    error: str | None = None
+    rows_expected: int = 0  # quarantined rows whose every rule is declared expected for the source
+
+
+@dataclass
+class SourceLoad:
+    """What one run did with one source: the metadata and the rejected-share check read this."""
+
+    source: str
+    files_seen: int = 0
+    files_unchanged: int = 0
+    files_deferred: int = 0  # dated after the analysis date: loaded by a later run
+    files_waiting: int = 0  # still being written, or re-landed empty: not loaded this run
+    # Files the gate must hold whatever the shares: (file, checksum, reason).
+    suspicious: list[tuple[LandingFile, str | None, str]] = field(default_factory=list)
+    outcomes: list[FileOutcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    reasons: Counter = field(default_factory=Counter)
+
+    @property
+    def rows_received(self) -> int:
+        return sum(o.rows_received or 0 for o in self.outcomes)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(o.rows_loaded for o in self.outcomes)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(o.rows_quarantined for o in self.outcomes)
+
+    @property
+    def rows_expected(self) -> int:
+        return sum(o.rows_expected for o in self.outcomes)
+
+    @property
+    def rows_erased(self) -> int:
+        """Rows of erased customers: rejected by policy, not because the data is bad."""
+        return self.reasons.get(ERASED_RULE, 0)
+
+
+def staging_table(source: str) -> str:
+    return f"staging.{source}"
+
+
+def quarantine_table(source: str) -> str:
+    return f"quarantine.{source}"
+
+
+def ensure_source_tables(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
+    """Typed staging table (contract columns + lineage) and quarantine table, if missing."""
+    columns = [f'"{name}" {duckdb_type(dtype)}' for name, dtype in contract.columns.items()]
+    columns += [f"{SOURCE_FILE} VARCHAR NOT NULL", f"{ROW_NUMBER} BIGINT NOT NULL", f"{LANDING_DATE} DATE"]
+    columns += [f"{LOADED_AT} TIMESTAMP NOT NULL"]
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {staging_table(contract.name)} ({', '.join(columns)})")
+    quarantine = ", ".join(f"{name} {kind}" for name, kind in QUARANTINE_COLUMNS.items())
+    conn.execute(f"CREATE TABLE IF NOT EXISTS {quarantine_table(contract.name)} ({quarantine})")
+    conn.execute(read_sql("ops/landing_files"))
+    conn.execute(read_sql("ops/staging_replacements"))
+    conn.execute(read_sql("ops/gate_holds"))
+
+
+def file_checksum(path: Path) -> str:
+    digest = hashlib.blake2b(digest_size=16)
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _checksum(file: LandingFile) -> str | None:
+    """The content's checksum; None when it cannot be read (the reader then says why)."""
+    if file.refused:  # never open what is refused (a symlink may point outside raw/)
+        return f"refused:{file.size}:{file.mtime_ns}"
+    try:
+        return file_checksum(file.path)
+    except OSError:
+        return None
+
+
+def _changed_files(
+    conn: duckdb.DuckDBPyConnection, files: list[LandingFile], result: SourceLoad, settle_seconds: float
+) -> list[tuple[LandingFile, str | None]]:
+    known = {
+        row[0]: row[1:]
+        for row in conn.execute(
+            """SELECT file, size_bytes, mtime_ns, inode, ctime_ns, checksum, rows_loaded
+               FROM ops.landing_files WHERE source = ?""",
+            [result.source],
+        ).fetchall()
+    }
+    accepted_empty = {
+        row[0]: row[1]
+        for row in conn.execute(
+            "SELECT file, checksum FROM ops.gate_holds WHERE source = ? AND accepted_at IS NOT NULL",
+            [result.source],
+        ).fetchall()
+    }
+    changed = []
+    settled_before = time.time_ns() - int(settle_seconds * 1e9)
+    for file in files:
+        previous = known.get(file.relpath)
+        stat = (file.size, file.mtime_ns, file.inode, file.ctime_ns)
+        # Size and mtime alone miss a copy that keeps both (cp -p, rsync -t); inode and ctime do not.
+        if previous and previous[:4] == stat:
+            result.files_unchanged += 1
+            continue
+        if file.mtime_ns > settled_before:
+            result.files_waiting += 1
+            result.warnings.append(
+                f"{file.relpath}: modified less than {settle_seconds:g} s ago (SEGMENTATION_SETTLE_SECONDS), "
+                "perhaps still being written: it waits for the next run"
+            )
+            continue
+        checksum = _checksum(file)
+        if not file.refused and (after := _stat(file)) != stat[:2]:
+            result.files_waiting += 1
+            result.warnings.append(
+                f"{file.relpath}: changed while being read ({after}): it waits for the next run"
+            )
+            continue
+        if previous and checksum is not None and previous[4] == checksum:
+            # Touched but identical (e.g. copied again): remember the new stat, reload nothing.
+            conn.execute(
+                """UPDATE ops.landing_files SET size_bytes = ?, mtime_ns = ?, inode = ?, ctime_ns = ?
+                   WHERE source = ? AND file = ?""",
+                [*stat, result.source, file.relpath],
+            )
+            result.files_unchanged += 1
+            continue
+        if previous and previous[5] and _holds_no_row(file) and accepted_empty.get(file.relpath) != checksum:
+            # An empty file in place of one that had rows is an accident far more often than a day
+            # without data: keep its rows and hold the gate until a person accepts the empty file.
+            what = "empty (0 bytes)" if file.size == 0 else "without a data row"
+            reason = (
+                f"re-landed {what} after {previous[5]:,} rows were loaded from it: its rows are kept "
+                "until it is re-landed with data, or accepted as empty"
+            )
+            result.files_waiting += 1
+            result.warnings.append(f"{file.relpath}: {reason}")
+            result.suspicious.append((file, checksum, reason))
+            continue
+        changed.append((file, checksum))
+    return changed
+
+
+def _holds_no_row(file: LandingFile) -> bool:
+    """True for a file with no data row at all (0 bytes, a CSV header alone, an empty Parquet file)."""
+    if file.size == 0:
+        return True
+    if file.refused or file.size > 1 << 16:
+        return False
+    try:
+        if file.fmt == "parquet":
+            return pl.scan_parquet(file.path).select(pl.len()).collect().item() == 0
+        lines = [line for line in file.path.read_bytes().splitlines() if line.strip()]
+        return len(lines) <= (1 if file.fmt == "csv" else 0)
+    except (OSError, pl.exceptions.PolarsError):
+        return False  # unreadable: the reader says why
+
+
+def _stat(file: LandingFile) -> tuple[int, int] | None:
+    try:
+        stat = file.path.stat()
+    except OSError:
+        return None
+    return stat.st_size, stat.st_mtime_ns
+
+
+def _duplicates_of_changed(
+    conn: duckdb.DuckDBPyConnection,
+    contract: SourceContract,
+    files: list[LandingFile],
+    changed: list[tuple[LandingFile, str | None]],
+) -> list[tuple[LandingFile, str | None]]:
+    """Files whose rows were rejected as duplicates of a changed file: judged again with it.
+
+    Without this, a duplicate corrected by re-landing the file that held the first copy would stay
+    in quarantine for ever, its row lost.
+    """
+    changed_paths = [f.relpath for f, _ in changed]
+    if not changed_paths:
+        return []
+    rows = conn.execute(
+        f"""SELECT DISTINCT q.{SOURCE_FILE} FROM {quarantine_table(contract.name)} q,
+                   unnest(?::VARCHAR[]) AS c(file)
+            WHERE contains(q.rule, 'first seen in ' || c.file || ' row ')""",
+        [changed_paths],
+    ).fetchall()
+    dependent = {row[0] for row in rows} - set(changed_paths)
+    return [(f, _checksum(f)) for f in files if f.relpath in dependent]
+
+
+_COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]{0,63}$")
+
+
+def _header_hint(present: list[str], contract: SourceContract) -> str:
+    """Why a file may lack the required columns, without ever echoing a value (a header-less file's
+    first row is data, possibly personal)."""
+    if len(present) == 1 and any(mark in present[0] for mark in ";\t|"):
+        return " (the header row holds one column: is the file delimited by ';', tab or '|'? use commas)"
+    by_lower = {c.strip().lower(): c for c in present}
+    renamed = [by_lower[c] for c in contract.required if c not in present and c in by_lower]
+    if renamed:
+        return f" (column names are lower case and exact: found {', '.join(renamed)})"
+    if not set(present) & set(contract.columns):
+        return " (no contract column in the first row: is the header row missing?)"
+    return ""
+
+
+def _conform(read: RawRead, file: LandingFile, contract: SourceContract, result: SourceLoad) -> RawRead:
+    """Contract columns in contract order; a file lacking a required column is rejected row by row."""
+    if read.rows is None:
+        return read
+    present = [c for c in read.rows.columns if c != ROW_NUMBER]
+    extra = [c for c in present if c not in contract.columns]
+    missing = [c for c in contract.required if c not in present]
+    if extra and not missing:
+        named = [c for c in extra if _COLUMN_NAME.match(c)]
+        unnamed = len(extra) - len(named)
+        result.warnings.append(
+            f"{file.relpath}: extra columns ignored: {', '.join(named)}"
+            + (f"{', ' if named else ''}{unnamed} more not shown (not column names)" if unnamed else "")
+        )
+    if missing and not present and read.row_errors:
+        return read  # nothing parsed at all (e.g. no line was JSON): the row errors say why
+    if missing:
+        read.file_error = f"missing required column(s): {', '.join(missing)}{_header_hint(present, contract)}"
+        rule = f"file rejected: {read.file_error}"
+        raw_text = read.rows.select(pl.struct(present).struct.json_encode()).to_series().to_list()
+        read.row_errors += list(
+            zip(read.rows[ROW_NUMBER].to_list(), [rule] * len(raw_text), raw_text, strict=True)
+        )
+        read.rows = None
+        return read
+    read.rows = read.rows.select(
+        *[pl.col(c) if c in present else pl.lit(None, pl.String).alias(c) for c in contract.columns],
+        pl.col(ROW_NUMBER),
+        pl.lit(file.relpath).alias(SOURCE_FILE),
+        pl.lit(file.landing_date, pl.Date).alias(LANDING_DATE),
+    )
+    return read
+
+
+def _batches(
+    changed: list[tuple[LandingFile, str]], max_bytes: int
+) -> Iterator[list[tuple[LandingFile, str]]]:
+    """Groups of files small enough to validate in memory together (bounds peak memory)."""
+    batch, size = [], 0
+    for item in changed:
+        batch.append(item)
+        size += item[0].size
+        if size >= max_bytes:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _cross_file_duplicates(
+    conn: duckdb.DuckDBPyConnection, good: pl.DataFrame, contract: SourceContract
+) -> pl.DataFrame:
+    """Rows of this batch whose key is already in staging from another file (that file wins)."""
+    if contract.upsert_by_updated_at or good.height == 0:
+        return pl.DataFrame(schema={SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64, "rule": pl.String})
+    keys = ", ".join(f'"{k}"' for k in contract.keys)
+    conn.register("_batch_keys", good.select(*contract.keys, SOURCE_FILE, ROW_NUMBER))
+    try:
+        return query_frame(
+            conn,
+            f"""
+            SELECT b.{SOURCE_FILE}, b.{ROW_NUMBER},
+                   'duplicate key ({", ".join(contract.keys)}): first seen in '
+                       || s.{SOURCE_FILE} || ' row ' || s.{ROW_NUMBER} AS rule
+            FROM _batch_keys b JOIN {staging_table(contract.name)} s USING ({keys})
+            """,
+        )
+    finally:
+        conn.unregister("_batch_keys")
+
+
+def _erased_ids(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    if not table_exists(conn, "ops.erased_customers"):
+        return pl.DataFrame(schema={"customer_id": pl.String})
+    return query_frame(conn, "SELECT customer_id FROM ops.erased_customers")
+
+
+def _scrub_erased(quarantine: pl.DataFrame, erased: pl.DataFrame) -> pl.DataFrame:
+    """Bad rows of erased customers keep neither their values nor the rules those values broke."""
+    if erased.height == 0 or quarantine.height == 0:
+        return quarantine
+    ids = erased["customer_id"].to_list()
+    fields = "|".join(re.escape(i) for i in ids)
+    raw = pl.col("raw_values")
+    of_erased = raw.str.json_path_match("$.customer_id").str.strip_chars().is_in(
+        ids
+    ) | raw.str.json_path_match("$._line").str.contains(rf'(?:^|[,;"\s])(?:{fields})(?:$|[,;"\s])')
+    return quarantine.with_columns(
+        pl.when(of_erased.fill_null(False)).then(pl.lit(ERASED_RULE)).otherwise(pl.col("rule")).alias("rule"),
+        pl.when(of_erased.fill_null(False)).then(pl.lit(None, pl.String)).otherwise(raw).alias("raw_values"),
+    )
+
+
+def _erased_rows(good: pl.DataFrame, erased: pl.DataFrame) -> pl.DataFrame:
+    """Rows of customers erased on request: rejected without keeping their values."""
+    if "customer_id" not in good.columns or erased.height == 0:
+        return pl.DataFrame(schema=QUARANTINE_ROW_SCHEMA)
+    return good.join(erased, on="customer_id", how="semi").select(
+        SOURCE_FILE,
+        ROW_NUMBER,
+        LANDING_DATE,
+        pl.lit(ERASED_RULE).alias("rule"),
+        pl.lit(None, pl.String).alias("raw_values"),
+    )
+
+
+def _read_all(files: Iterable[LandingFile]) -> list[RawRead]:
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        return list(pool.map(read_landing_file, files))
+
+
+def load_source(
+    conn: duckdb.DuckDBPyConnection,
+    raw_dir: Path,
+    contract: SourceContract,
+    as_of: dt.date,
+    run_id: str | None = None,
+    expected_rules: tuple[str, ...] = (),
+    settle_seconds: float = 0.0,
+    # Files validated together: at 1M customers, loading two years of orders (1.1 GB of CSV) took
+    # 10.5 s / 3.9 GB peak in 128 MB batches, 11.0 s / 3.5 GB in 48 MB ones, 12.4 s / 3.4 GB in 32.
+    batch_bytes: int = 48 << 20,
+) -> SourceLoad:
+    """Load every new or changed file of `contract.name` landed on or before `as_of`.
+
+    `expected_rules`: rule prefixes declared expected for this source (counted apart, see the gate);
+    `settle_seconds`: a file modified more recently than this may still be being written: it waits.
+    """
+    result = SourceLoad(source=contract.name)
+    ensure_source_tables(conn, contract)
+    all_files = discover(raw_dir, contract.name)
+    files = [f for f in all_files if f.landing_date is None or f.landing_date <= as_of]
+    result.files_seen = len(files)
+    result.files_deferred = len(all_files) - len(files)
+    future = latest_acceptable_date()
+    for file in all_files:
+        if file.landing_date and file.landing_date > future:
+            result.warnings.append(
+                f"{file.relpath}: dated {file.landing_date}, after tomorrow: it waits (and does not move the analysis date)"
+            )
+    changed = _changed_files(conn, files, result, settle_seconds)
+    changed += _duplicates_of_changed(conn, contract, files, changed)
+    if not changed:
+        return result
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    relpaths = [f.relpath for f, _ in changed]
+    with transaction(conn):
+        of_changed_files = f"WHERE {SOURCE_FILE} IN (SELECT unnest(?::VARCHAR[]))"
+        conn.execute(f"DELETE FROM {quarantine_table(contract.name)} {of_changed_files}", [relpaths])
+        # A re-landed file is judged afresh: an earlier hold on it no longer applies.
+        conn.execute(
+            """DELETE FROM ops.gate_holds
+               WHERE source = ? AND accepted_at IS NULL AND file IN (SELECT unnest(?::VARCHAR[]))""",
+            [contract.name, relpaths],
+        )
+        removed = conn.execute(f"DELETE FROM {staging_table(contract.name)} {of_changed_files}", [relpaths])
+        if rows_removed := removed.fetchall()[0][0]:
+            conn.execute(
+                "INSERT INTO ops.staging_replacements VALUES (?, ?, ?, ?)",
+                [contract.name, rows_removed, now, run_id],
+            )
+        erased = _erased_ids(conn)
+        for batch in _batches(changed, batch_bytes):
+            _load_batch(conn, batch, contract, result, now, run_id, erased, expected_rules)
+        _record_outcomes(conn, contract.name, result.outcomes, as_of, now, run_id)
+    return result
+
+
+def _record_outcomes(
+    conn: duckdb.DuckDBPyConnection,
+    source: str,
+    outcomes: list[FileOutcome],
+    as_of: dt.date,
+    now: dt.datetime,
+    run_id: str | None,
+) -> None:
+    frame = pl.DataFrame(
+        {
+            "source": source,
+            "file": [o.file.relpath for o in outcomes],
+            "landing_date": [o.file.landing_date for o in outcomes],
+            "size_bytes": [o.file.size for o in outcomes],
+            "mtime_ns": [o.file.mtime_ns for o in outcomes],
+            "inode": [o.file.inode for o in outcomes],
+            "ctime_ns": [o.file.ctime_ns for o in outcomes],
+            "checksum": [o.checksum for o in outcomes],
+            "status": [o.status for o in outcomes],
+            "error": [o.error for o in outcomes],
+            "rows_received": [o.rows_received for o in outcomes],
+            "rows_loaded": [o.rows_loaded for o in outcomes],
+            "rows_quarantined": [o.rows_quarantined for o in outcomes],
+            "rows_expected": [o.rows_expected for o in outcomes],
+            "as_of_date": as_of,
+            "loaded_at": now,
+            "run_id": run_id,
+        },
+        schema_overrides={
+            "landing_date": pl.Date,
+            "error": pl.String,
+            "checksum": pl.String,
+            "rows_received": pl.Int64,
+            "run_id": pl.String,
+        },
+    )
+    conn.register("_landing_outcomes", frame)
+    try:
+        conn.execute(read_sql("ops/landing_file_upsert"))
+    finally:
+        conn.unregister("_landing_outcomes")
+
+
+def _load_batch(
+    conn: duckdb.DuckDBPyConnection,
+    batch: list[tuple[LandingFile, str]],
+    contract: SourceContract,
+    result: SourceLoad,
+    now: dt.datetime,
+    run_id: str | None,
+    erased: pl.DataFrame,
+    expected_rules: tuple[str, ...],
+) -> None:
+    reads = [
+        _conform(read, file, contract, result)
+        for read, (file, _) in zip(_read_all(f for f, _ in batch), batch, strict=True)
+    ]
+    frames = [read.rows for read in reads if read.rows is not None and read.rows.height]
+    quarantined = [
+        error_rows(read.row_errors, file.relpath, file.landing_date)
+        for read, (file, _) in zip(reads, batch, strict=True)
+    ]
+    # Whole-file rejections also get one quarantine entry without a row number, carrying the reason.
+    for read, (file, _) in zip(reads, batch, strict=True):
+        if read.file_error:
+            quarantined.append(
+                pl.DataFrame(
+                    {SOURCE_FILE: [file.relpath], ROW_NUMBER: [None], LANDING_DATE: [file.landing_date],
+                     "rule": [f"file rejected: {read.file_error}"], "raw_values": [None]},
+                    schema=QUARANTINE_ROW_SCHEMA,
+                )
+            )  # fmt: skip
+    good = None
+    if frames:
+        good, bad = validate_rows(pl.concat(frames, how="vertical"), contract)
+        quarantined.append(bad)
+        duplicates = _cross_file_duplicates(conn, good, contract)
+        if duplicates.height:
+            moved = good.join(duplicates, on=[SOURCE_FILE, ROW_NUMBER])
+            raw_columns = list(contract.columns)
+            quarantined.append(
+                moved.select(
+                    SOURCE_FILE, ROW_NUMBER, LANDING_DATE, "rule",
+                    pl.struct(pl.col(raw_columns).cast(pl.String)).struct.json_encode().alias("raw_values"),
+                )
+            )  # fmt: skip
+            good = good.join(duplicates, on=[SOURCE_FILE, ROW_NUMBER], how="anti")
+        of_erased = _erased_rows(good, erased)
+        if of_erased.height:
+            quarantined.append(of_erased)
+            good = good.join(
+                of_erased.select(SOURCE_FILE, ROW_NUMBER), on=[SOURCE_FILE, ROW_NUMBER], how="anti"
+            )
+        insert_frame(conn, staging_table(contract.name), good.with_columns(pl.lit(now).alias(LOADED_AT)))
+    quarantine = _scrub_erased(pl.concat(quarantined, how="vertical"), erased).with_columns(
+        pl.lit(now).alias("quarantined_at"), pl.lit(run_id, pl.String).alias("run_id")
+    )
+    insert_frame(conn, quarantine_table(contract.name), quarantine)
+    _account(batch, reads, good, quarantine, result, expected_rules)
+
+
+def _account(
+    batch: list[tuple[LandingFile, str]],
+    reads: list[RawRead],
+    good: pl.DataFrame | None,
+    quarantine: pl.DataFrame,
+    result: SourceLoad,
+    expected_rules: tuple[str, ...] = (),
+) -> None:
+    """Per-file row accounting; rows received must equal rows loaded + rows quarantined."""
+    loaded = dict(good.group_by(SOURCE_FILE).len().iter_rows()) if good is not None else {}
+    rows = quarantine.filter(pl.col(ROW_NUMBER).is_not_null())
+    rejected = dict(rows.group_by(SOURCE_FILE).len().iter_rows())
+    expected: Counter = Counter()
+    for file, rule_text in rows.select(SOURCE_FILE, "rule").iter_rows():
+        rules = rule_text.split("; ")
+        for rule in rules:
+            result.reasons[_DUPLICATE_DETAIL.sub("", rule)] += 1
+        if expected_rules and all(rule.startswith(expected_rules) for rule in rules):
+            expected[file] += 1
+    for read, (file, checksum) in zip(reads, batch, strict=True):
+        n_loaded, n_rejected = loaded.get(file.relpath, 0), rejected.get(file.relpath, 0)
+        if read.file_error:
+            result.reasons[f"file rejected: {read.file_error}"] += 1
+            status = "empty" if read.rows_received == 0 else "rejected"
+        elif n_rejected:
+            status = "partially_loaded" if n_loaded else "rejected"
+        else:
+            status = "loaded"
+        if read.rows_received is not None and read.rows_received != n_loaded + n_rejected:
+            raise RuntimeError(
+                f"{file.relpath}: row accounting broken: received {read.rows_received}, "
+                f"loaded {n_loaded}, quarantined {n_rejected}"
+            )
+        result.outcomes.append(
+            FileOutcome(
+                file, checksum, status, read.rows_received, n_loaded, n_rejected, read.file_error,
+                expected[file.relpath],
+            )
+        )  # fmt: skip

@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: connections, SQL files, transactions, the run lock."""
