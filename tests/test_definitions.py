@@ -59,3 +59,19 @@ def test_sensor_requests_a_run_for_new_files_only(tmp_path):
         cursor = context.cursor
     with dg.build_sensor_context(cursor=cursor) as context:
         assert isinstance(sensor(context), dg.SkipReason)
+
+
+def test_every_written_table_has_a_blocking_contract_check():
+    from segmentation_pipeline.contracts.tables import WRITTEN_TABLES
+
+    repository = defs.get_repository_def()
+    checks = {(key.asset_key.to_user_string(), key.name) for key in repository.asset_graph.asset_check_keys}
+    for table in WRITTEN_TABLES:
+        assert (table.replace(".", "/"), "matches_contract") in checks, table
+    specs = {
+        spec.key: spec
+        for assets_def in repository.assets_defs_by_key.values()
+        for spec in assets_def.check_specs
+        if spec.name == "matches_contract"
+    }
+    assert len(specs) == len(WRITTEN_TABLES) and all(spec.blocking for spec in specs.values())

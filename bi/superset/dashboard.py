@@ -8,8 +8,10 @@ so importing again replaces the dashboard in place instead of adding a copy.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import io
 import json
+import sys
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -23,22 +25,20 @@ DATABASE_NAME = "Segment marts (read-only snapshot)"
 DASHBOARD_SLUG = "customer-segments"
 VERSION = "1.0.0"
 
+
+def _table_contracts():
+    """The pipeline's table contracts (segmentation_pipeline/contracts/tables.py), loaded from the
+    file: it needs only the standard library, and this environment has no Polars or Pandera."""
+    path = Path(__file__).resolve().parents[2] / "segmentation_pipeline" / "contracts" / "tables.py"
+    spec = importlib.util.spec_from_file_location("segmentation_table_contracts", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
+    spec.loader.exec_module(module)
+    return module
+
+
 # The BI contract (SPEC.md, "Outputs"): the columns a dashboard may rely on, per mart.
-GUARANTEED_COLUMNS = {
-    "customer_profile": [
-        "customer_id", "as_of_date", "recency_days", "frequency", "monetary", "margin", "r_score", "f_score",
-        "m_score", "rfm_segment", "lifecycle_stage", "risk_class", "volume_class", "loyalty_class", "segment_id",
-        "persona_name", "p_alive", "expected_orders_12m", "clv_12m", "clv_tier", "value_basis",
-    ],
-    "segments": [
-        "segment_id", "persona_name", "customers", "customer_share", "revenue_share", "avg_clv_12m",
-        "narrative_en", "narrative_fr", "positioning_statement", "recommended_actions", "roi",
-        "service_priority", "value_basis",
-    ],
-    "rfm_segments": ["rfm_segment", "customers", "revenue", "margin", "share"],
-    "segment_migrations": ["as_of_date", "from_segment", "to_segment", "customers", "revenue"],
-    "service_queue": ["ticket_id", "customer_id", "segment_id", "value_at_stake", "rank"],
-}  # fmt: skip
+GUARANTEED_COLUMNS: dict[str, list[str]] = _table_contracts().GUARANTEED
 
 # The migrations chart shows the latest run's moves between behavioural segments, by persona
 # name; `kind` tells segment moves from RFM moves (README, "Reading the outputs"). A Sankey needs

@@ -1,5 +1,5 @@
-"""The landing contract in code: one Pandera model per source plus the facts ingestion needs."""
+"""Contracts in code: the landing models (one Pandera model per source) and the tables the pipeline writes."""
 
-from segmentation_pipeline.contracts.sources import SOURCES, SourceContract, source_contract
+from segmentation_pipeline.contracts.sources import PERSONAL_COLUMNS, SOURCES, SourceContract, source_contract
 
-__all__ = ["SOURCES", "SourceContract", "source_contract"]
+__all__ = ["PERSONAL_COLUMNS", "SOURCES", "SourceContract", "source_contract"]

@@ -94,3 +94,8 @@ def source_contract(name: str) -> SourceContract:
         return SOURCES[name]
     except KeyError:
         raise KeyError(f"unknown source {name!r}; the contract has {sorted(SOURCES)}") from None
+
+
+# Every column the landing contract marks personal: they never leave staging (no written table
+# declares one, tests/unit/test_contracts.py), and never reach Dagster's metadata.
+PERSONAL_COLUMNS: tuple[str, ...] = tuple(c for source in SOURCES.values() for c in source.personal)

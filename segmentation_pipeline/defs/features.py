@@ -12,11 +12,15 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.defs.metadata import warehouse_table_metadata
+from segmentation_pipeline.contracts import tables as contract
+from segmentation_pipeline.defs.metadata import (
+    contract_check_result,
+    contract_check_spec,
+    warehouse_table_metadata,
+)
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features import refresh
 from segmentation_pipeline.features.customer_features import (
-    FEATURE_DESCRIPTIONS,
     counted_orders_from_summary,
     customer_features_from_orders,
     customer_order_features,
@@ -24,24 +28,9 @@ from segmentation_pipeline.features.customer_features import (
 from segmentation_pipeline.staging.reads import read_feature_sources, read_order_facts
 from segmentation_pipeline.warehouse.tables import insert_frame, transaction, write_table
 
-CUSTOMER_ORDERS = "features.customer_orders"
-CUSTOMER_FEATURES = "features.customer_features"
-ORDERS_COMMENT = "Counted orders up to the analysis date."
-FEATURES_COMMENT = "Customer features as of the analysis date."
-
-ORDER_DESCRIPTIONS = {
-    "customer_id": "Customer who placed the order.",
-    "order_id": "Order identifier.",
-    "ordered_at": "When the order was placed (UTC).",
-    "order_date": "Day of the order (UTC).",
-    "channel": "Channel of the order: online, store or phone.",
-    "revenue": "Revenue of the completed lines: quantity x unit_price - discount.",
-    "margin": "Revenue minus quantity x unit_cost of the completed lines (NULL when a cost is unknown).",
-    "gross": "quantity x unit_price of the completed lines, before discount.",
-    "discount": "Discount on the completed lines.",
-    "is_occasion": "At least one line was bought for a special occasion (NULL when no line records an occasion).",
-    "n_lines": "Lines in the order (all statuses).",
-}
+# Table names, for the steps and tests that address the tables (their shape: contracts/tables.py).
+CUSTOMER_ORDERS = contract.CUSTOMER_ORDERS.table
+CUSTOMER_FEATURES = contract.CUSTOMER_FEATURES.table
 
 
 Stage = Callable[[str], AbstractContextManager]
@@ -158,10 +147,10 @@ def build_feature_tables(
         if plan.mode == refresh.FULL:
             counted, features, absent = _compute(
                 conn, as_of, cost_per_effort_point, stage, None,
-                lambda frame: write_table(conn, CUSTOMER_ORDERS, frame, ORDERS_COMMENT, ORDER_DESCRIPTIONS),
+                lambda frame: write_table(conn, contract.CUSTOMER_ORDERS, frame),
             )  # fmt: skip
             with stage("write_features"):
-                write_table(conn, CUSTOMER_FEATURES, features, FEATURES_COMMENT, FEATURE_DESCRIPTIONS)
+                write_table(conn, contract.CUSTOMER_FEATURES, features)
         else:
 
             def replace_orders(frame: pl.DataFrame) -> None:
@@ -204,7 +193,8 @@ def build_feature_tables(
             kinds={"duckdb", "polars"},
             group_name="features",
         ),
-    ]
+    ],
+    check_specs=[contract_check_spec(c) for c in (contract.CUSTOMER_ORDERS, contract.CUSTOMER_FEATURES)],
 )
 def customer_feature_tables(
     context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource
@@ -219,8 +209,11 @@ def customer_feature_tables(
             full_refresh=settings.full_refresh,
             duckdb_memory_limit=settings.features_duckdb_memory_limit,
         )
-        orders_metadata = warehouse_table_metadata(conn, CUSTOMER_ORDERS, ORDER_DESCRIPTIONS)
-        features_metadata = warehouse_table_metadata(conn, CUSTOMER_FEATURES, FEATURE_DESCRIPTIONS)
+        orders_metadata = warehouse_table_metadata(conn, contract.CUSTOMER_ORDERS)
+        features_metadata = warehouse_table_metadata(conn, contract.CUSTOMER_FEATURES)
+        checks = [
+            contract_check_result(conn, c) for c in (contract.CUSTOMER_ORDERS, contract.CUSTOMER_FEATURES)
+        ]
         prospects_sql = f"SELECT count(*) FROM {CUSTOMER_FEATURES} WHERE frequency = 0"
         prospects = conn.execute(prospects_sql).fetchall()[0][0]
     if built.absent:
@@ -251,3 +244,4 @@ def customer_feature_tables(
             "prospects": dg.MetadataValue.int(prospects),
         },
     )
+    yield from checks

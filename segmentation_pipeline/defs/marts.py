@@ -6,24 +6,25 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from segmentation_pipeline.defs.metadata import preview, table_metadata, warehouse_table_metadata
-from segmentation_pipeline.defs.models import (
-    CLASS_DESCRIPTIONS,
-    CLV_DESCRIPTIONS,
-    RFM_DESCRIPTIONS,
-    one_row_per_customer,
+from segmentation_pipeline.contracts import PERSONAL_COLUMNS
+from segmentation_pipeline.contracts import tables as contract
+from segmentation_pipeline.defs.metadata import (
+    contract_check_result,
+    contract_check_spec,
+    preview,
+    table_metadata,
+    warehouse_table_metadata,
 )
+from segmentation_pipeline.defs.models import one_row_per_customer
 from segmentation_pipeline.defs.resources import PipelineSettings
-from segmentation_pipeline.features.customer_features import FEATURE_DESCRIPTIONS
 from segmentation_pipeline.features.value_basis import read_value_basis
 from segmentation_pipeline.marts.economics.segment_economics import (
     EconomicsConfig,
     customer_economics,
     segment_economics,
 )
-from segmentation_pipeline.marts.economics.service_queue import QUEUE_DESCRIPTIONS, rank_open_tickets
+from segmentation_pipeline.marts.economics.service_queue import rank_open_tickets
 from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
-from segmentation_pipeline.marts.personas.claims import CLAIMS_DESCRIPTIONS
 from segmentation_pipeline.marts.personas.personas import (
     PersonaConfig,
     build_personas_and_claims,
@@ -41,139 +42,23 @@ from segmentation_pipeline.reports.persona_report import render_persona_report
 from segmentation_pipeline.staging.reads import read_staging
 from segmentation_pipeline.warehouse.tables import (
     comment_table,
+    create_table,
     insert_frame,
     query_frame,
     read_sql,
     replace_table,
     transaction,
+    write_table,
 )
 
-CUSTOMER_SEGMENTS = "models.customer_segments"
-SEGMENT_DESCRIPTIONS = {
-    "customer_id": "Customer identifier.",
-    "segment_id": "Behavioural segment (stable across runs; 0 = prospects without a counted order).",
-    "as_of_date": "Analysis date of the assignment.",
-}
-SEGMENTS_DESCRIPTIONS = {
-    "segment_id": "Behavioural segment id (stable across runs; retired ids are never reused; 0 = prospects).",
-    "persona_name": "Persona name, derived from the segment's profile.",
-    "customers": "Customers in the segment.",
-    "customer_share": "Share of all customers.",
-    "revenue_share": "Share of all revenue.",
-    "avg_clv_12m": "Average 12-month discounted CLV on the value basis (NULL when CLV was not computed).",
-    "narrative_en": "The persona's story in English.",
-    "narrative_fr": "The persona's story in French.",
-    "positioning_statement": "Positioning statement: [brand] offers [target] a [category] with [features] that gives [benefits].",
-    "recommended_actions": "Channel, message, cadence and service approach derived from the profile.",
-    "roi": "Service ROI over the next 12 months, as a multiple of the expected 12-month cost to serve: "
-    "(clv_12m_total - expected_cost_to_serve_12m) / expected_cost_to_serve_12m, on value_basis (2.0 = each unit of "
-    "service cost brings two units of net value). NULL without service data, without a ticket (cost 0) or without CLV.",
-    "service_priority": "Rank of the segment's roi, highest first (1 = serve first), ties by lower segment_id; NULL "
-    "where roi is NULL. Exactly that rule: no weighting, no clipping.",
-    "value_basis": "Money of revenue-independent value columns (margin, roi, avg_clv_12m): margin where every "
-    "counted order's unit costs are known, else revenue.",
-    "estimated_margin": "Revenue x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless the "
-    "setting is given and value_basis is revenue).",
-    "estimated_margin_clv_12m": "clv_12m_total x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data "
-    "(NULL unless the setting is given and value_basis is revenue).",
-    "defining_traits": "What sets the segment apart from the whole base (z-scores, lifts).",
-    "revenue": "Revenue of the segment's customers to date (all history up to as_of_date), in SEGMENTATION_CURRENCY.",
-    "margin": "Margin of the segment's customers to date, over the orders whose unit costs are known (NULL where none "
-    "is).",
-    "cost_to_serve": "Service cost to date (all history): total_service_effort x cost per effort point; NULL without "
-    "service data.",
-    "clv_12m_total": "Expected value of the segment's customers over the next 12 months: sum of clv_12m, on "
-    "value_basis (NULL without CLV). The value V of roi.",
-    "expected_cost_to_serve_12m": "Expected cost to serve over the next 12 months: sum over the customers of tickets "
-    "per year (tickets to date x 365.25 / max(tenure_days, 365.25)) x mean effort score x cost per effort point. The "
-    "cost C of roi; NULL without service data.",
-    "customers_cost_exceeds_value": "Customers whose expected 12-month cost to serve exceeds their clv_12m "
-    "(customer_profile.cost_exceeds_value_12m); NULL without service data or CLV.",
-    "service_tickets": "Service tickets opened by the segment's customers to date; NULL without service data.",
-    "total_service_effort": "Sum of the effort scores (1-10 each) of those tickets; NULL without service data.",
-    "mean_effort_score": "Mean effort score per ticket (1-10): total_service_effort / service_tickets; NULL without "
-    "tickets.",
-    "first_name": "The persona's first name, used in the stories.",
-    "positioning_statement_fr": "Positioning statement in French, on the seed template: « [marque] propose à "
-    "[cible] [catégorie] ayant [caractéristiques] qui leur offre [bénéfices]. »",
-    "action_channel": "Recommended channel (part of recommended_actions).",
-    "action_message": "Recommended message (part of recommended_actions).",
-    "action_cadence": "Recommended contact cadence (part of recommended_actions).",
-    "action_service": "Recommended service approach, read from service_priority alone (part of "
-    "recommended_actions).",
-    "top_motivations": "Main purchase motivations in the segment's survey answers, with shares (NULL under 5 answers).",
-    "top_barriers": "Main barriers to purchase in the survey answers, with shares (NULL under 5 answers).",
-    "decision_factors": "Mean importance (1-5) of each decision factor in the survey answers (NULL under 5 answers).",
-    "discovery_channels": "How the respondents found the brand, with shares (NULL under 5 answers).",
-    "brand_perceptions": "How the respondents see the brand, with shares (NULL under 5 answers).",
-    "survey_respondents": "Customers of the segment with at least one survey answer.",
-    "median_order_value": "Median of the customers' average order value, in SEGMENTATION_CURRENCY (revenue).",
-    "median_frequency": "Median number of counted orders per customer.",
-    "median_recency_days": "Median days since the last counted order.",
-    "share_online": "Mean share of the customers' orders placed online.",
-    "share_store": "Mean share of the customers' orders placed in store.",
-    "share_phone": "Mean share of the customers' orders placed by phone.",
-    "occasion_share": "Mean share of orders recorded with an occasion (gift, holiday, birthday, special event).",
-    "discount_share": "Mean share of gross revenue given as discount.",
-    "late_payment_share": "Mean share of orders paid late (NULL without payment data).",
-    "mean_service_effort_per_customer": "Mean per customer of the total effort points of their tickets to date "
-    "(NULL without service data).",
-    "median_age": "Median age in years (NULL without birth years).",
-    "nps_score": "Net promoter score of the respondents: % promoters (9-10) minus % detractors (0-6).",
-}
-HISTORY_DESCRIPTIONS = {
-    "customer_id": "Customer identifier.",
-    "as_of_date": "Run date from which this row holds (a row is written when a customer's segments change).",
-    "segment_id": "Behavioural segment from that date.",
-    "rfm_segment": "RFM segment from that date.",
-}
-MIGRATION_DESCRIPTIONS = {
-    "as_of_date": "Run date of the move.",
-    "kind": "segment (behavioural segment ids) or rfm (RFM segment names).",
-    "from_segment": "Segment before the run (NULL = new customer).",
-    "to_segment": "Segment after the run.",
-    "customers": "Customers who made this move (from = to: customers who stayed).",
-    "revenue": "Their revenue to date.",
-}
-RFM_SEGMENT_DESCRIPTIONS = {
-    "rfm_segment": "RFM segment (Champions ... Lost, Prospect).",
-    "customers": "Customers in the segment.",
-    "revenue": "Their revenue.",
-    "margin": "Their margin.",
-    "share": "Share of all customers (the shares sum to 1).",
-}
-PROFILE_LEAD_COLUMNS = [
-    "customer_id", "as_of_date", "recency_days", "frequency", "monetary", "margin", "r_score", "f_score",
-    "m_score", "rfm_segment", "lifecycle_stage", "risk_class", "volume_class", "loyalty_class", "segment_id",
-    "persona_name", "p_alive", "expected_orders_12m", "clv_12m", "clv_tier", "value_basis",
-]  # fmt: skip
+CUSTOMER_SEGMENTS = contract.CUSTOMER_SEGMENTS.table
+# The profile's SPEC columns lead the table, in the SPEC's order (BI tools show them first).
+PROFILE_LEAD_COLUMNS = contract.CUSTOMER_PROFILE.guaranteed
 # Computed by the profile asset itself (not columns of the segmentation input).
 PROFILE_DERIVED = ("segment_id", "persona_name", "value_basis")
-PROFILE_DESCRIPTIONS = {
-    **FEATURE_DESCRIPTIONS,
-    **RFM_DESCRIPTIONS,
-    **CLASS_DESCRIPTIONS,
-    **CLV_DESCRIPTIONS,
-    "segment_id": SEGMENTS_DESCRIPTIONS["segment_id"],
-    "persona_name": SEGMENTS_DESCRIPTIONS["persona_name"],
-    "value_basis": "Money of m_score, clv_12m and the value columns: margin where every counted order's unit costs "
-    "are known, else revenue.",
-    "p_alive_basis": "What p_alive rests on: model, model_without_dropout (the model found no dropout: p_alive is "
-    "~1 by construction, read days_overdue instead) or unknown (no CLV model this run).",
-    "days_overdue": "Model-free churn signal: days since the last counted order beyond the customer's own mean gap "
-    "between purchase days (0 = not overdue); NULL with fewer than two purchase days.",
-    "tickets_per_year": "Service tickets per year from the customer's own history: tickets to date x 365.25 / "
-    "max(tenure_days, 365.25); NULL without service data.",
-    "expected_cost_to_serve_12m": "Expected cost to serve over the next 12 months: tickets_per_year x mean_effort_score "
-    "x cost per effort point (SEGMENTATION_COST_PER_EFFORT_POINT), in SEGMENTATION_CURRENCY; 0 without a ticket, NULL "
-    "without service data.",
-    "cost_exceeds_value_12m": "True when expected_cost_to_serve_12m exceeds clv_12m (serving the customer is expected "
-    "to cost more than they bring over 12 months); NULL when either is unknown.",
-    "estimated_margin": "monetary x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless the "
-    "setting is given and value_basis is revenue).",
-    "estimated_margin_clv_12m": "clv_12m x SEGMENTATION_ASSUMED_MARGIN_RATE: an assumed margin, not data (NULL unless "
-    "the setting is given and value_basis is revenue).",
-}
+SEGMENT_MART_CONTRACTS = (
+    contract.SEGMENTS, contract.SEGMENT_CLAIMS, contract.SEGMENT_HISTORY, contract.SEGMENT_MIGRATIONS
+)  # fmt: skip
 
 
 def read_segmentation_input(conn) -> pl.DataFrame:
@@ -198,6 +83,7 @@ def _previous_model(conn, as_of: dt.date) -> SegmentModel | None:
         ["models", "customer_classes"],
         ["models", "clv_predictions"],
     ],  # fmt: skip
+    check_specs=[contract_check_spec(contract.CUSTOMER_SEGMENTS)],
     description="Behavioural segment of every customer. k is chosen from 2 to 20 by silhouette on a sample under a "
     "minimum segment share; the model is reused daily and refitted weekly or on drift, warm-started and aligned to "
     "the previous segments (Hungarian matching) so ids stay stable; prospects form segment 0.",
@@ -230,10 +116,8 @@ def customer_segments(
         with transaction(conn):
             conn.execute("DELETE FROM models.segment_model_state WHERE as_of_date = ?", [as_of])
             insert_frame(conn, "models.segment_model_state", state)
-            conn.register("_assignment", assignment)
-            conn.execute(f"CREATE OR REPLACE TABLE {CUSTOMER_SEGMENTS} AS SELECT * FROM _assignment")
-            conn.unregister("_assignment")
-            comment_table(conn, CUSTOMER_SEGMENTS, "Behavioural segment per customer.", SEGMENT_DESCRIPTIONS)
+            write_table(conn, contract.CUSTOMER_SEGMENTS, assignment)
+        check = contract_check_result(conn, contract.CUSTOMER_SEGMENTS)
     context.log.info(f"segments: {result.reason}; ARI vs previous run: {result.ari_vs_previous}")
     sizes = assignment.group_by("segment_id").len("customers").sort("segment_id")
     scores = pl.DataFrame(
@@ -244,8 +128,9 @@ def customer_segments(
         }  # fmt: skip
     ).sort("k")
     return dg.MaterializeResult(
+        check_results=[check],
         metadata={
-            **table_metadata(CUSTOMER_SEGMENTS, assignment, SEGMENT_DESCRIPTIONS),
+            **table_metadata(contract.CUSTOMER_SEGMENTS, assignment),
             "k": dg.MetadataValue.int(result.model.k),
             "refitted": dg.MetadataValue.bool(result.refitted),
             "reason": dg.MetadataValue.text(result.reason),
@@ -255,7 +140,7 @@ def customer_segments(
             "drift": dg.MetadataValue.float(result.drift),
             "silhouette_by_k": preview(scores, 20),
             "segment_sizes": preview(sizes, 25),
-        }
+        },
     )
 
 
@@ -304,11 +189,14 @@ def _estimated_margin(revenue: pl.Expr, basis: str, rate: float | None) -> pl.Ex
             deps=[["models", "customer_segments"]],
         ),
     ],
+    check_specs=[contract_check_spec(c) for c in SEGMENT_MART_CONTRACTS],
 )
 def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
         conn.execute(read_sql("models/segment_state"))
+        create_table(conn, contract.SEGMENT_HISTORY)
+        create_table(conn, contract.SEGMENT_MIGRATIONS)
         profile = read_segmentation_input(conn)
         assignment = query_frame(conn, f"SELECT customer_id, segment_id FROM {CUSTOMER_SEGMENTS}")
         basis = read_value_basis(conn, settings.rfm_monetary)
@@ -356,28 +244,17 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
             insert_frame(conn, "marts.segment_history", changed)
             conn.execute("DELETE FROM marts.segment_migrations WHERE as_of_date = ?", [as_of])
             insert_frame(conn, "marts.segment_migrations", moves)
-            comment_table(
-                conn, "marts.segment_history", "Segment changes per customer over time.", HISTORY_DESCRIPTIONS
-            )
-            comment_table(
-                conn, "marts.segment_migrations", "Segment migrations per run.", MIGRATION_DESCRIPTIONS
-            )
-        replace_table(
-            conn, "marts.segments", segments, "Behavioural segments and personas.", SEGMENTS_DESCRIPTIONS
-        )
-        replace_table(
-            conn,
-            "marts.segment_claims",
-            claims,
-            "One row per fact a persona states, with its evidence (every narrative sentence is one row).",
-            CLAIMS_DESCRIPTIONS,
-        )
+            comment_table(conn, contract.SEGMENT_HISTORY)
+            comment_table(conn, contract.SEGMENT_MIGRATIONS)
+        replace_table(conn, contract.SEGMENTS, segments)
+        replace_table(conn, contract.SEGMENT_CLAIMS, claims)
         history_rows_total = conn.execute("SELECT count(*) FROM marts.segment_history").fetchall()[0][0]
+        checks = [contract_check_result(conn, c) for c in SEGMENT_MART_CONTRACTS]
     movers = moves.filter(pl.col("from_segment") != pl.col("to_segment")).sort("customers", descending=True)
     yield dg.MaterializeResult(
         asset_key=["marts", "segments"],
         metadata={
-            **table_metadata("marts.segments", segments, SEGMENTS_DESCRIPTIONS),
+            **table_metadata(contract.SEGMENTS, segments),
             "value_basis": dg.MetadataValue.text(basis.describe()),
             "currency": dg.MetadataValue.text(settings.currency),
             "personas": preview(
@@ -391,7 +268,7 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
     yield dg.MaterializeResult(
         asset_key=["marts", "segment_claims"],
         metadata={
-            **table_metadata("marts.segment_claims", claims, CLAIMS_DESCRIPTIONS, 25),
+            **table_metadata(contract.SEGMENT_CLAIMS, claims, 25),
             "claims_per_segment": preview(claims.group_by("segment_id").len("claims").sort("segment_id"), 25),
         },
     )
@@ -405,10 +282,11 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
     yield dg.MaterializeResult(
         asset_key=["marts", "segment_migrations"],
         metadata={
-            **table_metadata("marts.segment_migrations", moves, MIGRATION_DESCRIPTIONS),
+            **table_metadata(contract.SEGMENT_MIGRATIONS, moves),
             "top_moves": preview(movers, 15),
         },
     )
+    yield from checks
 
 
 @dg.asset(
@@ -416,6 +294,7 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
     group_name="marts",
     kinds={"duckdb", "polars"},
     deps=[["features", "customer_features"], ["models", "rfm_scores"]],
+    check_specs=[contract_check_spec(contract.RFM_SEGMENTS)],
     description="One row per RFM segment: customers, revenue, margin and customer share (shares sum to 1).",
 )
 def rfm_segments(warehouse: DuckDBResource) -> dg.MaterializeResult:
@@ -425,9 +304,10 @@ def rfm_segments(warehouse: DuckDBResource) -> dg.MaterializeResult:
             "SELECT r.rfm_segment, f.monetary, f.margin FROM features.customer_features f JOIN models.rfm_scores r USING (customer_id)",
         )
         summary = summarize_rfm_segments(profile)
-        replace_table(conn, "marts.rfm_segments", summary, "RFM segment summary.", RFM_SEGMENT_DESCRIPTIONS)
+        replace_table(conn, contract.RFM_SEGMENTS, summary)
+        check = contract_check_result(conn, contract.RFM_SEGMENTS)
     return dg.MaterializeResult(
-        metadata=table_metadata("marts.rfm_segments", summary, RFM_SEGMENT_DESCRIPTIONS, 12)
+        metadata=table_metadata(contract.RFM_SEGMENTS, summary, 12), check_results=[check]
     )
 
 
@@ -447,6 +327,7 @@ def rfm_segment_shares_sum_to_one(warehouse: DuckDBResource) -> dg.AssetCheckRes
     group_name="marts",
     kinds={"duckdb"},
     deps=[["marts", "segments"]],
+    check_specs=[contract_check_spec(contract.CUSTOMER_PROFILE)],
     description="One row per known customer (prospects included) as of the run: RFM scores and segment, customer "
     "classes, behavioural segment and persona, P(alive), expected orders and CLV, plus demographics, channel "
     "preference, influence tier, service effort and cost to serve, and latest survey answers. No personal data.",
@@ -487,23 +368,20 @@ def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> d
                 LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id""",
                 {"basis": basis.basis, "rate": rate},
             )
-            comment_table(
-                conn,
-                "marts.customer_profile",
-                "Customer profile: one row per customer.",
-                PROFILE_DESCRIPTIONS,
-            )
+            comment_table(conn, contract.CUSTOMER_PROFILE)
         conn.unregister("_customer_economics")
         metadata = warehouse_table_metadata(
-            conn, "marts.customer_profile", PROFILE_DESCRIPTIONS, preview_columns=PROFILE_LEAD_COLUMNS
+            conn, contract.CUSTOMER_PROFILE, preview_columns=PROFILE_LEAD_COLUMNS
         )
+        check = contract_check_result(conn, contract.CUSTOMER_PROFILE)
     columns = len(metadata["dagster/column_schema"].columns)
     return dg.MaterializeResult(
         metadata={
             **metadata,
             "columns": dg.MetadataValue.int(columns),
             "value_basis": dg.MetadataValue.text(basis.describe()),
-        }
+        },
+        check_results=[check],
     )
 
 
@@ -515,11 +393,10 @@ def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> d
 def customer_profile_is_complete(warehouse: DuckDBResource) -> dg.AssetCheckResult:
     with warehouse.get_connection() as conn:
         complete, counts = one_row_per_customer(conn, "marts.customer_profile")
-        personal = [
-            r[0] for r in conn.execute(
-                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts' AND column_name IN ('email', 'full_name', 'handle', 'comment')"
-            ).fetchall()
-        ]  # fmt: skip
+        columns = conn.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_schema = 'marts'"
+        ).fetchall()
+        personal = sorted({name for (name,) in columns} & set(PERSONAL_COLUMNS))
     return dg.AssetCheckResult(
         passed=complete and not personal, metadata={**counts, "personal_columns": personal}
     )
@@ -591,6 +468,7 @@ def persona_report(
     group_name="marts",
     kinds={"duckdb", "polars"},
     deps=[["staging", "service"], ["marts", "customer_profile"]],
+    check_specs=[contract_check_spec(contract.SERVICE_QUEUE)],
     description="One row per open service ticket (not recorded as resolved), ranked for the seeds' question "
     '"two customers need help and there is capacity for one: which first?": value at stake (the customer\'s '
     "clv_12m) highest first, then least effort so far, then oldest, then ticket_id. Empty (typed) without a "
@@ -605,14 +483,16 @@ def service_queue(settings: PipelineSettings, warehouse: DuckDBResource) -> dg.M
             conn, "SELECT customer_id, segment_id, persona_name, clv_12m, p_alive FROM marts.customer_profile"
         )
         queue = rank_open_tickets(tickets, profile, as_of, basis.basis)
-        replace_table(conn, "marts.service_queue", queue, "Open service tickets, ranked.", QUEUE_DESCRIPTIONS)
+        replace_table(conn, contract.SERVICE_QUEUE, queue)
+        check = contract_check_result(conn, contract.SERVICE_QUEUE)
     return dg.MaterializeResult(
+        check_results=[check],
         metadata={
-            **table_metadata("marts.service_queue", queue, QUEUE_DESCRIPTIONS),
+            **table_metadata(contract.SERVICE_QUEUE, queue),
             "service_source": dg.MetadataValue.text(
                 "present" if tickets is not None else "absent: empty queue"
             ),
             "value_basis": dg.MetadataValue.text(basis.describe()),
             "top_of_queue": preview(queue.head(15), 15),
-        }
+        },
     )

@@ -7,7 +7,11 @@ from collections.abc import Mapping
 import dagster as dg
 import polars as pl
 
-from segmentation_pipeline.warehouse.tables import duckdb_type, query_frame
+from segmentation_pipeline.contracts import PERSONAL_COLUMNS
+from segmentation_pipeline.contracts.tables import TableContract
+from segmentation_pipeline.warehouse.tables import contract_violations, duckdb_type, query_frame
+
+CONTRACT_CHECK = "matches_contract"
 
 
 def column_schema(
@@ -43,36 +47,73 @@ def markdown_table(frame: pl.DataFrame, max_rows: int = 10) -> str:
 
 # Dagster's event storage keeps metadata for ever, beyond the reach of an erasure: a preview never
 # shows who a row is about, nor any personal value.
-NEVER_IN_METADATA = ("customer_id", "email", "full_name", "handle", "comment")
+NEVER_IN_METADATA = ("customer_id", *PERSONAL_COLUMNS)
 
 
 def preview(frame: pl.DataFrame, max_rows: int = 10) -> dg.MetadataValue:
     return dg.MetadataValue.md(markdown_table(frame.drop(NEVER_IN_METADATA, strict=False), max_rows))
 
 
-def table_metadata(table: str, frame: pl.DataFrame, descriptions: Mapping[str, str], rows: int = 10) -> dict:
-    """Row count, table name, column schema (with descriptions) and a preview of a written table."""
+def contract_schema(contract: TableContract) -> dg.TableSchema:
+    """Dagster's column schema of a table, from its contract (types, nullability, descriptions)."""
+    return dg.TableSchema(
+        columns=[
+            dg.TableColumn(
+                name=c.name,
+                type=c.type,
+                description=c.description,
+                constraints=dg.TableColumnConstraints(nullable=c.nullable),
+            )
+            for c in contract.columns
+        ]
+    )
+
+
+def table_metadata(contract: TableContract, frame: pl.DataFrame, rows: int = 10) -> dict:
+    """Row count, table name, column schema (from the contract) and a preview of a written table."""
     return {
         "dagster/row_count": dg.MetadataValue.int(frame.height),
-        "dagster/table_name": table,
-        "dagster/column_schema": column_schema(dict(frame.schema), descriptions),
+        "dagster/table_name": contract.table,
+        "dagster/column_schema": contract_schema(contract),
         "preview": preview(frame, rows),
     }
 
 
 def warehouse_table_metadata(
-    conn,
-    table: str,
-    descriptions: Mapping[str, str],
-    rows: int = 10,
-    preview_columns: list[str] | None = None,
+    conn, contract: TableContract, rows: int = 10, preview_columns: list[str] | None = None
 ) -> dict:
     """table_metadata of a table as it is in the warehouse (for tables written in SQL or in place);
     the preview shows `preview_columns` (default: all)."""
-    count = conn.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    sample = query_frame(conn, f"SELECT * FROM {table} LIMIT {rows}")
+    count = conn.execute(f"SELECT count(*) FROM {contract.table}").fetchall()[0][0]
+    sample = query_frame(conn, f"SELECT * FROM {contract.table} LIMIT {rows}")
     return {
-        **table_metadata(table, sample, descriptions, rows),
+        **table_metadata(contract, sample, rows),
         "dagster/row_count": dg.MetadataValue.int(count),
         "preview": preview(sample.select(preview_columns or sample.columns), rows),
     }
+
+
+def contract_check_spec(contract: TableContract) -> dg.AssetCheckSpec:
+    """The blocking check that the asset's table matches its contract (one per written table)."""
+    return dg.AssetCheckSpec(
+        CONTRACT_CHECK,
+        asset=contract.table.split("."),
+        blocking=True,
+        description=f"{contract.table} has exactly the contract's columns and types, and no null where the "
+        "contract refuses one (contracts/tables.py).",
+    )
+
+
+def contract_check_result(conn, contract: TableContract) -> dg.AssetCheckResult:
+    """The result of `contract_check_spec(contract)` on the table as written."""
+    problems = contract_violations(conn, contract)
+    return dg.AssetCheckResult(
+        asset_key=contract.table.split("."),
+        check_name=CONTRACT_CHECK,
+        passed=not problems,
+        severity=dg.AssetCheckSeverity.ERROR,
+        metadata={
+            "violations": dg.MetadataValue.json(problems),
+            "columns": dg.MetadataValue.int(len(contract.columns)),
+        },
+    )

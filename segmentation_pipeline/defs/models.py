@@ -6,7 +6,13 @@ import dagster as dg
 import polars as pl
 from dagster_duckdb import DuckDBResource
 
-from segmentation_pipeline.defs.metadata import preview, table_metadata
+from segmentation_pipeline.contracts import tables as contract
+from segmentation_pipeline.defs.metadata import (
+    contract_check_result,
+    contract_check_spec,
+    preview,
+    table_metadata,
+)
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.models.classes.customer_classes import ClassThresholds, classify_customers
@@ -14,24 +20,9 @@ from segmentation_pipeline.models.clv.predictions import CLVConfig, compute_clv
 from segmentation_pipeline.models.rfm.scores import score_rfm
 from segmentation_pipeline.warehouse.tables import query_frame, transaction, write_table
 
-RFM_SCORES = "models.rfm_scores"
-CUSTOMER_CLASSES = "models.customer_classes"
+RFM_SCORES = contract.RFM_SCORES.table
+CUSTOMER_CLASSES = contract.CUSTOMER_CLASSES.table
 CUSTOMER_FEATURES_KEY = dg.AssetKey(["features", "customer_features"])
-
-RFM_DESCRIPTIONS = {
-    "customer_id": "Customer identifier.",
-    "r_score": "Recency score 1-5 (5 = most recent), quintile of an ordinal rank; NULL for prospects.",
-    "f_score": "Frequency score 1-5 (5 = most orders), ties broken by value then recency; NULL for prospects.",
-    "m_score": "Monetary score 1-5 on the run's value basis (margin where every cost is known, else revenue); NULL for prospects.",
-    "rfm_segment": "Named RFM segment (Champions ... Lost), or Prospect for customers without a counted order.",
-}
-CLASS_DESCRIPTIONS = {
-    "customer_id": "Customer identifier.",
-    "lifecycle_stage": "prospect, new, regular, loyal or lapsed.",
-    "risk_class": "high, low or unknown (no payment-lateness data for the customer), from payment history.",
-    "volume_class": "high (top 20% of buyers by revenue) or low.",
-    "loyalty_class": "high (repeat buyer, long enough tenure, not an NPS detractor) or low.",
-}
 
 
 # The feature columns RFM and the classes use: reading these rather than all 58 saves ~0.25 s at 1M.
@@ -56,8 +47,8 @@ def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
     classes = classify_customers(features, ClassThresholds())
     del features
     with transaction(conn):  # both or neither
-        write_table(conn, RFM_SCORES, rfm, "RFM scores and segments.", RFM_DESCRIPTIONS)
-        write_table(conn, CUSTOMER_CLASSES, classes, "Customer classes.", CLASS_DESCRIPTIONS)
+        write_table(conn, contract.RFM_SCORES, rfm)
+        write_table(conn, contract.CUSTOMER_CLASSES, classes)
     return ScoreTables(rfm=rfm, classes=classes)
 
 
@@ -77,20 +68,22 @@ def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
             kinds={"duckdb", "polars"},
             group_name="models",
         ),
-    ]
+    ],
+    check_specs=[contract_check_spec(c) for c in (contract.RFM_SCORES, contract.CUSTOMER_CLASSES)],
 )
 def customer_scores(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
     """RFM and classes from one read of the features."""
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
         scores = build_score_tables(conn, basis)
+        checks = [contract_check_result(conn, c) for c in (contract.RFM_SCORES, contract.CUSTOMER_CLASSES)]
     context.log.info(basis.describe())
     rfm, classes = scores.rfm, scores.classes
     segment_counts = rfm.group_by("rfm_segment").len().sort("len", descending=True)
     yield dg.MaterializeResult(
         asset_key=["models", "rfm_scores"],
         metadata={
-            **table_metadata(RFM_SCORES, rfm, RFM_DESCRIPTIONS),
+            **table_metadata(contract.RFM_SCORES, rfm),
             "value_basis": dg.MetadataValue.text(basis.describe()),
             "segments": preview(segment_counts, 12),
         },
@@ -98,10 +91,11 @@ def customer_scores(context: dg.AssetExecutionContext, settings: PipelineSetting
     yield dg.MaterializeResult(
         asset_key=["models", "customer_classes"],
         metadata={
-            **table_metadata(CUSTOMER_CLASSES, classes, CLASS_DESCRIPTIONS),
+            **table_metadata(contract.CUSTOMER_CLASSES, classes),
             "lifecycle": preview(classes.group_by("lifecycle_stage").len().sort("lifecycle_stage")),
         },
     )
+    yield from checks
 
 
 def one_row_per_customer(conn, table: str) -> tuple[bool, dict]:
@@ -148,34 +142,8 @@ def customer_classes_are_complete(warehouse: DuckDBResource) -> dg.AssetCheckRes
     )
 
 
-CLV_PREDICTIONS = "models.clv_predictions"
-CLV_MODEL_PARAMS = "marts.clv_model_params"
-CLV_DESCRIPTIONS = {
-    "customer_id": "Customer identifier.",
-    "p_alive": "Probability the customer is still active (chosen model: BG/NBD or Pareto/NBD); see p_alive_basis.",
-    "p_alive_basis": "model, or model_without_dropout when the model expects under 1% of customers to have left "
-    "(P(alive) ~1 by construction, not evidence of activity).",
-    "expected_orders_3m": "Expected purchase days in the next 3 months.",
-    "expected_orders_12m": "Expected purchase days in the next 12 months.",
-    "expected_order_value": "Expected revenue per future purchase (Gamma-Gamma on the value / value rate).",
-    "expected_margin_per_order": "Expected value per future purchase (Gamma-Gamma), in the run's value basis (value_basis).",
-    "margin_rate": "The customer's value / revenue up to the analysis date (1 on the revenue basis).",
-    "clv_12m": "Expected value (margin, or revenue when costs are unknown: value_basis) over the next 12 months, "
-    "discounted monthly at the annual discount rate.",
-    "clv_tier": "Rank tier of clv_12m: top 1%, 1-5%, 5-10%, 10-25%, 25-50%, bottom 50%.",
-}
-PARAM_DESCRIPTIONS = {
-    "model": "bg_nbd, pareto_nbd or gamma_gamma.",
-    "parameter": "Parameter name (r, alpha, a, b, s, beta, p, q, gamma).",
-    "value": "Maximum-likelihood estimate.",
-    "time_unit": "Time unit of the purchase models' rates (week).",
-    "log_likelihood": "Log-likelihood of the fit.",
-    "n_customers": "Customers the model was fitted on.",
-    "fitted_at": "When the model was fitted (UTC).",
-    "value_basis": "Money the Gamma-Gamma parameters and CLV are in: margin, or revenue when unit costs are unknown.",
-    "at_bound": "The estimate ended on the optimiser's bound: for a dropout parameter (a, b, s, beta) the model found "
-    "no dropout, and P(alive) is ~1 by construction (see p_alive_basis in the profile).",
-}
+CLV_PREDICTIONS = contract.CLV_PREDICTIONS.table
+CLV_MODEL_PARAMS = contract.CLV_MODEL_PARAMS.table
 
 
 def read_clv_order_days(conn, basis: ValueBasis) -> pl.DataFrame:
@@ -203,7 +171,8 @@ def read_clv_order_days(conn, basis: ValueBasis) -> pl.DataFrame:
             kinds={"duckdb"},
             group_name="marts",
         ),
-    ]
+    ],
+    check_specs=[contract_check_spec(c) for c in (contract.CLV_PREDICTIONS, contract.CLV_MODEL_PARAMS)],
 )
 def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
     as_of = settings.analysis_date()
@@ -213,10 +182,11 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
         result = compute_clv(read_clv_order_days(conn, basis), as_of, config, value_column="value")
         params = result.params.with_columns(value_basis=pl.lit(basis.basis))
         with transaction(conn):  # both or neither
-            write_table(
-                conn, CLV_PREDICTIONS, result.predictions, "CLV predictions per customer.", CLV_DESCRIPTIONS
-            )
-            write_table(conn, CLV_MODEL_PARAMS, params, "Fitted CLV model parameters.", PARAM_DESCRIPTIONS)
+            write_table(conn, contract.CLV_PREDICTIONS, result.predictions)
+            write_table(conn, contract.CLV_MODEL_PARAMS, params)
+        checks = [
+            contract_check_result(conn, c) for c in (contract.CLV_PREDICTIONS, contract.CLV_MODEL_PARAMS)
+        ]
     for warning in result.warnings:
         context.log.warning(warning)
     holdout = (
@@ -227,7 +197,7 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
     yield dg.MaterializeResult(
         asset_key=["models", "clv_predictions"],
         metadata={
-            **table_metadata(CLV_PREDICTIONS, result.predictions, CLV_DESCRIPTIONS),
+            **table_metadata(contract.CLV_PREDICTIONS, result.predictions),
             "chosen_model": dg.MetadataValue.text(result.chosen_model or "none (CLV not computed)"),
             "value_basis": dg.MetadataValue.text(basis.describe()),
             "p_alive_basis": dg.MetadataValue.text(
@@ -243,5 +213,6 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
     )
     yield dg.MaterializeResult(
         asset_key=["marts", "clv_model_params"],
-        metadata=table_metadata(CLV_MODEL_PARAMS, params, PARAM_DESCRIPTIONS, rows=20),
+        metadata=table_metadata(contract.CLV_MODEL_PARAMS, params, rows=20),
     )
+    yield from checks

@@ -34,6 +34,7 @@ from datetime import date
 import polars as pl
 
 from segmentation_pipeline.contracts import SOURCES
+from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES
 
 ORDER_CHANNELS = ("online", "store", "phone")
 
@@ -93,67 +94,6 @@ SOURCE_COLUMNS: dict[str, tuple[str, ...]] = {
         EVENT_TIME["social"],
     ),
     "service": ("customer_id", EVENT_TIME["service"], "effort_score", "resolved"),
-}
-
-FEATURE_DESCRIPTIONS: dict[str, str] = {
-    "customer_id": "Customer identifier (from the customer master or, for unknown customers, from orders).",
-    "as_of_date": "Analysis date: no data dated after it was used.",
-    "is_known_customer": "True when the customer is in the customer master (signed up by the analysis date).",
-    "recency_days": "Whole days from the last counted order to the analysis date; null for prospects.",
-    "frequency": "Number of counted orders (orders with at least one completed line).",
-    "purchase_days": "Number of distinct days with a counted order.",
-    "monetary": "Revenue of completed lines: sum of quantity x unit price minus discount.",
-    "margin": "Revenue minus quantity x unit cost of completed lines, over orders whose costs are known; null if none are.",
-    "avg_order_value": "Revenue per counted order; null for prospects.",
-    "first_order_date": "Date of the first counted order.",
-    "last_order_date": "Date of the last counted order.",
-    "tenure_days": "Days from signup (or, without a signup date, the first counted order) to the analysis date.",
-    "mean_days_between_orders": "Mean gap in days between distinct purchase days; null with fewer than two.",
-    "share_online": "Share of counted orders placed online.",
-    "share_store": "Share of counted orders placed in store.",
-    "share_phone": "Share of counted orders placed by phone.",
-    "preferred_channel": "Channel with the most counted orders (ties: online, then store, then phone).",
-    "top_category": "Product category with the most revenue (ties: alphabetical).",
-    "top_brand": "Brand with the most revenue (ties: alphabetical).",
-    "brand_concentration": "Share of revenue spent on the top brand (0 to 1).",
-    "discount_share": "Discounts as a share of gross value (quantity x unit price) of completed lines that record a discount (0 included); null when none does.",
-    "occasion_share": "Share of counted orders bought for a special occasion (gift, holiday, birthday, event), among those that record an occasion; null when none does.",
-    "return_rate": "Returned lines / (completed + returned lines), over all orders.",
-    "cancel_rate": "Cancelled lines / all order lines.",
-    "late_payment_share": "Share of counted orders with a line paid late (payment_days_late > 0), among those whose payment is on record; null when none is.",
-    "mean_days_late": "Mean days late over late-paid counted orders (an order's lateness is its latest line); 0 if none; null when no payment is on record.",
-    "service_contacts": "Number of service tickets opened.",
-    "mean_effort_score": "Mean effort score (1-10) of those tickets; null without tickets.",
-    "total_effort": "Sum of the effort scores of those tickets.",
-    "cost_to_serve": "Service cost: total effort x cost per effort point.",
-    "unresolved_tickets": "Tickets not recorded as resolved.",
-    "social_followers": "Followers summed over platforms, latest observation per platform.",
-    "social_platforms": "Number of social platforms observed.",
-    "engagement_rate": "Engagement rate averaged over platforms, weighted by followers.",
-    "brand_mentions_90d": "Brand mentions in the last 90 days, summed over platforms (latest observations).",
-    "influence_tier": "Reach tier: none (0), nano (<1k), micro (1k-10k), mid (10k-100k), macro (>=100k followers).",
-    "discovery_channel": "How the customer discovered the brand (latest survey answer).",
-    "main_motivation": "Main purchase motivation (latest survey answer).",
-    "main_barrier": "Main purchase barrier (latest survey answer).",
-    "importance_price": "Importance of price in the purchase decision, 1-5 (latest survey answer).",
-    "importance_brand": "Importance of the brand in the purchase decision, 1-5 (latest survey answer).",
-    "importance_reviews": "Importance of reviews in the purchase decision, 1-5 (latest survey answer).",
-    "importance_features": "Importance of product features in the purchase decision, 1-5 (latest survey answer).",
-    "importance_service": "Importance of service in the purchase decision, 1-5 (latest survey answer).",
-    "brand_perception": "How the customer perceives the brand (latest survey answer).",
-    "satisfaction": "Satisfaction, 1-10 (latest survey answer).",
-    "nps": "Likelihood to recommend, 0-10 (latest survey answer).",
-    "survey_count": "Number of survey responses submitted.",
-    "age": "Age in years: analysis year minus birth year.",
-    "gender": "Gender.",
-    "city": "City.",
-    "region": "Region.",
-    "country": "Country (ISO alpha-2).",
-    "income_band": "Income band.",
-    "profession": "Profession.",
-    "web_savviness": "Web savviness: low, average or high.",
-    "acquisition_channel": "Channel through which the customer was acquired.",
-    "signup_date": "Signup date.",
 }
 
 
@@ -564,7 +504,7 @@ def build_customer_features(
     as_of: date,
     cost_per_effort_point: float = 2.0,
 ) -> pl.DataFrame:
-    """One row per customer known on `as_of`, with the columns of FEATURE_DESCRIPTIONS, sorted by id.
+    """One row per customer known on `as_of`, with the columns of its contract (contracts/tables.py), sorted by id.
 
     The universe is the customer master (without customers who signed up after as_of) plus every
     customer_id with an order up to as_of: orders of customers missing from the master still count
@@ -670,7 +610,7 @@ def customer_features_from_orders(
         influence_tier=_influence_tier(pl.col("social_followers")),
         age=(pl.lit(as_of.year, dtype=pl.Int32) - pl.col("birth_year")).cast(pl.Int32),
     )
-    frame = frame.select(list(FEATURE_DESCRIPTIONS)).collect()
+    frame = frame.select(CUSTOMER_FEATURES.names).collect()
     if not sorted_by_id:
         # In one piece: DuckDB writes a frame of many chunks (the joins' output) twice as slowly.
         return frame.rechunk()

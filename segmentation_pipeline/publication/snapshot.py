@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from segmentation_pipeline.warehouse.tables import quote_literal
+
 SNAPSHOT_NAME = "marts.duckdb"
 PARQUET_LINK = "marts"
 PARQUET_VERSIONS = ".marts_versions"
@@ -52,10 +54,6 @@ def _comments(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, 
         [table],
     ).fetchall()
     return (table_comment[0][0] if table_comment else None), columns
-
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def published_as_of(data_dir: Path) -> dt.date | None:
@@ -96,7 +94,7 @@ def publish_marts(
     # The storage version is pinned, not left to the engine's default (DuckDB 2.0 writes files no
     # 1.x client opens): BI tools embed their own, often older, DuckDB (README, BI section).
     conn.execute(
-        f"ATTACH {_quote(str(tmp_snapshot))} AS publication (STORAGE_VERSION {_quote(SNAPSHOT_STORAGE_VERSION)})"
+        f"ATTACH {quote_literal(str(tmp_snapshot))} AS publication (STORAGE_VERSION {quote_literal(SNAPSHOT_STORAGE_VERSION)})"
     )
     try:
         for table in tables:
@@ -104,11 +102,13 @@ def publish_marts(
             counts[table] = conn.execute(f"SELECT count(*) FROM publication.main.{table}").fetchall()[0][0]
             description, columns = _comments(conn, table)
             if description:
-                conn.execute(f"COMMENT ON TABLE publication.main.{table} IS {_quote(description)}")
+                conn.execute(f"COMMENT ON TABLE publication.main.{table} IS {quote_literal(description)}")
             for column, text in columns:
-                conn.execute(f'COMMENT ON COLUMN publication.main.{table}."{column}" IS {_quote(text)}')
+                conn.execute(
+                    f'COMMENT ON COLUMN publication.main.{table}."{column}" IS {quote_literal(text)}'
+                )
             parquet = version_dir / f"{table}.parquet"
-            conn.execute(f"COPY marts.{table} TO {_quote(str(parquet))} (FORMAT parquet)")
+            conn.execute(f"COPY marts.{table} TO {quote_literal(str(parquet))} (FORMAT parquet)")
     finally:
         conn.execute("DETACH publication")
     snapshot = data_dir / snapshot_name

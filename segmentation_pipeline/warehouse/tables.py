@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from importlib.resources import files
 
 import duckdb
 import polars as pl
+
+from segmentation_pipeline.contracts.tables import TableContract
 
 SCHEMAS = ("ops", "staging", "quarantine", "features", "models", "marts")
 
@@ -56,55 +58,88 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     conn.execute("COMMIT")
 
 
-def _quote(text: str) -> str:
+def quote_literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def comment_table(
-    conn: duckdb.DuckDBPyConnection, table: str, description: str, columns: Mapping[str, str]
-) -> None:
-    """Table and column comments, so analysts see the documentation in any SQL client."""
+def comment_table(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> None:
+    """Table and column comments from the contract, so analysts see them in any SQL client."""
     # COMMENT ON does not take bound parameters; the texts are ours (code), quoted safely.
-    conn.execute(f"COMMENT ON TABLE {table} IS {_quote(description)}")
-    existing = {row[0] for row in conn.execute(f"DESCRIBE {table}").fetchall()}
-    for column, text in columns.items():
-        if column in existing:
-            conn.execute(f'COMMENT ON COLUMN {table}."{column}" IS {_quote(text)}')
+    conn.execute(f"COMMENT ON TABLE {contract.table} IS {quote_literal(contract.description)}")
+    existing = {row[0] for row in conn.execute(f"DESCRIBE {contract.table}").fetchall()}
+    for column in contract.columns:
+        if column.name in existing:
+            conn.execute(
+                f'COMMENT ON COLUMN {contract.table}."{column.name}" IS {quote_literal(column.description)}'
+            )
 
 
-def write_table(
-    conn: duckdb.DuckDBPyConnection,
-    table: str,
-    frame: pl.DataFrame,
-    description: str = "",
-    columns: Mapping[str, str] | None = None,
-) -> int:
-    """Create or replace `table` from `frame`, with its comments, inside the caller's transaction."""
-    conn.register("_replacement", frame)
-    try:
-        conn.execute(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM _replacement")
-    finally:
-        conn.unregister("_replacement")
-    if description or columns:
-        comment_table(conn, table, description, columns or {})
+def create_table(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> None:
+    """The contract's table, empty and typed, unless it exists (tables that accumulate across runs)."""
+    conn.execute(contract.ddl())
+    comment_table(conn, contract)
+
+
+def write_table(conn: duckdb.DuckDBPyConnection, contract: TableContract, frame: pl.DataFrame) -> int:
+    """Create or replace the contract's table, typed as declared, from `frame`, with its comments,
+    inside the caller's transaction.
+
+    The table is created from the contract (types, NOT NULL), then filled by column name: a null
+    where the contract refuses one, or a column the contract does not declare, fails the write and
+    the caller's transaction keeps the previous table.
+    """
+    conn.execute(contract.ddl(replace=True))
+    insert_frame(conn, contract.table, frame, allow_empty=False)
+    comment_table(conn, contract)
     return frame.height
 
 
-def replace_table(
-    conn: duckdb.DuckDBPyConnection,
-    table: str,
-    frame: pl.DataFrame,
-    description: str = "",
-    columns: Mapping[str, str] | None = None,
-) -> int:
-    """Replace `table` with `frame` in one transaction; readers never see a half-written table."""
+def replace_table(conn: duckdb.DuckDBPyConnection, contract: TableContract, frame: pl.DataFrame) -> int:
+    """Replace the contract's table with `frame` in one transaction; readers never see a half-written table."""
     with transaction(conn):
-        return write_table(conn, table, frame, description, columns)
+        return write_table(conn, contract, frame)
 
 
-def insert_frame(conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame) -> None:
-    """Append `frame` to `table`, matching columns by name (caller owns the transaction)."""
-    if frame.height == 0:
+def contract_violations(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> list[str]:
+    """How the table in the warehouse departs from its contract: columns missing, undeclared or of
+    another type, and nulls where the contract refuses them (counts only: no row is shown)."""
+    found = dict(
+        conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+            [contract.schema, contract.name],
+        ).fetchall()
+    )
+    if not found:
+        return [f"{contract.table} does not exist"]
+    problems = [f"{name}: missing" for name in contract.names if name not in found]
+    problems += [f"{name}: not in the contract" for name in found if name not in contract.names]
+    problems += [
+        f"{c.name}: {found[c.name]}, the contract says {c.type}"
+        for c in contract.columns
+        if c.name in found and found[c.name] != c.type
+    ]
+    required = [c.name for c in contract.columns if not c.nullable and c.name in found]
+    if required:
+        nulls = ", ".join(f'count(*) FILTER (WHERE "{n}" IS NULL)' for n in required)
+        counts = conn.execute(f"SELECT {nulls} FROM {contract.table}").fetchall()[0]
+        problems += [
+            f"{n}: {k:,} nulls, the contract says NOT NULL"
+            for n, k in zip(required, counts, strict=True)
+            if k
+        ]
+    return problems
+
+
+def insert_frame(
+    conn: duckdb.DuckDBPyConnection, table: str, frame: pl.DataFrame, allow_empty: bool = True
+) -> None:
+    """Append `frame` to `table`, matching columns by name (caller owns the transaction).
+
+    An empty frame is skipped unless `allow_empty` is False (then its columns are still checked
+    against the table's).
+    """
+    if frame.height == 0 and allow_empty:
         return
     conn.register("_insertion", frame)
     try:

@@ -8,6 +8,7 @@ import duckdb
 import polars as pl
 import pytest
 
+from segmentation_pipeline.contracts import PERSONAL_COLUMNS
 from segmentation_pipeline.synth import generate_landing_zone
 from tests.conftest import GUARANTEED, NOT_BUILT_YET, failure_messages, run_daily_job
 
@@ -80,7 +81,8 @@ def test_customer_profile_covers_every_customer_and_is_filled(warehouse):
 
 def test_personal_data_never_reaches_marts(warehouse):
     data_dir, conn, _, _, _ = warehouse
-    personal = {"email", "full_name", "handle", "comment"}
+    personal = set(PERSONAL_COLUMNS)
+    assert personal == {"email", "full_name", "handle", "comment"}  # the landing contract's (SPEC)
     columns = {
         r[0]
         for r in conn.execute(

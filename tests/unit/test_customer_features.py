@@ -18,9 +18,9 @@ import polars as pl
 import pytest
 
 from segmentation_pipeline.contracts import SOURCES
+from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES as CUSTOMER_FEATURES_CONTRACT
 from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
 from segmentation_pipeline.features.customer_features import (
-    FEATURE_DESCRIPTIONS,
     build_customer_features,
     counted_orders,
 )
@@ -474,8 +474,8 @@ def test_demographics_and_age(features):
 
 
 def test_columns_are_described_and_personal_data_absent(features):
-    assert features.columns == list(FEATURE_DESCRIPTIONS)
-    assert all(text.strip() for text in FEATURE_DESCRIPTIONS.values())
+    assert features.columns == CUSTOMER_FEATURES_CONTRACT.names
+    assert all(c.description.strip() for c in CUSTOMER_FEATURES_CONTRACT.columns)
     for personal in ("email", "full_name", "handle", "comment"):
         assert personal not in features.columns
     text = str(features.to_dicts())
@@ -492,7 +492,7 @@ def test_absent_optional_sources_give_null_columns(build):
         service=None,
         as_of=AS_OF,
     )
-    assert got.columns == list(FEATURE_DESCRIPTIONS)
+    assert got.columns == CUSTOMER_FEATURES_CONTRACT.names
     assert got["customer_id"].to_list() == ["A", "D", "E", "U"]  # the universe comes from orders
     assert not got["is_known_customer"].any()
     a = row(got, "A")

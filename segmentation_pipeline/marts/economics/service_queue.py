@@ -16,36 +16,10 @@ import datetime as dt
 
 import polars as pl
 
-QUEUE_SCHEMA = {
-    "rank": pl.Int64,
-    "ticket_id": pl.String,
-    "customer_id": pl.String,
-    "segment_id": pl.Int64,
-    "persona_name": pl.String,
-    "opened_at": pl.Datetime("us"),
-    "days_open": pl.Int64,
-    "channel": pl.String,
-    "effort_so_far": pl.Int64,
-    "value_at_stake": pl.Float64,
-    "p_alive": pl.Float64,
-    "value_basis": pl.String,
-}
-QUEUE_DESCRIPTIONS = {
-    "rank": "Order in which to serve the open tickets, 1 = first: value_at_stake descending (unknown last), then "
-    "effort_so_far ascending, then oldest first, then ticket_id.",
-    "ticket_id": "Open service ticket (not recorded as resolved).",
-    "customer_id": "Customer who opened it.",
-    "segment_id": "The customer's behavioural segment (NULL for a customer the profile does not know).",
-    "persona_name": "The segment's persona name.",
-    "opened_at": "When the ticket was opened.",
-    "days_open": "Whole days from opened_at to the analysis date.",
-    "channel": "Channel of the ticket (email, phone, chat, social, store; NULL when not recorded).",
-    "effort_so_far": "Effort score recorded on this ticket so far (1-10, the service team's own scale).",
-    "value_at_stake": "The customer's expected 12-month value (clv_12m, P(alive)-weighted already), in "
-    "SEGMENTATION_CURRENCY on value_basis; NULL when no CLV was computed.",
-    "p_alive": "The customer's P(alive), shown for reading value_at_stake (not applied a second time).",
-    "value_basis": "Money of value_at_stake: margin or revenue (as in customer_profile).",
-}
+from segmentation_pipeline.contracts.frames import polars_schema
+from segmentation_pipeline.contracts.tables import SERVICE_QUEUE
+
+QUEUE_SCHEMA = polars_schema(SERVICE_QUEUE)
 
 
 def empty_queue() -> pl.DataFrame:

@@ -30,6 +30,9 @@ from itertools import combinations
 
 import polars as pl
 
+from segmentation_pipeline.contracts.frames import polars_schema
+from segmentation_pipeline.contracts.tables import SEGMENT_CLAIMS
+
 
 @dataclass(frozen=True)
 class ClaimConfig:
@@ -108,33 +111,7 @@ STATISTICS = {
     "mean_cost_to_serve_12m": ("expected_cost_to_serve_12m", "mean"),
 }
 AGE_BANDS = [(18, "under 18"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64")]
-CLAIMS_SCHEMA = {
-    "segment_id": pl.Int64,
-    "sentence": pl.Int64,
-    "claim": pl.String,
-    "kind": pl.String,
-    "value": pl.Float64,
-    "base_value": pl.Float64,
-    "support_share": pl.Float64,
-    "known_customers": pl.Int64,
-    "text_en": pl.String,
-    "text_fr": pl.String,
-}
-CLAIMS_DESCRIPTIONS = {
-    "segment_id": "Behavioural segment the persona tells.",
-    "sentence": "Position of the claim's sentence in the persona's narrative (1 = first).",
-    "claim": "What is claimed: a share claim's key (e.g. buys_in_store), column=value for a mode (e.g. "
-    "income_band=40k_70k), a statistic's key, or mixture:role_a+role_b.",
-    "kind": "share (a per-customer test), mode (most common value), statistic (differs from the base) or mixture.",
-    "value": "The claim's value in the segment: the mean of the tested column (share), the mode's share, the "
-    "statistic, or the first group's share (mixture).",
-    "base_value": "The same over the whole base (mixture: the second group's share).",
-    "support_share": "Share of the segment's customers (with the data) the claim holds for; stated only at >= SEGMENTATION_CLAIM_SUPPORT (60%) "
-    "(gender 65%), statistics when 25% away from the base (support: customers on the same side).",
-    "known_customers": "Customers of the segment whose data the claim reads (respondents for survey claims).",
-    "text_en": "The sentence of the English narrative that states the claim.",
-    "text_fr": "The sentence of the French narrative that states the claim.",
-}
+CLAIMS_SCHEMA = polars_schema(SEGMENT_CLAIMS)
 
 
 def empty_claims() -> pl.DataFrame:
