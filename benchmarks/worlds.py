@@ -41,7 +41,7 @@ def build_features(data_dir: Path, as_of: dt.date) -> pl.DataFrame:
     from segmentation_pipeline.staging.load import load_source
     from segmentation_pipeline.warehouse.tables import ensure_schemas, query_frame
 
-    settings = Settings(data_dir=data_dir)
+    settings = Settings(data_dir=data_dir, settle_seconds=0)  # generated a moment ago, complete
     with tempfile.TemporaryDirectory() as tmp:
         conn = duckdb.connect(str(Path(tmp) / "warehouse.duckdb"), config=settings.duckdb_config())
         try:

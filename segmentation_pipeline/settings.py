@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
 
 from segmentation_pipeline.staging.landing import latest_acceptable_date, newest_landing_date
@@ -15,36 +16,16 @@ class SettingsError(ValueError):
     """A setting that cannot be used: names the variable, its value and the expected form."""
 
 
-def _env(name: str, default: str) -> str:
-    value = os.environ.get(name, "").strip()
-    return value or default
+def env_name(field_name: str) -> str:
+    """The environment variable of a setting: `cost_per_effort_point` → SEGMENTATION_COST_PER_EFFORT_POINT."""
+    return f"SEGMENTATION_{field_name.upper()}"
 
 
-def _number(name: str, default: str, kind=float, low: float | None = None, high: float | None = None):
-    text = _env(name, default)
-    try:
-        value = kind(text)
-    except ValueError:
-        value = None
-    if value is None or (low is not None and value < low) or (high is not None and value > high):
-        bounds = (
-            f" between {low:g} and {high:g}"
-            if high is not None
-            else f" of at least {low:g}"
-            if low is not None
-            else ""
-        )
-        raise SettingsError(
-            f"{name}={text!r} is not a valid value: expected {'a whole number' if kind is int else 'a number'}{bounds}"
-        )
-    return value
+def _bounds(low: float | None = None, high: float | None = None, choices: tuple[str, ...] = ()) -> dict:
+    return {"low": low, "high": high, "choices": choices}
 
 
-def _choice(name: str, default: str, allowed: tuple[str, ...]) -> str:
-    value = _env(name, default)
-    if value not in allowed:
-        raise SettingsError(f"{name}={value!r} is not a valid value: expected one of {', '.join(allowed)}")
-    return value
+TRUE, FALSE = ("1", "true", "yes"), ("0", "false", "no")
 
 
 def parse_expected_rejections(text: str) -> dict[str, tuple[str, ...]]:
@@ -63,24 +44,72 @@ def parse_expected_rejections(text: str) -> dict[str, tuple[str, ...]]:
     return {source: tuple(found) for source, found in rules.items()}
 
 
+def _expected(f: Field) -> str:
+    """What a setting's variable must hold, in words: "a number between 0 and 1"."""
+    kind = f.type
+    if kind == "bool":
+        return f"one of {', '.join(TRUE + FALSE)}"
+    if kind not in ("int", "float", "float | None"):
+        return "text"
+    low, high = f.metadata.get("low"), f.metadata.get("high")
+    bounds = (
+        f" between {low:g} and {high:g}"
+        if high is not None
+        else f" of at least {low:g}"
+        if low is not None
+        else ""
+    )
+    return ("a whole number" if kind == "int" else "a number") + bounds
+
+
+def _parse(f: Field, text: str):
+    """A variable's text as the setting's type (annotations are strings: `from __future__`)."""
+    try:
+        if f.type == "Path":
+            return Path(text)
+        if f.type == "bool":
+            if text.lower() not in TRUE + FALSE:
+                raise ValueError
+            return text.lower() in TRUE
+        if f.type == "int":
+            return int(text)
+        if f.type in ("float", "float | None"):
+            return float(text)
+    except ValueError:
+        raise SettingsError(
+            f"{env_name(f.name)}={text!r} is not a valid value: expected {_expected(f)}"
+        ) from None
+    return text.upper() if f.name == "currency" else text
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every knob an operator may turn; each maps to one SEGMENTATION_* environment variable."""
+    """Every knob an operator may turn; each maps to one SEGMENTATION_* environment variable.
+
+    The defaults and bounds here are the only ones: `from_env` reads a variable only when it is
+    set, the Dagster resource carries these values, and every construction is checked (a bad value
+    raises SettingsError naming the variable, when the definitions load and before any step).
+    """
 
     data_dir: Path = Path("data")
     as_of: str = ""  # YYYY-MM-DD; empty = date of the newest landed file
-    reject_threshold: float = 0.05  # a source's rejected share above this fails the run
-    rfm_monetary: str = "margin"  # "margin" (profit, as the articles advise) or "revenue"
-    cost_per_effort_point: float = 2.0  # currency units of service cost per effort-score point
-    annual_discount_rate: float = 0.10
-    holdout_days: int = 90
+    # a source's rejected share above this fails the run
+    reject_threshold: float = field(default=0.05, metadata=_bounds(0, 1))
+    # "margin" (profit, as the articles advise) or "revenue"
+    rfm_monetary: str = field(default="margin", metadata=_bounds(choices=("margin", "revenue")))
+    # currency units of service cost per effort-score point
+    cost_per_effort_point: float = field(default=2.0, metadata=_bounds(0))
+    annual_discount_rate: float = field(default=0.10, metadata=_bounds(0, 1))
+    holdout_days: int = field(default=90, metadata=_bounds(1))
     brand: str = "Maison Exemple"
     category: str = "home and lifestyle goods"  # English positioning: "… a range of <category> …"
     category_fr: str = (
         "articles pour la maison et l'art de vivre"  # French: « … une gamme d'<category_fr> … »
     )
-    claim_support: float = 0.6  # a persona states a trait only when it holds for this share of the segment
-    lock_wait_seconds: float = 60.0  # how long a second run waits for the warehouse before failing
+    # a persona states a trait only when it holds for this share of the segment
+    claim_support: float = field(default=0.6, metadata=_bounds(0, 1))
+    # how long a second run waits for the warehouse before failing
+    lock_wait_seconds: float = field(default=60.0, metadata=_bounds(0))
     # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
     # (queries that need more spill to disk instead of growing the process).
     duckdb_memory_limit: str = "1500MB"
@@ -94,57 +123,54 @@ class Settings:
     currency: str = "EUR"
     # When set (0 < rate < 1): revenue-based money is also shown as an estimated margin, labelled
     # as such. Unset = no estimate (margins are never invented).
-    assumed_margin_rate: float | None = None
+    assumed_margin_rate: float | None = field(default=None, metadata=_bounds(0, 1))
     # A landing file modified more recently than this may still be being written: it waits for the
-    # next run. From the environment the default is 60 s; 0 here for code that writes its own files.
-    settle_seconds: float = 0.0
+    # next run. Code that has just written complete files itself passes 0 (tests, `make run`'s
+    # sample data).
+    settle_seconds: float = field(default=60.0, metadata=_bounds(0))
     # Rejections declared expected, per source (`orders:missing:customer_id,...`): still quarantined
     # and counted in marts.data_quality, but not toward the blocking rejected-share threshold.
     expected_rejections: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir))  # a str from code or config
+        self.validate()
+
     @classmethod
-    def from_env(cls) -> Settings:
-        """The settings of the environment, each checked: a bad value names its variable and form."""
-        rate = _env("SEGMENTATION_ASSUMED_MARGIN_RATE", "")
-        currency = _env("SEGMENTATION_CURRENCY", "EUR").upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise SettingsError(
-                f"SEGMENTATION_CURRENCY={currency!r} is not valid: expected an ISO 4217 code such as EUR"
-            )
-        settings = cls(
-            data_dir=Path(_env("SEGMENTATION_DATA_DIR", "data")),
-            as_of=_env("SEGMENTATION_AS_OF", ""),
-            reject_threshold=_number("SEGMENTATION_REJECT_THRESHOLD", "0.05", low=0, high=1),
-            rfm_monetary=_choice("SEGMENTATION_RFM_MONETARY", "margin", ("margin", "revenue")),
-            cost_per_effort_point=_number("SEGMENTATION_COST_PER_EFFORT_POINT", "2.0", low=0),
-            annual_discount_rate=_number("SEGMENTATION_ANNUAL_DISCOUNT_RATE", "0.10", low=0, high=1),
-            holdout_days=_number("SEGMENTATION_HOLDOUT_DAYS", "90", kind=int, low=1),
-            brand=_env("SEGMENTATION_BRAND", "Maison Exemple"),
-            category=_env("SEGMENTATION_CATEGORY", "home and lifestyle goods"),
-            category_fr=_env("SEGMENTATION_CATEGORY_FR", "articles pour la maison et l'art de vivre"),
-            claim_support=_number("SEGMENTATION_CLAIM_SUPPORT", "0.6", low=0, high=1),
-            lock_wait_seconds=_number("SEGMENTATION_LOCK_WAIT_SECONDS", "60", low=0),
-            duckdb_memory_limit=_env("SEGMENTATION_DUCKDB_MEMORY_LIMIT", "1500MB"),
-            features_duckdb_memory_limit=_env("SEGMENTATION_FEATURES_DUCKDB_MEMORY_LIMIT", "1000MB"),
-            full_refresh=_choice("SEGMENTATION_FULL_REFRESH", "0", ("0", "1", "true", "false", "yes", "no"))
-            in ("1", "true", "yes"),
-            currency=currency,
-            assumed_margin_rate=_number("SEGMENTATION_ASSUMED_MARGIN_RATE", rate, low=0, high=1)
-            if rate
-            else None,
-            settle_seconds=_number("SEGMENTATION_SETTLE_SECONDS", "60", low=0),
-            expected_rejections=_env("SEGMENTATION_EXPECTED_REJECTIONS", ""),
-        )
-        settings.validate()
-        return settings
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """The settings of the environment: a variable left unset or blank keeps the default."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in fields(cls):
+            text = environ.get(env_name(f.name), "").strip()
+            if text:
+                values[f.name] = _parse(f, text)
+        return cls(**values)
 
     def validate(self) -> None:
-        """Checks that need more than one value's form (raises SettingsError naming the variable)."""
+        """Bounds, choices and forms (raises SettingsError naming the variable)."""
+        for f in fields(self):
+            value, rule = getattr(self, f.name), f.metadata
+            if value is None or not rule:
+                continue
+            low, high, choices = rule["low"], rule["high"], rule["choices"]
+            if choices and value not in choices:
+                raise SettingsError(
+                    f"{env_name(f.name)}={value!r} is not a valid value: expected one of {', '.join(choices)}"
+                )
+            if (low is not None and value < low) or (high is not None and value > high):
+                raise SettingsError(
+                    f"{env_name(f.name)}={value!r} is not a valid value: expected {_expected(f)}"
+                )
+        if len(self.currency) != 3 or not self.currency.isalpha() or not self.currency.isupper():
+            raise SettingsError(
+                f"SEGMENTATION_CURRENCY={self.currency!r} is not valid: expected an ISO 4217 code such as EUR"
+            )
         for name in ("duckdb_memory_limit", "features_duckdb_memory_limit"):
             value = getattr(self, name)
             if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", value, flags=re.IGNORECASE):
                 raise SettingsError(
-                    f"SEGMENTATION_{name.upper()}={value!r} is not valid: expected a size such as 1500MB"
+                    f"{env_name(name)}={value!r} is not valid: expected a size such as 1500MB"
                 )
         parse_expected_rejections(self.expected_rejections)
         if self.as_of:

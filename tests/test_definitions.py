@@ -48,7 +48,7 @@ def test_every_asset_is_described_and_grouped():
 def test_sensor_requests_a_run_for_new_files_only(tmp_path):
     raw = tmp_path / "raw" / "orders"
     raw.mkdir(parents=True)
-    definitions = build_definitions(Settings(data_dir=tmp_path))
+    definitions = build_definitions(Settings(data_dir=tmp_path, settle_seconds=0))
     sensor = definitions.get_sensor_def("landing_file_sensor")
     with dg.build_sensor_context() as context:
         assert isinstance(sensor(context), dg.SkipReason)

@@ -31,27 +31,32 @@ def run_tags(settings: Settings) -> dict[str, str]:
 
 
 class PipelineSettings(dg.ConfigurableResource):
-    """The run's settings (see settings.Settings; built from SEGMENTATION_* variables)."""
+    """The run's settings as Dagster config: the fields of settings.Settings, without defaults.
 
-    data_dir: str = "data"
-    as_of: str = ""
-    reject_threshold: float = 0.05
-    rfm_monetary: str = "margin"
-    cost_per_effort_point: float = 2.0
-    annual_discount_rate: float = 0.10
-    holdout_days: int = 90
-    brand: str = "Maison Exemple"
-    category: str = "home and lifestyle goods"
-    category_fr: str = "articles pour la maison et l'art de vivre"
-    claim_support: float = 0.6
-    lock_wait_seconds: float = 60.0
-    duckdb_memory_limit: str = "1500MB"
-    features_duckdb_memory_limit: str = "1000MB"
-    full_refresh: bool = False
-    currency: str = "EUR"
-    assumed_margin_rate: float | None = None
-    settle_seconds: float = 0.0
-    expected_rejections: str = ""
+    Settings holds the only defaults and checks; this resource is always built from a checked
+    Settings (`from_settings`), and `settings()` checks again whatever the run's config changed.
+    tests/unit/test_settings.py keeps the two field lists equal.
+    """
+
+    data_dir: str
+    as_of: str
+    reject_threshold: float
+    rfm_monetary: str
+    cost_per_effort_point: float
+    annual_discount_rate: float
+    holdout_days: int
+    brand: str
+    category: str
+    category_fr: str
+    claim_support: float
+    lock_wait_seconds: float
+    duckdb_memory_limit: str
+    features_duckdb_memory_limit: str
+    full_refresh: bool
+    currency: str
+    assumed_margin_rate: float | None
+    settle_seconds: float
+    expected_rejections: str
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineSettings:

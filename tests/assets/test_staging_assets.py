@@ -11,6 +11,7 @@ from dagster_duckdb import DuckDBResource
 from segmentation_pipeline.defs.quality import data_quality
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.defs.staging import REJECTED_SHARE_CHECK, staging_assets
+from segmentation_pipeline.settings import Settings
 from tests.conftest import ORDER_HEADER, write_landing
 
 GOOD = "o{n},1,c1,2025-01-01T10:00:00,online,p1,1,10.0,0,completed,none,0"
@@ -19,7 +20,9 @@ BAD = "o{n},1,c1,2025-01-01T10:00:00,online,p1,0,10.0,0,completed,none,0"  # qua
 
 def resources(data_dir: Path, threshold: float = 0.05) -> dict:
     return {
-        "settings": PipelineSettings(data_dir=str(data_dir), as_of="2025-01-31", reject_threshold=threshold),
+        "settings": PipelineSettings.from_settings(
+            Settings(data_dir=data_dir, as_of="2025-01-31", reject_threshold=threshold, settle_seconds=0)
+        ),
         "warehouse": DuckDBResource(database=str(data_dir / "warehouse.duckdb")),
     }
 

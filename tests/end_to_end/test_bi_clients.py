@@ -72,7 +72,11 @@ def duckdb_client(version: str) -> Path:
 def published(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("bi_clients")
     generate_landing_zone(data_dir, customers=600, days=200, seed=3, end_date=END)
-    result = build_definitions(Settings(data_dir=data_dir)).resolve_job_def(JOB_NAME).execute_in_process()
+    result = (
+        build_definitions(Settings(data_dir=data_dir, settle_seconds=0))
+        .resolve_job_def(JOB_NAME)
+        .execute_in_process()
+    )
     assert result.success
     return data_dir
 

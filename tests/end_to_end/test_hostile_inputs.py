@@ -357,9 +357,12 @@ def staging_run(data_dir: Path, **settings) -> tuple[bool, str]:
     from segmentation_pipeline.defs.quality import data_quality
     from segmentation_pipeline.defs.resources import PipelineSettings
     from segmentation_pipeline.defs.staging import staging_assets
+    from segmentation_pipeline.settings import Settings
 
     resources = {
-        "settings": PipelineSettings(data_dir=str(data_dir), as_of="2025-01-31", **settings),
+        "settings": PipelineSettings.from_settings(
+            Settings(data_dir=data_dir, as_of="2025-01-31", settle_seconds=0, **settings)
+        ),
         "warehouse": DuckDBResource(database=str(data_dir / "warehouse.duckdb")),
     }
     result = dg.materialize([*staging_assets, data_quality], resources=resources, raise_on_error=False)

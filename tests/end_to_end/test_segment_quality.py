@@ -47,7 +47,11 @@ MIN_SAME_SEGMENT = 0.95
 
 def run_pipeline(data_dir: Path) -> pl.DataFrame:
     """One run of the whole job (analysis date: newest landed file); returns customer_id, segment_id, frequency."""
-    result = build_definitions(Settings(data_dir=data_dir)).resolve_job_def(JOB_NAME).execute_in_process()
+    result = (
+        build_definitions(Settings(data_dir=data_dir, settle_seconds=0))
+        .resolve_job_def(JOB_NAME)
+        .execute_in_process()
+    )
     assert result.success
     with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
         profile = conn.sql(

@@ -1,0 +1,51 @@
+"""One settings object: its defaults are the only ones, every construction is checked."""
+
+import dataclasses
+
+import pytest
+
+from segmentation_pipeline.defs.resources import PipelineSettings
+from segmentation_pipeline.settings import Settings, SettingsError, env_name
+
+
+def test_the_environment_left_unset_gives_the_dataclass_defaults():
+    assert Settings.from_env({}) == Settings()
+    # The defaults that once disagreed between the dataclass, from_env and the resource.
+    assert Settings().settle_seconds == 60 and Settings().cost_per_effort_point == 2.0
+
+
+def test_every_setting_reads_its_own_variable():
+    environ = {
+        "SEGMENTATION_DATA_DIR": "/srv/segments", "SEGMENTATION_REJECT_THRESHOLD": "0.2",
+        "SEGMENTATION_HOLDOUT_DAYS": "30", "SEGMENTATION_FULL_REFRESH": "yes", "SEGMENTATION_CURRENCY": "gbp",
+        "SEGMENTATION_ASSUMED_MARGIN_RATE": "0.3", "SEGMENTATION_SETTLE_SECONDS": "0",
+        "SEGMENTATION_COST_PER_EFFORT_POINT": " ",  # blank keeps the default
+    }  # fmt: skip
+    settings = Settings.from_env(environ)
+    assert str(settings.data_dir) == "/srv/segments"
+    assert (settings.reject_threshold, settings.holdout_days, settings.full_refresh) == (0.2, 30, True)
+    assert (settings.currency, settings.assumed_margin_rate, settings.settle_seconds) == ("GBP", 0.3, 0.0)
+    assert settings.cost_per_effort_point == 2.0
+    assert env_name("cost_per_effort_point") == "SEGMENTATION_COST_PER_EFFORT_POINT"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [({"reject_threshold": 1.5}, "SEGMENTATION_REJECT_THRESHOLD=1.5 is not a valid value: expected a number between 0 and 1"),
+     ({"holdout_days": 0}, "SEGMENTATION_HOLDOUT_DAYS=0 is not a valid value: expected a whole number of at least 1"),
+     ({"rfm_monetary": "profit"}, "expected one of margin, revenue"),
+     ({"currency": "eur"}, "ISO 4217")],
+)  # fmt: skip
+def test_a_settings_object_built_in_code_is_checked_too(changes, message):
+    with pytest.raises(SettingsError) as error:
+        Settings(**changes)
+    assert message in str(error.value)
+
+
+def test_the_resource_carries_exactly_the_settings_fields():
+    names = [f.name for f in dataclasses.fields(Settings)]
+    assert list(PipelineSettings.model_fields) == names
+    # No default of its own: a resource is always built from a checked Settings.
+    assert all(field.is_required() for field in PipelineSettings.model_fields.values())
+    settings = Settings(data_dir="/srv/x", holdout_days=30, settle_seconds=0)
+    assert PipelineSettings.from_settings(settings).settings() == dataclasses.replace(settings)
