@@ -2,13 +2,13 @@
 
 import dagster as dg
 
-from segmentation_pipeline.defs import features, marts, models, publication, quality, staging
+from segmentation_pipeline.defs import features, marts, models, publication, quality, reports, staging
 from segmentation_pipeline.defs.resources import PipelineSettings, Warehouse, run_tags
 from segmentation_pipeline.defs.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
 
 JOB_NAME = "daily_segmentation"
-ASSET_MODULES = [staging, features, models, marts, quality, publication]
+ASSET_MODULES = [staging, features, models, marts, quality, reports, publication]
 
 
 def build_definitions(settings: Settings) -> dg.Definitions:

@@ -86,6 +86,9 @@ class Consumer:
     accepts_null: dict[str, bool]
 
 
+CUSTOMER_ID = Column("customer_id", "VARCHAR", "Customer identifier.")
+
+
 CUSTOMER_ORDERS = TableContract(
     "features.customer_orders",
     "Counted orders up to the analysis date.",
@@ -326,7 +329,7 @@ RFM_SCORES = TableContract(
     "models.rfm_scores",
     "RFM scores and segments.",
     (
-        Column("customer_id", "VARCHAR", "Customer identifier."),
+        CUSTOMER_ID,
         Column(
             "r_score",
             "TINYINT",
@@ -358,7 +361,7 @@ CUSTOMER_CLASSES = TableContract(
     "models.customer_classes",
     "Customer classes.",
     (
-        Column("customer_id", "VARCHAR", "Customer identifier."),
+        CUSTOMER_ID,
         Column("lifecycle_stage", "VARCHAR", "prospect, new, regular, loyal or lapsed."),
         Column(
             "risk_class",
@@ -379,7 +382,7 @@ CLV_PREDICTIONS = TableContract(
     "models.clv_predictions",
     "CLV predictions per customer.",
     (
-        Column("customer_id", "VARCHAR", "Customer identifier."),
+        CUSTOMER_ID,
         Column(
             "p_alive",
             "DOUBLE",
@@ -424,7 +427,7 @@ CUSTOMER_SEGMENTS = TableContract(
     "models.customer_segments",
     "Behavioural segment per customer.",
     (
-        Column("customer_id", "VARCHAR", "Customer identifier."),
+        CUSTOMER_ID,
         Column(
             "segment_id",
             "BIGINT",
@@ -782,7 +785,7 @@ RFM_SEGMENTS = TableContract(
     "RFM segment summary.",
     (
         Column("rfm_segment", "VARCHAR", "RFM segment (Champions ... Lost, Prospect).", guaranteed=True),
-        Column("customers", "BIGINT", "Customers in the segment.", guaranteed=True),
+        SEGMENTS.column("customers"),
         Column("revenue", "DOUBLE", "Their revenue.", guaranteed=True),
         Column("margin", "DOUBLE", "Their margin.", guaranteed=True, nullable=True),
         Column("share", "DOUBLE", "Share of all customers (the shares sum to 1).", guaranteed=True),
@@ -808,15 +811,8 @@ CUSTOMER_PROFILE = TableContract(
         CUSTOMER_CLASSES.column("risk_class", guaranteed=True),
         CUSTOMER_CLASSES.column("volume_class", guaranteed=True),
         CUSTOMER_CLASSES.column("loyalty_class", guaranteed=True),
-        Column(
-            "segment_id",
-            "BIGINT",
-            "Behavioural segment id (stable across runs; retired ids are never reused; 0 = prospects).",
-            guaranteed=True,
-        ),
-        Column(
-            "persona_name", "VARCHAR", "Persona name, derived from the segment's profile.", guaranteed=True
-        ),
+        SEGMENTS.column("segment_id"),
+        SEGMENTS.column("persona_name"),
         CLV_PREDICTIONS.column("p_alive", nullable=True, guaranteed=True),
         CLV_PREDICTIONS.column("expected_orders_12m", nullable=True, guaranteed=True),
         CLV_PREDICTIONS.column("clv_12m", nullable=True, guaranteed=True),

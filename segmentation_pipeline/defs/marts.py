@@ -1,6 +1,4 @@
-"""Segments layer: behavioural segments with stable ids, personas, economics, history and the report."""
-
-import datetime as dt
+"""Marts layer: segments and personas, claims, economics, history, RFM segments, the customer profile, the service queue."""
 
 import dagster as dg
 import polars as pl
@@ -15,7 +13,7 @@ from segmentation_pipeline.defs.metadata import (
     table_metadata,
     warehouse_table_metadata,
 )
-from segmentation_pipeline.defs.models import one_row_per_customer
+from segmentation_pipeline.defs.models import CUSTOMER_SEGMENTS, one_row_per_customer, read_segmentation_input
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import read_value_basis
 from segmentation_pipeline.marts.economics.segment_economics import (
@@ -32,13 +30,9 @@ from segmentation_pipeline.marts.personas.personas import (
 )
 from segmentation_pipeline.models.rfm.scores import summarize_rfm_segments
 from segmentation_pipeline.models.segmentation.clustering import (
-    SegmentationConfig,
-    SegmentModel,
     attach_segments,
     explain_segments,
-    segment_customers,
 )
-from segmentation_pipeline.reports.persona_report import render_persona_report
 from segmentation_pipeline.staging.reads import read_staging
 from segmentation_pipeline.warehouse.tables import (
     comment_table,
@@ -48,10 +42,8 @@ from segmentation_pipeline.warehouse.tables import (
     read_sql,
     replace_table,
     transaction,
-    write_table,
 )
 
-CUSTOMER_SEGMENTS = contract.CUSTOMER_SEGMENTS.table
 # The profile's SPEC columns lead the table, in the SPEC's order (BI tools show them first).
 PROFILE_LEAD_COLUMNS = contract.CUSTOMER_PROFILE.guaranteed
 # Computed by the profile asset itself (not columns of the segmentation input).
@@ -59,89 +51,6 @@ PROFILE_DERIVED = ("segment_id", "persona_name", "value_basis")
 SEGMENT_MART_CONTRACTS = (
     contract.SEGMENTS, contract.SEGMENT_CLAIMS, contract.SEGMENT_HISTORY, contract.SEGMENT_MIGRATIONS
 )  # fmt: skip
-
-
-def read_segmentation_input(conn) -> pl.DataFrame:
-    return query_frame(conn, read_sql("models/segmentation_input"))
-
-
-def _previous_model(conn, as_of: dt.date) -> SegmentModel | None:
-    rows = conn.execute(
-        "SELECT model_json FROM models.segment_model_state WHERE as_of_date <= ? ORDER BY as_of_date DESC, recorded_at DESC LIMIT 1",
-        [as_of],
-    ).fetchall()
-    return SegmentModel.from_json(rows[0][0]) if rows else None
-
-
-@dg.asset(
-    key=["models", "customer_segments"],
-    group_name="models",
-    kinds={"duckdb", "scikitlearn"},
-    deps=[
-        ["features", "customer_features"],
-        ["models", "rfm_scores"],
-        ["models", "customer_classes"],
-        ["models", "clv_predictions"],
-    ],  # fmt: skip
-    check_specs=[contract_check_spec(contract.CUSTOMER_SEGMENTS)],
-    description="Behavioural segment of every customer. k is chosen from 2 to 20 by silhouette on a sample under a "
-    "minimum segment share; the model is reused daily and refitted weekly or on drift, warm-started and aligned to "
-    "the previous segments (Hungarian matching) so ids stay stable; prospects form segment 0.",
-)
-def customer_segments(
-    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource
-) -> dg.MaterializeResult:
-    as_of = settings.analysis_date()
-    with warehouse.get_connection() as conn:
-        conn.execute(read_sql("models/segment_state"))
-        profile = read_segmentation_input(conn)
-        previous = _previous_model(conn, as_of)
-        previous_assignment = (
-            query_frame(conn, f"SELECT customer_id, segment_id FROM {CUSTOMER_SEGMENTS}")
-            if conn.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'models' AND table_name = 'customer_segments'"
-            ).fetchall()[0][0]
-            else None
-        )
-        result = segment_customers(profile, previous, previous_assignment, as_of, SegmentationConfig())
-        assignment = result.assignment.with_columns(as_of_date=pl.lit(as_of, pl.Date))
-        state = pl.DataFrame(
-            [{
-                "as_of_date": as_of, "fitted_at": result.model.fitted_at, "refitted": result.refitted,
-                "reason": result.reason, "k": result.model.k, "ari_vs_previous": result.ari_vs_previous,
-                "drift": result.drift, "share_shift": result.share_shift, "model_json": result.model.to_json(),
-                "recorded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            }]
-        )  # fmt: skip
-        with transaction(conn):
-            conn.execute("DELETE FROM models.segment_model_state WHERE as_of_date = ?", [as_of])
-            insert_frame(conn, "models.segment_model_state", state)
-            write_table(conn, contract.CUSTOMER_SEGMENTS, assignment)
-        check = contract_check_result(conn, contract.CUSTOMER_SEGMENTS)
-    context.log.info(f"segments: {result.reason}; ARI vs previous run: {result.ari_vs_previous}")
-    sizes = assignment.group_by("segment_id").len("customers").sort("segment_id")
-    scores = pl.DataFrame(
-        {
-            "k": list(result.k_scores),
-            "silhouette": list(result.k_scores.values()),
-            "smallest_share": [result.model.k_min_share.get(k) for k in result.k_scores],
-        }  # fmt: skip
-    ).sort("k")
-    return dg.MaterializeResult(
-        check_results=[check],
-        metadata={
-            **table_metadata(contract.CUSTOMER_SEGMENTS, assignment),
-            "k": dg.MetadataValue.int(result.model.k),
-            "refitted": dg.MetadataValue.bool(result.refitted),
-            "reason": dg.MetadataValue.text(result.reason),
-            "ari_vs_previous": dg.MetadataValue.float(result.ari_vs_previous)
-            if result.ari_vs_previous is not None
-            else dg.MetadataValue.text("n/a (first run)"),
-            "drift": dg.MetadataValue.float(result.drift),
-            "silhouette_by_k": preview(scores, 20),
-            "segment_sizes": preview(sizes, 25),
-        },
-    )
 
 
 def _estimated_margin(revenue: pl.Expr, basis: str, rate: float | None) -> pl.Expr:
@@ -399,67 +308,6 @@ def customer_profile_is_complete(warehouse: DuckDBResource) -> dg.AssetCheckResu
         personal = sorted({name for (name,) in columns} & set(PERSONAL_COLUMNS))
     return dg.AssetCheckResult(
         passed=complete and not personal, metadata={**counts, "personal_columns": personal}
-    )
-
-
-@dg.asset(
-    key=["reports", "persona_report"],
-    group_name="reports",
-    kinds={"html"},
-    deps=[
-        ["marts", "customer_profile"],
-        ["marts", "segments"],
-        ["marts", "segment_claims"],
-        ["marts", "rfm_segments"],
-        ["marts", "segment_migrations"],
-    ],
-    description="Self-contained HTML report, in English and in French of the run (segment sizes and value, RFM grid, CLV distribution, "
-    "segment profiles, migrations, a card per persona), under data/reports/; opens with no network.",
-)
-def persona_report(
-    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource
-) -> dg.MaterializeResult:
-    as_of = settings.analysis_date()
-    with warehouse.get_connection() as conn:
-        segments = query_frame(conn, "SELECT * FROM marts.segments")
-        claims = query_frame(conn, "SELECT * FROM marts.segment_claims")
-        profile = query_frame(
-            conn,
-            "SELECT segment_id, r_score, f_score, clv_12m, p_alive_basis, value_basis FROM marts.customer_profile",
-        )
-        rfm = query_frame(conn, "SELECT * FROM marts.rfm_segments")
-        moves = query_frame(conn, "SELECT * FROM marts.segment_migrations WHERE as_of_date = ?", [as_of])
-        state = conn.execute(
-            "SELECT model_json FROM models.segment_model_state WHERE as_of_date = ? ORDER BY recorded_at DESC LIMIT 1",
-            [as_of],
-        ).fetchall()
-    k_scores = SegmentModel.from_json(state[0][0]).k_scores if state else None
-    reports = settings.settings().reports_dir
-    reports.mkdir(parents=True, exist_ok=True)
-    paths = {
-        lang: reports / f"persona_report_{as_of.isoformat()}{suffix}.html"
-        for lang, suffix in (("en", ""), ("fr", ".fr"))
-    }
-    sizes = {}
-    for language, path in paths.items():
-        other = paths["fr" if language == "en" else "en"].name
-        html = render_persona_report(
-            segments, profile, rfm, moves, k_scores, as_of, settings.currency, claims, language, other
-        )
-        tmp = path.with_suffix(".html.tmp")
-        tmp.write_text(html, encoding="utf-8")
-        tmp.replace(path)  # a reader never opens half a report
-        sizes[language] = len(html.encode())
-        context.log.info(f"persona report ({language}): {path.resolve()}")
-    return dg.MaterializeResult(
-        metadata={
-            "path": dg.MetadataValue.path(str(paths["en"].resolve())),
-            "open": dg.MetadataValue.url(paths["en"].resolve().as_uri()),
-            "path_fr": dg.MetadataValue.path(str(paths["fr"].resolve())),
-            "open_fr": dg.MetadataValue.url(paths["fr"].resolve().as_uri()),
-            "size_kb": dg.MetadataValue.float(round(sizes["en"] / 1024, 1)),
-            "personas": dg.MetadataValue.int(segments.height),
-        }
     )
 
 
