@@ -91,18 +91,24 @@ def visible_truth(truth: pl.DataFrame, as_of: dt.date) -> pl.DataFrame:
     )
 
 
-def benchmark_worlds(count: int = 20) -> list[WorldSpec]:
-    """The benchmark's worlds: K cycling through 3..12, 3,000-20,000 customers, one to two years.
-
-    Seeds 1..count; the method was chosen on other seeds (1000+, `tuning_worlds`), so these
-    worlds are held out.
-    """
+def _worlds(count: int, first_seed: int, draw_seed: int) -> list[WorldSpec]:
+    """K cycling through 3..12, 3,000-20,000 customers (log-uniform), one to two years."""
     import numpy as np
 
-    rng = np.random.default_rng(20261201)
+    rng = np.random.default_rng(draw_seed)
     specs = []
     for i in range(count):
         customers = int(np.exp(rng.uniform(np.log(3_000), np.log(20_000))))
         days = int(rng.choice([365, 548, 730]))
-        specs.append(WorldSpec(archetypes=3 + i % 10, seed=i + 1, customers=customers, days=days))
+        specs.append(WorldSpec(archetypes=3 + i % 10, seed=first_seed + i, customers=customers, days=days))
     return specs
+
+
+def benchmark_worlds(count: int = 20) -> list[WorldSpec]:
+    """The benchmark's worlds (seeds 1..count): held out, the method was chosen on `tuning_worlds`."""
+    return _worlds(count, first_seed=1, draw_seed=20261201)
+
+
+def tuning_worlds(count: int = 30) -> list[WorldSpec]:
+    """The worlds the k choice and weighting were chosen on (seeds 1001..): never the benchmark's."""
+    return _worlds(count, first_seed=1001, draw_seed=1001)
