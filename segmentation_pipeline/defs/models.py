@@ -256,8 +256,8 @@ def _previous_model(conn, as_of: dt.date) -> SegmentModel | None:
         ["models", "clv_predictions"],
     ],  # fmt: skip
     check_specs=[contract_check_spec(contract.CUSTOMER_SEGMENTS)],
-    description="Behavioural segment of every customer. k is chosen from 2 to 20 by silhouette on a sample under a "
-    "minimum segment share; the model is reused daily and refitted weekly or on drift, warm-started and aligned to "
+    description="Behavioural segment of every customer. k is chosen from 2 to 20 by silhouette relative to that of "
+    "column-shuffled copies, on a sample, under a minimum segment share; the model is reused daily and refitted weekly or on drift, warm-started and aligned to "
     "the previous segments (Hungarian matching) so ids stay stable; prospects form segment 0.",
 )
 def customer_segments(
@@ -295,7 +295,9 @@ def customer_segments(
     scores = pl.DataFrame(
         {
             "k": list(result.k_scores),
-            "silhouette": list(result.k_scores.values()),
+            "score": list(result.k_scores.values()),  # silhouette / null silhouette: the choice
+            "silhouette": [result.model.k_silhouette.get(k) for k in result.k_scores],
+            "null_silhouette": [result.model.k_null_silhouette.get(k) for k in result.k_scores],
             "smallest_share": [result.model.k_min_share.get(k) for k in result.k_scores],
         }  # fmt: skip
     ).sort("k")

@@ -330,8 +330,9 @@ def _k_section(k_scores: dict[int, float], segments: pl.DataFrame) -> str:
     points = sorted((int(k), v) for k, v in (k_scores or {}).items())
     return (
         "<section><h2>Choice of the number of segments</h2>"
-        + line_svg(points, chosen, "silhouette")
-        + f'<p class="note">Silhouette per k on a sample; the red point is the k in use ({_e(chosen)} behavioural '
+        + line_svg(points, chosen, "silhouette / null")
+        + f'<p class="note">Silhouette per k on a sample, divided by the silhouette the same k reaches on copies of the '
+        f"sample with every column shuffled (no segments); the red point is the k in use ({_e(chosen)} behavioural "
         "segments, plus segment 0 for prospects when there are any). A k whose smallest segment is under the "
         "minimum share is not eligible.</p></section>"
     )

@@ -66,8 +66,8 @@ def test_four_well_separated_blobs_give_k_4():
 
 
 def test_choice_of_k_respects_min_segment_share():
-    # Three big archetypes and a tiny one (1% of buyers): a k that isolates it is not eligible at 2%.
-    profile, _ = blob_profile({"gift_store": 200, "online_frequent": 200, "bargain": 200, "lapsed": 6})
+    # Three big archetypes and a tiny one (1.6% of buyers): a k that isolates it is not eligible at 2%.
+    profile, _ = blob_profile({"gift_store": 200, "online_frequent": 200, "bargain": 200, "lapsed": 10})
     strict = c.segment_customers(profile, None, None, AS_OF, FAST)
     assert strict.model.k_min_share[strict.model.k] >= 0.02
     assert strict.model.k == 3

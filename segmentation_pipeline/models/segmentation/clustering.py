@@ -16,8 +16,13 @@ Design, in short:
   move any distance.
 - Fit sample: the `fit_sample_size` buyers with the smallest seeded hash of their id (stable from
   day to day); silhouette on `silhouette_sample_size` of them. k is chosen in [k_min, k_max] by
-  silhouette among the k whose smallest segment holds at least `min_segment_share` of the sample
-  (none eligible: the most balanced k). Each k of the search gets `search_n_init` k-means restarts:
+  the silhouette relative to a null, among the k whose smallest segment holds at least
+  `min_segment_share` of the sample (none eligible: the most balanced k). The null is the same
+  silhouette sample with every column shuffled on its own (`null_copies` copies; marginals kept,
+  joint structure gone), clustered at the same k: the score is silhouette / null silhouette. A raw
+  silhouette favours k = 2 whenever one group sits far from the rest, and k-means on structureless
+  data of this dimension scores 0.05 at k = 2 and 0.035 at k = 20 anyway; relative to that null the
+  choice was better on 30 tuning worlds (benchmarks/tune_segment_k.py, README). Each k of the search gets `search_n_init` k-means restarts:
   the silhouette judges the partition k-means found, and with too few restarts a poor local
   optimum at one k (or a lucky one at k = 2) decides the choice. At a refit the previous k is
   kept unless another beats it by more than `k_hysteresis`. Fewer than `min_buyers_to_cluster`
@@ -52,8 +57,8 @@ from threadpoolctl import threadpool_limits
 from segmentation_pipeline.contracts import enums
 from segmentation_pipeline.models.money import format_money
 
-# 3: every trait weighs the same (a version 1 or 2 model is refitted).
-MODEL_VERSION = 3
+# 3: every trait weighs the same; 4: k by silhouette relative to a shuffled null (older models are refitted).
+MODEL_VERSION = 4
 PROSPECT_SEGMENT_ID = 0  # reserved: never issued by next_id
 
 # Ordered answers. influence_tier is not a clustering feature (followers say it more finely) but is
@@ -224,6 +229,10 @@ class SegmentationConfig:
     # decided the choice of k (measured on generated data); 5 costs ~1.3 s more on 1M customers.
     search_n_init: int = 5
     search_max_iter: int = 100  # k-means iterations per k during the search
+    # Shuffled copies of the silhouette sample clustered at every k for the null silhouette, and
+    # k-means restarts on each (the null curve is smooth in k; three copies steady it).
+    null_copies: int = 3
+    null_n_init: int = 3
     random_state: int = 42
     refit_every_days: int = 7
     # Drift: relative increase of the mean distance to the assigned centroid since the fit
@@ -235,8 +244,9 @@ class SegmentationConfig:
     # Hungarian matching accepts a pair of centroids when their distance is at most this fraction
     # of the median distance between today's centroids.
     match_relative_cutoff: float = 0.5
-    # At a refit, the previous k is kept unless another k beats its silhouette by more than this.
-    k_hysteresis: float = 0.03
+    # At a refit, the previous k is kept unless another k's score (silhouette / null silhouette)
+    # is more than this fraction higher.
+    k_hysteresis: float = 0.1
     top_categories: int = 12
     min_buyers_to_cluster: int = 20  # fewer buyers than this: one segment, nothing to split
     force_refit: bool = False
@@ -291,7 +301,9 @@ class SegmentModel:
     next_id: int
     fitted_at: str  # ISO date of the run that fitted it (the analysis date, not the wall clock)
     k: int
-    k_scores: dict[int, float] = field(default_factory=dict)  # silhouette per k tried
+    k_scores: dict[int, float] = field(default_factory=dict)  # score of the choice per k: silhouette / null
+    k_silhouette: dict[int, float] = field(default_factory=dict)  # silhouette per k tried
+    k_null_silhouette: dict[int, float] = field(default_factory=dict)  # silhouette of shuffled copies per k
     k_min_share: dict[int, float] = field(default_factory=dict)  # smallest segment share per k
     fit_mean_distance: float = 0.0
     fit_shares: dict[int, float] = field(default_factory=dict)  # segment id -> share of buyers
@@ -309,8 +321,8 @@ class SegmentModel:
     def from_json(cls, text: str) -> SegmentModel:
         data = json.loads(text)
         data["columns"] = [EncodedColumn(**c) for c in data["columns"]]
-        for key in ("k_scores", "k_min_share", "fit_shares"):
-            data[key] = {int(k): v for k, v in data[key].items()}  # JSON keys are strings
+        for key in ("k_scores", "k_silhouette", "k_null_silhouette", "k_min_share", "fit_shares"):
+            data[key] = {int(k): v for k, v in data.get(key, {}).items()}  # JSON keys are strings
         return cls(**data)
 
     def encode(self, profile: pl.DataFrame) -> np.ndarray:
@@ -527,6 +539,23 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     return float(s.mean())
 
 
+def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> dict[int, float]:
+    """Mean silhouette, per k, of k-means on copies of `x` whose columns are shuffled independently.
+
+    Each column keeps its distribution (zero-inflated shares, 0/1 answers) but no structure links
+    the columns, so this is what the silhouette reaches at each k on data without segments.
+    """
+    rng = np.random.default_rng([config.random_state, 7])
+    totals = dict.fromkeys(ks, 0.0)
+    for _ in range(config.null_copies):
+        shuffled = np.ascontiguousarray(np.column_stack([rng.permutation(col) for col in x.T]), dtype=np.float32)
+        distances = _pairwise_distances(shuffled)
+        for k in ks:
+            labels = _kmeans(shuffled, k, None, config.null_n_init, config.search_max_iter, config.random_state).labels_
+            totals[k] += silhouette_from_distances(distances, labels) / config.null_copies
+    return totals
+
+
 def _pairwise_distances(x: np.ndarray) -> np.ndarray:
     sq = (x.astype(np.float64) ** 2).sum(axis=1)
     d2 = sq[:, None] - 2.0 * (x.astype(np.float64) @ x.T.astype(np.float64)) + sq[None, :]
@@ -561,18 +590,22 @@ def _fit_model(
     n_distinct = np.unique(x_fit, axis=0).shape[0]
     k_hi = min(config.k_max, n_distinct - 1) if n >= config.min_buyers_to_cluster else 0
     k_scores: dict[int, float] = {}
+    k_silhouette: dict[int, float] = {}
+    k_null: dict[int, float] = {}
     k_min_share: dict[int, float] = {}
     fits: dict[int, KMeans] = {}
     if k_hi >= config.k_min:
         sil_idx = rng.permutation(x_fit.shape[0])[: config.silhouette_sample_size]
         distances = _pairwise_distances(x_fit[sil_idx])  # once, reused for every k
+        k_null = null_silhouettes(x_fit[sil_idx], range(config.k_min, k_hi + 1), config)
         for k in range(config.k_min, k_hi + 1):
             # The search runs short k-means per k; only the chosen k gets the full n_init.
             km = _kmeans(x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state)
             labels = km.labels_
             fits[k] = km
             k_min_share[k] = float(np.bincount(labels, minlength=k).min() / labels.shape[0])
-            k_scores[k] = round(silhouette_from_distances(distances, labels[sil_idx]), 6)
+            k_silhouette[k] = round(silhouette_from_distances(distances, labels[sil_idx]), 6)
+            k_scores[k] = round(k_silhouette[k] / k_null[k], 6) if k_null[k] > 0 else float("nan")
     if fits:
         eligible = [
             k for k in fits if k_min_share[k] >= config.min_segment_share and not math.isnan(k_scores[k])
@@ -586,7 +619,7 @@ def _fit_model(
         # Hysteresis: keep the previous k unless another k is clearly better, so that two nearly
         # equal silhouettes do not make segments merge and split from one refit to the next.
         previous_k = previous.k if previous is not None else _k_of(previous_assignment)
-        if previous_k in eligible and k_scores[previous_k] >= k_scores[best_k] - config.k_hysteresis:
+        if previous_k in eligible and k_scores[previous_k] * (1.0 + config.k_hysteresis) >= k_scores[best_k]:
             best_k = previous_k
         final = _kmeans(x_fit, best_k, warm, config.n_init, 300, config.random_state)
         centroids = min(final, fits[best_k], key=lambda km: km.inertia_).cluster_centers_
@@ -617,6 +650,8 @@ def _fit_model(
         fitted_at=as_of.isoformat(),
         k=centroids.shape[0],
         k_scores=k_scores,
+        k_silhouette=k_silhouette,
+        k_null_silhouette={k: round(v, 6) for k, v in k_null.items()},
         k_min_share={k: round(v, 6) for k, v in k_min_share.items()},
         fit_mean_distance=float(dist.mean()) if n else 0.0,
         fit_shares={ids[i]: float(sizes[i] / max(n, 1)) for i in range(len(ids))},
