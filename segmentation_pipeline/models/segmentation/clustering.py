@@ -548,10 +548,14 @@ def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> di
     rng = np.random.default_rng([config.random_state, 7])
     totals = dict.fromkeys(ks, 0.0)
     for _ in range(config.null_copies):
-        shuffled = np.ascontiguousarray(np.column_stack([rng.permutation(col) for col in x.T]), dtype=np.float32)
+        shuffled = np.ascontiguousarray(
+            np.column_stack([rng.permutation(col) for col in x.T]), dtype=np.float32
+        )
         distances = _pairwise_distances(shuffled)
         for k in ks:
-            labels = _kmeans(shuffled, k, None, config.null_n_init, config.search_max_iter, config.random_state).labels_
+            labels = _kmeans(
+                shuffled, k, None, config.null_n_init, config.search_max_iter, config.random_state
+            ).labels_
             totals[k] += silhouette_from_distances(distances, labels) / config.null_copies
     return totals
 
