@@ -268,3 +268,28 @@ def test_map_centroids_converts_a_changed_transform():
     mapped = c.map_centroids(model, [new_col, renamed])
     assert mapped[:, 0] == pytest.approx((np.sqrt(days) - 8.0) / 5.0)
     assert (mapped[:, 1] == 0.0).all()  # ordinal -> log1p cannot be converted: the new mean
+
+
+def test_k_is_scored_against_shuffled_copies_of_the_sample():
+    # Four separated archetypes score far above their shuffled copies at k = 4; columns drawn
+    # independently (no segments) score about as their copies do at every k.
+    profile, _ = blob_profile({name: 150 for name in ARCHETYPES})
+    model = c.segment_customers(profile, None, None, AS_OF, FAST).model
+    for k, score in model.k_scores.items():
+        assert score == pytest.approx(model.k_silhouette[k] / model.k_null_silhouette[k], rel=1e-4)
+    assert model.k_scores[4] > 2.0
+    rng = np.random.default_rng(3)
+    n = 600
+    noise = pl.DataFrame(
+        {
+            "customer_id": [f"N{i:05d}" for i in range(n)],
+            "frequency": rng.integers(1, 12, n),
+            "recency_days": rng.uniform(0, 700, n),
+            "avg_order_value": rng.lognormal(4, 0.8, n),
+            "occasion_share": rng.uniform(0, 1, n),
+            "discount_share": rng.uniform(0, 1, n),
+            "share_store": rng.uniform(0, 1, n),
+        }
+    )
+    flat = c.segment_customers(noise, None, None, AS_OF, FAST).model
+    assert all(0.7 < score < 1.4 for score in flat.k_scores.values()), flat.k_scores

@@ -233,6 +233,7 @@ class SegmentationConfig:
     # k-means restarts on each (the null curve is smooth in k; three copies steady it).
     null_copies: int = 3
     null_n_init: int = 3
+    null_sample_size: int = 5_000  # the first this many of the silhouette sample are shuffled
     random_state: int = 42
     refit_every_days: int = 7
     # Drift: relative increase of the mean distance to the assigned centroid since the fit
@@ -601,7 +602,9 @@ def _fit_model(
     if k_hi >= config.k_min:
         sil_idx = rng.permutation(x_fit.shape[0])[: config.silhouette_sample_size]
         distances = _pairwise_distances(x_fit[sil_idx])  # once, reused for every k
-        k_null = null_silhouettes(x_fit[sil_idx], range(config.k_min, k_hi + 1), config)
+        k_null = null_silhouettes(
+            x_fit[sil_idx[: config.null_sample_size]], range(config.k_min, k_hi + 1), config
+        )
         for k in range(config.k_min, k_hi + 1):
             # The search runs short k-means per k; only the chosen k gets the full n_init.
             km = _kmeans(x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state)
