@@ -18,13 +18,14 @@ from benchmarks.worlds import WorldSpec, world_frames
 from segmentation_pipeline.models.segmentation.clustering import PROSPECT_SEGMENT_ID, segment_customers
 
 WORLDS = [WorldSpec(4, 501, 3_000, 365), WorldSpec(7, 502, 3_000, 365), WorldSpec(10, 503, 3_000, 365)]
-# Floors of the current method (measured 2026-12-01: ARI over everyone 0.626, 0.850 and 0.540;
-# over buyers 0.218, 0.663, 0.117; k = 2, 5 and 2). The 4- and 10-archetype worlds each hold one group far from
-# all others (frequent phone buyers with many tickets; bulk business buyers), and the silhouette
-# chooses k = 2: that group vs the rest. The target (worst world >= 0.65) is not met yet.
-MIN_ARI_ALL = 0.5  # every world, over every customer against the archetype the data shows
-MIN_MEAN_ARI_ALL = 0.65  # over the three worlds
-WELL_FOUND = "k07_s502_n3000_d365"  # here the method finds most archetypes: k within two, ARI >= 0.8 / 0.6
+# Measured 2026-12-01 with k by silhouette relative to shuffled copies: ARI over everyone 0.626,
+# 0.892 and 0.874, over buyers 0.218, 0.795 and 0.676, k = 2, 6 and 8 (the raw silhouette before it:
+# 0.626, 0.850, 0.540 with k = 2, 5, 2). The 4-archetype world holds one group far from all others
+# (frequent phone buyers with many tickets) and is still split as "that group vs the rest".
+MIN_ARI_ALL = 0.55  # every world, over every customer against the archetype the data shows
+MIN_MEAN_ARI_ALL = 0.75  # over the three worlds
+# Here the method finds most archetypes: k within two of K, ARI >= 0.8 over everyone, >= 0.6 over buyers.
+WELL_FOUND = {"k07_s502_n3000_d365": 7, "k10_s503_n3000_d365": 10}
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +58,9 @@ def test_no_random_world_falls_below_the_floor(results):
     assert mean >= MIN_MEAN_ARI_ALL, f"mean ARI {mean:.3f} < {MIN_MEAN_ARI_ALL}"
 
 
-def test_the_archetypes_of_a_separable_world_are_found(results):
-    k, ari_all, ari_buyers = results[WELL_FOUND]
-    assert abs(k - 7) <= 2, f"k={k} for 7 archetypes"
-    assert ari_all >= 0.8, f"ARI {ari_all:.3f} < 0.8 over all customers"
-    assert ari_buyers >= 0.6, f"ARI {ari_buyers:.3f} < 0.6 over buyers"
+def test_the_archetypes_of_separable_worlds_are_found(results):
+    for name, archetypes in WELL_FOUND.items():
+        k, ari_all, ari_buyers = results[name]
+        assert abs(k - archetypes) <= 2, f"{name}: k={k} for {archetypes} archetypes"
+        assert ari_all >= 0.8, f"{name}: ARI {ari_all:.3f} < 0.8 over all customers"
+        assert ari_buyers >= 0.6, f"{name}: ARI {ari_buyers:.3f} < 0.6 over buyers"
