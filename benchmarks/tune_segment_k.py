@@ -114,13 +114,18 @@ CRITERIA: dict[str, Callable[[dict], int]] = {
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worlds", type=int, default=30)
+    parser.add_argument("--cached", action="store_true", help="only the worlds already computed")
     args = parser.parse_args()
+    cache = BENCH_DIR / "tuning"
     curves = []
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for spec in tuning_worlds(args.worlds):
-            curves.append(world_curves(spec, BENCH_DIR / "tuning"))
-            print(f"{spec.name}: best k {int(np.argmax(curves[-1]['ari'])) + 2}", flush=True)
+            if args.cached and not (cache / f"{spec.name}.npz").exists():
+                continue
+            curves.append(world_curves(spec, cache))
+            best = int(np.argmax(curves[-1]["ari"]))
+            print(f"{spec.name}: best k {best + 2} (ARI {curves[-1]['ari'][best]:.3f})", flush=True)
     rows = []
     for name, pick in CRITERIA.items():
         chosen = [pick(c) for c in curves]
