@@ -44,6 +44,7 @@ from __future__ import annotations
 import json
 import math
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
@@ -548,6 +549,14 @@ def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> di
     """
     rng = np.random.default_rng([config.random_state, 7])
     totals = dict.fromkeys(ks, 0.0)
+    with threadpool_limits(limits=1):  # this thread's own OpenMP setting (the caller's does not carry over)
+        _null_fits(x, ks, config, rng, totals)
+    return totals
+
+
+def _null_fits(
+    x: np.ndarray, ks: range, config: SegmentationConfig, rng: np.random.Generator, totals: dict[int, float]
+) -> None:
     for _ in range(config.null_copies):
         shuffled = np.ascontiguousarray(
             np.column_stack([rng.permutation(col) for col in x.T]), dtype=np.float32
@@ -558,7 +567,6 @@ def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> di
                 shuffled, k, None, config.null_n_init, config.search_max_iter, config.random_state
             ).labels_
             totals[k] += silhouette_from_distances(distances, labels) / config.null_copies
-    return totals
 
 
 def _pairwise_distances(x: np.ndarray) -> np.ndarray:
@@ -602,16 +610,26 @@ def _fit_model(
     if k_hi >= config.k_min:
         sil_idx = rng.permutation(x_fit.shape[0])[: config.silhouette_sample_size]
         distances = _pairwise_distances(x_fit[sil_idx])  # once, reused for every k
-        k_null = null_silhouettes(
-            x_fit[sil_idx[: config.null_sample_size]], range(config.k_min, k_hi + 1), config
-        )
-        for k in range(config.k_min, k_hi + 1):
-            # The search runs short k-means per k; only the chosen k gets the full n_init.
-            km = _kmeans(x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state)
-            labels = km.labels_
-            fits[k] = km
-            k_min_share[k] = float(np.bincount(labels, minlength=k).min() / labels.shape[0])
-            k_silhouette[k] = round(silhouette_from_distances(distances, labels[sil_idx]), 6)
+        # The null fits run in a second thread while this one searches the data (k-means and the
+        # matrix products release the GIL): on two cores the null adds little wall time.
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            null = pool.submit(
+                null_silhouettes,
+                x_fit[sil_idx[: config.null_sample_size]],
+                range(config.k_min, k_hi + 1),
+                config,
+            )
+            for k in range(config.k_min, k_hi + 1):
+                # The search runs short k-means per k; only the chosen k gets the full n_init.
+                km = _kmeans(
+                    x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state
+                )
+                labels = km.labels_
+                fits[k] = km
+                k_min_share[k] = float(np.bincount(labels, minlength=k).min() / labels.shape[0])
+                k_silhouette[k] = round(silhouette_from_distances(distances, labels[sil_idx]), 6)
+            k_null = null.result()
+        for k in fits:
             k_scores[k] = round(k_silhouette[k] / k_null[k], 6) if k_null[k] > 0 else float("nan")
     if fits:
         eligible = [
