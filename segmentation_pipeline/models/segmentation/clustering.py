@@ -22,7 +22,7 @@ Design, in short:
   joint structure gone), clustered at the same k: the score is silhouette / null silhouette. A raw
   silhouette favours k = 2 whenever one group sits far from the rest, and k-means on structureless
   data of this dimension scores 0.05 at k = 2 and 0.035 at k = 20 anyway; relative to that null the
-  choice was better on 30 tuning worlds (benchmarks/tune_segment_k.py, README). Each k of the search gets `search_n_init` k-means restarts:
+  choice was better on the tuning worlds (benchmarks/tune_segment_k.py, README). Each k of the search gets `search_n_init` k-means restarts:
   the silhouette judges the partition k-means found, and with too few restarts a poor local
   optimum at one k (or a lucky one at k = 2) decides the choice. At a refit the previous k is
   kept unless another beats it by more than `k_hysteresis`. Fewer than `min_buyers_to_cluster`
