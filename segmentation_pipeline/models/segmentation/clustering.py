@@ -22,10 +22,11 @@ Design, in short:
   joint structure gone), clustered at the same k: the score is silhouette / null silhouette. A raw
   silhouette favours k = 2 whenever one group sits far from the rest, and k-means on structureless
   data of this dimension scores 0.05 at k = 2 and 0.035 at k = 20 anyway; relative to that null the
-  choice was better on the tuning worlds (benchmarks/tune_segment_k.py, README). Each k of the search gets `search_n_init` k-means restarts:
-  the silhouette judges the partition k-means found, and with too few restarts a poor local
-  optimum at one k (or a lucky one at k = 2) decides the choice. At a refit the previous k is
-  kept unless another beats it by more than `k_hysteresis`. Fewer than `min_buyers_to_cluster`
+  choice was better on the tuning worlds (benchmarks/tune_segment_k.py, README). The null fits
+  run in a second thread beside the data search. Each k of the search gets `search_n_init`
+  k-means restarts: the silhouette judges the partition k-means found, and with too few restarts a
+  poor local optimum at one k (or a lucky one at k = 2) decides the choice. At a refit the previous
+  k is kept unless another's score is more than `k_hysteresis` (a fraction) higher. Fewer than `min_buyers_to_cluster`
   buyers: one segment.
 - Daily runs reuse the persisted `SegmentModel` (no refit) unless the refit cadence is due
   (`refit_every_days`, default 7) or drift passes a threshold. Drift = relative increase of the
