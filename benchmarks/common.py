@@ -18,14 +18,14 @@ DAYS = 730
 SEED = 42
 
 
-def bench_data_dir() -> Path:
+def bench_data_dir(customers: int = CUSTOMERS) -> Path:
     """The benchmark landing zone, generated once and reused (it takes ~25 s at 1M customers)."""
-    data_dir = BENCH_DIR / f"data_{CUSTOMERS}"
+    data_dir = BENCH_DIR / f"data_{customers}"
     if not (data_dir / "raw" / "orders").is_dir():
         from segmentation_pipeline.synth import generate_landing_zone
 
-        print(f"generating {CUSTOMERS:,} customers x {DAYS} days into {data_dir} ...", flush=True)
-        summary = generate_landing_zone(data_dir, customers=CUSTOMERS, days=DAYS, seed=SEED, overwrite=True)
+        print(f"generating {customers:,} customers x {DAYS} days into {data_dir} ...", flush=True)
+        summary = generate_landing_zone(data_dir, customers=customers, days=DAYS, seed=SEED, overwrite=True)
         print(summary.describe(), flush=True)
     return data_dir
 

@@ -19,6 +19,7 @@ FULL_RUN = [
     str(FULL_RUN_AS_OF),
 ]
 BENCHMARKS = [
+    ("Cold start at 100k customers: the whole job vs a pandas notebook", "benchmarks.bench_cold_start", []),
     ("Ingestion (landing, validation, loading)", "benchmarks.bench_ingest", []),
     ("CLV", "benchmarks.bench_clv", []),
     ("Segmentation, personas, history", "benchmarks.bench_segments", []),
