@@ -1,6 +1,7 @@
 """Models layer: RFM scores, customer classes, CLV predictions and behavioural segments."""
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 
 import dagster as dg
@@ -17,7 +18,7 @@ from segmentation_pipeline.defs.metadata import (
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.models.classes.customer_classes import ClassThresholds, classify_customers
-from segmentation_pipeline.models.clv.predictions import CLVConfig, compute_clv
+from segmentation_pipeline.models.clv.predictions import PARAMS_SCHEMA, CLVConfig, StoredFit, compute_clv
 from segmentation_pipeline.models.rfm.scores import score_rfm
 from segmentation_pipeline.models.segmentation.clustering import (
     SegmentationConfig,
@@ -28,6 +29,7 @@ from segmentation_pipeline.warehouse.tables import (
     insert_frame,
     query_frame,
     read_sql,
+    table_exists,
     transaction,
     write_table,
 )
@@ -158,6 +160,24 @@ CLV_PREDICTIONS = contract.CLV_PREDICTIONS.table
 CLV_MODEL_PARAMS = contract.CLV_MODEL_PARAMS.table
 
 
+CLV_FIT_STATE = "models.clv_fit_state"
+
+
+def read_stored_fit(conn, basis: ValueBasis, holdout_days: int) -> StoredFit | None:
+    """The published fits, when made on this value basis and holdout (else the run refits)."""
+    conn.execute(read_sql("models/clv_fit_state"))
+    rows = conn.execute(
+        f"SELECT fitted_as_of, chosen_model, holdout_json FROM {CLV_FIT_STATE} "
+        "WHERE value_basis = ? AND holdout_days = ?",
+        [basis.basis, holdout_days],
+    ).fetchall()
+    if not rows or not table_exists(conn, CLV_MODEL_PARAMS):
+        return None
+    fitted_as_of, chosen, holdout = rows[0]
+    params = query_frame(conn, f"SELECT * EXCLUDE (value_basis) FROM {CLV_MODEL_PARAMS}")
+    return StoredFit(fitted_as_of, chosen, params.cast(PARAMS_SCHEMA), json.loads(holdout))
+
+
 def read_clv_order_days(conn, basis: ValueBasis) -> pl.DataFrame:
     """The CLV stage's input: one row per counted order with its revenue and its value on `basis`."""
     return query_frame(
@@ -171,7 +191,9 @@ def read_clv_order_days(conn, basis: ValueBasis) -> pl.DataFrame:
             ["models", "clv_predictions"],
             description="Per customer: P(alive), expected orders over 3 and 12 months, expected order value and the "
             "discounted 12-month margin CLV with its tier. The purchase model (BG/NBD or Pareto/NBD) is chosen on a "
-            "holdout; too little data gives a warning and no CLV rather than untrustworthy numbers.",
+            "holdout; too little data gives a warning and no CLV rather than untrustworthy numbers. The fits are reused "
+            "by the runs of the following 6 days (CLVConfig.refit_every_days; SEGMENTATION_FULL_REFRESH=1 refits), "
+            "every customer is still predicted from their own history each run.",
             deps=[["features", "customer_orders"]],
             kinds={"duckdb", "scipy"},
             group_name="models",
@@ -191,11 +213,22 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
     config = CLVConfig(holdout_days=settings.holdout_days, annual_discount_rate=settings.annual_discount_rate)
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
-        result = compute_clv(read_clv_order_days(conn, basis), as_of, config, value_column="value")
+        stored = None if settings.full_refresh else read_stored_fit(conn, basis, settings.holdout_days)
+        result = compute_clv(
+            read_clv_order_days(conn, basis), as_of, config, value_column="value", stored=stored
+        )
         params = result.params.with_columns(value_basis=pl.lit(basis.basis))
-        with transaction(conn):  # both or neither
+        with transaction(conn):  # all or nothing
             write_table(conn, contract.CLV_PREDICTIONS, result.predictions)
             write_table(conn, contract.CLV_MODEL_PARAMS, params)
+            if result.reused_from is None:  # fitted this run (or refused): what later runs may reuse
+                conn.execute(f"DELETE FROM {CLV_FIT_STATE}")
+                if result.chosen_model is not None:
+                    conn.execute(
+                        f"INSERT INTO {CLV_FIT_STATE} VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                        [as_of, result.chosen_model, basis.basis, settings.holdout_days,
+                         json.dumps(result.holdout)],
+                    )  # fmt: skip
         checks = [
             contract_check_result(conn, c) for c in (contract.CLV_PREDICTIONS, contract.CLV_MODEL_PARAMS)
         ]
@@ -211,6 +244,11 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
         metadata={
             **table_metadata(contract.CLV_PREDICTIONS, result.predictions),
             "chosen_model": dg.MetadataValue.text(result.chosen_model or "none (CLV not computed)"),
+            "fits": dg.MetadataValue.text(
+                f"reused from the run of {result.reused_from} (refitted every {config.refit_every_days} days)"
+                if result.reused_from
+                else "fitted this run"
+            ),
             "value_basis": dg.MetadataValue.text(basis.describe()),
             "p_alive_basis": dg.MetadataValue.text(
                 ", ".join(sorted(set(result.predictions["p_alive_basis"]))) or "none (CLV not computed)"

@@ -505,6 +505,7 @@ def _load_batch(
     quarantined = [
         error_rows(read.row_errors, file.relpath, file.landing_date)
         for read, (file, _) in zip(reads, batch, strict=True)
+        if read.row_errors  # most files have none: no empty frame per file
     ]
     # Whole-file rejections also get one quarantine entry without a row number, carrying the reason.
     for read, (file, _) in zip(reads, batch, strict=True):
@@ -538,6 +539,7 @@ def _load_batch(
                 of_erased.select(SOURCE_FILE, ROW_NUMBER), on=[SOURCE_FILE, ROW_NUMBER], how="anti"
             )
         insert_frame(conn, staging_table(contract.name), good.with_columns(pl.lit(now).alias(LOADED_AT)))
+    quarantined.insert(0, pl.DataFrame(schema=QUARANTINE_ROW_SCHEMA))  # pl.concat needs one frame
     quarantine = _scrub_erased(pl.concat(quarantined, how="vertical"), erased).with_columns(
         pl.lit(now).alias("quarantined_at"), pl.lit(run_id, pl.String).alias("run_id")
     )

@@ -15,6 +15,7 @@ from segmentation_pipeline.models.clv.predictions import (
     PARAMS_SCHEMA,
     TIERS,
     CLVConfig,
+    StoredFit,
     _sorted_codes,
     clv_tiers,
     compute_clv,
@@ -342,3 +343,37 @@ def test_unusable_gamma_gamma_keeps_purchases_but_no_money(orders: pl.DataFrame)
         assert p[column].null_count() == p.height, column
     assert any(w.startswith("Gamma-Gamma not fitted") for w in out.warnings)
     assert "gamma_gamma" not in set(out.params["model"])
+
+
+def test_a_stored_fit_is_reused_within_the_cadence_and_predicts_like_the_fit(
+    orders: pl.DataFrame, result
+) -> None:
+    stored = StoredFit(AS_OF, result.chosen_model, result.params, result.holdout)
+    # Same day: the stored fit is the fit, so the predictions are the same, without fitting anything.
+    same = compute_clv(orders, AS_OF, stored=stored)
+    assert same.reused_from == AS_OF and same.params.equals(result.params) and same.holdout == result.holdout
+    assert same.predictions.equals(result.predictions)
+    # Three days on: every customer is predicted again from their own history (T moved by 3 days).
+    later = AS_OF + timedelta(days=3)
+    reused, refitted = compute_clv(orders, later, stored=stored), compute_clv(orders, later)
+    assert reused.reused_from == AS_OF and refitted.reused_from is None
+    assert reused.predictions["customer_id"].equals(refitted.predictions["customer_id"])
+    assert not reused.predictions["p_alive"].equals(result.predictions["p_alive"])
+    # A refit on 3 more days of (no) orders barely moves them: the reuse's whole premise.
+    assert reused.predictions["clv_12m"].sum() == pytest.approx(
+        refitted.predictions["clv_12m"].sum(), rel=0.02
+    )
+
+
+def test_a_stored_fit_is_not_reused_once_the_cadence_is_due_or_backwards(
+    orders: pl.DataFrame, result
+) -> None:
+    stored = StoredFit(AS_OF, result.chosen_model, result.params, result.holdout)
+    config = CLVConfig()
+    due = compute_clv(orders, AS_OF + timedelta(days=config.refit_every_days), config, stored=stored)
+    backwards = compute_clv(orders, AS_OF - timedelta(days=1), config, stored=stored)
+    assert due.reused_from is None and backwards.reused_from is None
+    incomplete = StoredFit(
+        AS_OF, result.chosen_model, result.params.filter(pl.col("model") != "gamma_gamma"), result.holdout
+    )
+    assert compute_clv(orders, AS_OF, stored=incomplete).reused_from is None

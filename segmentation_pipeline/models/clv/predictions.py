@@ -17,6 +17,10 @@ Decisions (why, in short):
   million customers. The winner is then refitted on the full history up to `as_of` and every
   customer, warm-started from its calibration fit; only that refit makes predictions. If it
   fails, the runner-up is tried; a fit that did not converge is never used.
+- Refit cadence: a run reuses the fits of a run at most `refit_every_days - 1` days earlier
+  (`StoredFit`: same value basis and holdout) and only predicts, for every customer, from their
+  own purchases up to its `as_of`: at a million customers the fits are most of the stage (issue
+  15), and a few days of new orders barely move parameters estimated on two years.
 - Gate: fewer than `min_repeat_buyers` repeat buyers in the calibration period, or fewer than
   `min_history_days` between the first order in the data and `as_of`, gives a warning and an
   EMPTY predictions frame (same columns): the pipeline leaves its CLV columns null instead of
@@ -40,6 +44,7 @@ Decisions (why, in short):
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -68,6 +73,38 @@ class CLVConfig:
     # Customers (seeded sample) used for the two calibration fits that only choose the model;
     # None = all. The chosen model is always refitted on every customer.
     selection_sample: int | None = 100_000
+    # The fitted models are reused by the daily runs that follow, for this many days from the fit's
+    # analysis date (predictions are still made for every customer with their own history, which
+    # moves daily): the fits are most of the stage's time (issue 15), and a week of new orders
+    # moves 2 years' parameters little. 1 = refit on every run.
+    refit_every_days: int = 7
+
+
+@dataclass(frozen=True)
+class StoredFit:
+    """The fits an earlier run made and published (`marts.clv_model_params`), for reuse."""
+
+    fitted_as_of: date  # the analysis date of the run that fitted them
+    chosen_model: str
+    params: pl.DataFrame  # PARAMS_SCHEMA rows, as that run published them
+    holdout: dict[str, dict[str, float]]
+
+    def fit(self, model: str) -> btyd.FitResult | None:
+        rows = self.params.filter(pl.col("model") == model)
+        if rows.height == 0:
+            return None
+        given = btyd.FitResult.given(model, dict(zip(rows["parameter"], rows["value"], strict=True)))
+        bound = tuple(rows.filter(pl.col("at_bound"))["parameter"])
+        return dataclasses.replace(
+            given, log_likelihood=float(rows["log_likelihood"][0]), n_customers=int(rows["n_customers"][0]),
+            message=f"fitted as of {self.fitted_as_of}, reused", at_bound=bound,
+        )  # fmt: skip
+
+    def usable_on(self, as_of: date, config: CLVConfig) -> bool:
+        """Young enough, and complete (a run whose Gamma-Gamma fit was unusable is not reused)."""
+        models = set(self.params["model"])
+        young = 0 <= (as_of - self.fitted_as_of).days < config.refit_every_days
+        return young and {self.chosen_model, btyd.GAMMA_GAMMA} <= models
 
 
 @dataclass
@@ -89,6 +126,7 @@ class CLVResult:
     chosen_model: str | None
     warnings: list[str] = field(default_factory=list)
     fits: dict[str, btyd.FitResult] = field(default_factory=dict)
+    reused_from: date | None = None  # the fits were those of this earlier analysis date (StoredFit)
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,12 +394,15 @@ def compute_clv(
     *,
     fitted_at: datetime | None = None,
     value_column: str = "margin",
+    stored: StoredFit | None = None,
 ) -> CLVResult:
     """Fit, choose and apply the CLV models on orders up to `as_of` (see the module docstring).
 
     `order_days`: customer_id, order_date (Date), revenue and `value_column`; one row per counted
     order. The value column (margin by default; revenue when unit costs are unknown) is the money
     of clv_12m and expected_margin_per_order, and must be known for every order.
+    `stored`: an earlier run's fits on the same value basis; used instead of fitting while
+    `stored.usable_on(as_of, config)` (the same gates apply, and every customer is predicted).
     """
     config = config or CLVConfig()
     fitted_at = fitted_at or datetime.now(UTC).replace(tzinfo=None)
@@ -392,6 +433,15 @@ def compute_clv(
         return refuse(
             f"{repeat_buyers} repeat buyers in the calibration period (to {calibration_end}), "
             f"fewer than min_repeat_buyers={config.min_repeat_buyers}"
+        )
+    if stored is not None and stored.usable_on(as_of, config):
+        fits.update({stored.chosen_model: stored.fit(stored.chosen_model)})
+        fits[btyd.GAMMA_GAMMA] = stored.fit(btyd.GAMMA_GAMMA)
+        final = fits[stored.chosen_model]
+        full = _rfm(agg, as_of, "all", config.time_unit_days)
+        result = _predict(agg, full, final, config, fits, warnings)
+        return dataclasses.replace(
+            result, params=stored.params, holdout=stored.holdout, reused_from=stored.fitted_as_of
         )
     if config.selection_sample and cal.height > config.selection_sample:
         cal = cal.sample(config.selection_sample, seed=0)
@@ -426,7 +476,21 @@ def compute_clv(
         warnings.append(f"{model} refit on the full history rejected: {fit.message}")
     if final is None:
         return refuse("no purchase model converged on the full history")
+    result = _predict(agg, full, final, config, fits, warnings)
+    return dataclasses.replace(result, params=_params_frame(fits, unit, fitted_at), holdout=holdout)
 
+
+def _predict(
+    agg: pl.DataFrame,
+    full: pl.DataFrame,
+    final: btyd.FitResult,
+    config: CLVConfig,
+    fits: dict[str, btyd.FitResult],
+    warnings: list[str],
+) -> CLVResult:
+    """Steps 3-4 for every customer of `agg` with the purchase model `final` (and the Gamma-Gamma
+    fit in `fits`, fitted here when absent); params and holdout are the caller's to fill in."""
+    full_data = _rfm_data(full)
     # 3. Purchases: P(alive) and cumulative expected purchases at the end of each month.
     months = np.arange(1, config.horizon_months + 1)
     alive, cumulative = btyd.predict_purchases(
@@ -475,7 +539,7 @@ def compute_clv(
         )
         .select(list(_prediction_schema(config)))
     )
-    return CLVResult(predictions, _params_frame(fits, unit, fitted_at), holdout, final.model, warnings, fits)
+    return CLVResult(predictions, pl.DataFrame(schema=PARAMS_SCHEMA), {}, final.model, warnings, fits)
 
 
 def _column(name: str, values: np.ndarray | None) -> pl.Series | pl.Expr:
@@ -496,7 +560,7 @@ def _expected_margin(
             f"fewer than min_repeat_buyers={config.min_repeat_buyers}; CLV money columns left null"
         )
         return None
-    fit = btyd.fit_gamma_gamma(x[positive], m[positive])
+    fit = fits.get(btyd.GAMMA_GAMMA) or btyd.fit_gamma_gamma(x[positive], m[positive])  # stored, or fit now
     fits[btyd.GAMMA_GAMMA] = fit
     if not fit.converged or fit.params["q"] <= 1.0:
         # Spend too heavy-tailed for the model (q <= 1 means an infinite population mean). The
