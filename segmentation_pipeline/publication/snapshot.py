@@ -1,10 +1,15 @@
 """Publication of the `marts` schema for BI readers: a read-only DuckDB snapshot and Parquet files.
 
 DuckDB admits one writer per file, so BI tools never open the working warehouse. Each run that
-passes its blocking checks writes the marts to a new file and swaps it in with an atomic rename:
-a BI connection already open keeps reading the old file (its inode lives on until closed) and a
-new connection sees the new one, never a mix. Parquet files are written into a fresh versioned
-folder and `marts/` is a symlink swapped atomically to it, so a reader sees one complete set.
+passes its blocking checks writes every marts table once, as Parquet, into a fresh versioned
+folder, then a new snapshot file whose tables are views over those files (with the warehouse's
+comments), and swaps both in: the snapshot by atomic rename, `marts/` as a symlink swapped
+atomically to the folder. A BI connection already open keeps reading the old snapshot, whose
+views read the previous folder (kept until the publication after next, KEEP_VERSIONS); a new
+connection sees the new one, never a mix.
+
+Why views: the 76-column profile was otherwise written three times per run (warehouse, snapshot,
+Parquet), ~1.4 s each at a million customers, and the snapshot's copy cost the most of the three.
 """
 
 from __future__ import annotations
@@ -97,18 +102,26 @@ def publish_marts(
         f"ATTACH {quote_literal(str(tmp_snapshot))} AS publication (STORAGE_VERSION {quote_literal(SNAPSHOT_STORAGE_VERSION)})"
     )
     try:
+        conn.execute("BEGIN TRANSACTION")  # one commit for every statement (~5 ms each otherwise)
         for table in tables:
-            conn.execute(f"CREATE TABLE publication.main.{table} AS SELECT * FROM marts.{table}")
-            counts[table] = conn.execute(f"SELECT count(*) FROM publication.main.{table}").fetchall()[0][0]
+            parquet = (version_dir / f"{table}.parquet").resolve()
+            conn.execute(f"COPY marts.{table} TO {quote_literal(str(parquet))} (FORMAT parquet)")
+            counts[table] = conn.execute(f"SELECT count(*) FROM marts.{table}").fetchall()[0][0]
+            # An absolute path: a BI tool's working directory is its own.
+            conn.execute(
+                f"CREATE VIEW publication.main.{table} AS SELECT * FROM read_parquet({quote_literal(str(parquet))})"
+            )
             description, columns = _comments(conn, table)
             if description:
-                conn.execute(f"COMMENT ON TABLE publication.main.{table} IS {quote_literal(description)}")
+                conn.execute(f"COMMENT ON VIEW publication.main.{table} IS {quote_literal(description)}")
             for column, text in columns:
                 conn.execute(
                     f'COMMENT ON COLUMN publication.main.{table}."{column}" IS {quote_literal(text)}'
                 )
-            parquet = version_dir / f"{table}.parquet"
-            conn.execute(f"COPY marts.{table} TO {quote_literal(str(parquet))} (FORMAT parquet)")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
     finally:
         conn.execute("DETACH publication")
     snapshot = data_dir / snapshot_name
