@@ -17,7 +17,7 @@ import threading
 import time
 from pathlib import Path
 
-from benchmarks.common import BENCH_DIR, bench_data_dir, median, print_table, run_child
+from benchmarks.common import BENCH_DIR, ROOT, bench_data_dir, median, print_table, run_child
 
 RUNS = int(os.environ.get("SEGMENTATION_BENCH_RUNS", "3"))
 END = dt.date(2026, 6, 30)
@@ -101,22 +101,56 @@ def _report(title: str, results: list[dict]) -> None:
     )
 
 
+def _full_then_daily(data_dir: Path, work: Path, checkout: Path) -> tuple[dict, dict]:
+    """One full run into an empty warehouse, then one more day on a copy of its warehouse."""
+    _prepare(work / "full", data_dir / "raw", None)
+    full = run_child(
+        "benchmarks.bench_pipeline",
+        "--child",
+        str(work / "full"),
+        str(END - dt.timedelta(days=1)),
+        cwd=checkout,
+    )
+    _prepare(work / "daily", data_dir / "raw", work / "full")
+    daily = run_child("benchmarks.bench_pipeline", "--child", str(work / "daily"), str(END), cwd=checkout)
+    return full, daily
+
+
+def _ratios(label: str, numerators: list[dict], denominators: list[dict], target: str) -> None:
+    pairs = [n["wall"] / d["wall"] for n, d in zip(numerators, denominators, strict=True)]
+    print(f"{label}: {median(pairs):.2f} (median of {len(pairs)} pairs: {', '.join(f'{r:.2f}' for r in pairs)}; "
+          f"target {target})")  # fmt: skip
+
+
 def main() -> None:
+    """Full then daily, RUNS times; with SEGMENTATION_BENCH_BASELINE=<another checkout> (its own
+    .venv, e.g. `git worktree add ../base <commit>`), the baseline's runs alternate with these."""
     data_dir = bench_data_dir()
     work = BENCH_DIR / "pipeline"
-    full_runs, daily_runs = [], []
+    baseline = os.environ.get("SEGMENTATION_BENCH_BASELINE")
+    full_runs, daily_runs, base_full, base_daily = [], [], [], []
     for _ in range(RUNS):
-        _prepare(work / "full", data_dir / "raw", None)
-        full_runs.append(
-            run_child(
-                "benchmarks.bench_pipeline", "--child", str(work / "full"), str(END - dt.timedelta(days=1))
-            )
-        )
-        _prepare(work / "daily", data_dir / "raw", work / "full")
-        daily_runs.append(run_child("benchmarks.bench_pipeline", "--child", str(work / "daily"), str(END)))
-    assert all(r["success"] for r in full_runs + daily_runs), "a benchmark run failed"
+        full, daily = _full_then_daily(data_dir, work, ROOT)
+        full_runs.append(full)
+        daily_runs.append(daily)
+        if baseline:
+            full, daily = _full_then_daily(data_dir, work, Path(baseline))
+            base_full.append(full)
+            base_daily.append(daily)
+    assert all(r["success"] for r in full_runs + daily_runs + base_full + base_daily), (
+        "a benchmark run failed"
+    )
     _report("Full run into an empty warehouse (target <= 60 s, <= 4096 MB)", full_runs)
     _report("Incremental daily run, one more day of files (target <= 20 s, <= 4096 MB)", daily_runs)
+    print()
+    _ratios("next day / full run", daily_runs, full_runs, "<= 0.10")
+    if baseline:
+        _report(f"Baseline {baseline}: full run", base_full)
+        _report(f"Baseline {baseline}: daily run", base_daily)
+        print()
+        _ratios("baseline next day / full run", base_daily, base_full, "(for comparison)")
+        _ratios("full run / baseline full run", full_runs, base_full, "<= 0.40")
+        _ratios("daily run / baseline daily run", daily_runs, base_daily, "(lower is better)")
 
 
 if __name__ == "__main__":

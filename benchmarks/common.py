@@ -34,11 +34,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(module: str, *args: str) -> dict:
-    """Run `python -m module args` and return the JSON it prints last (fresh process: own peak RSS)."""
-    out = subprocess.run(
-        [sys.executable, "-m", module, *args], check=True, capture_output=True, text=True, cwd=ROOT
-    )
+def run_child(module: str, *args: str, cwd: Path = ROOT) -> dict:
+    """Run `python -m module args` and return the JSON it prints last (fresh process: own peak RSS).
+
+    `cwd`: the checkout whose code runs, with its own .venv (a baseline for comparison)."""
+    python = sys.executable if cwd == ROOT else str(cwd / ".venv" / "bin" / "python")
+    out = subprocess.run([python, "-m", module, *args], check=True, capture_output=True, text=True, cwd=cwd)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
