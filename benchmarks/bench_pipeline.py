@@ -113,6 +113,8 @@ def _full_then_daily(data_dir: Path, work: Path, checkout: Path) -> tuple[dict, 
     )
     _prepare(work / "daily", data_dir / "raw", work / "full")
     daily = run_child("benchmarks.bench_pipeline", "--child", str(work / "daily"), str(END), cwd=checkout)
+    # As it goes: a run at 1M takes minutes on a busy machine, and the tables come at the end.
+    print(f"{checkout}: full {full['wall']:.1f} s, daily {daily['wall']:.1f} s", flush=True)
     return full, daily
 
 
