@@ -14,7 +14,7 @@ BI_PORT ?= 8088
 export SUPERSET_HOME ?= $(CURDIR)/.superset_home
 export SUPERSET_CONFIG_PATH ?= $(CURDIR)/bi/superset/superset_config.py
 
-.PHONY: setup run test test-fast bench dev lint format lock clean bi bi-venv bi-setup bi-screenshot
+.PHONY: services setup run test test-fast bench dev lint format lock clean bi bi-venv bi-setup bi-screenshot
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -31,14 +31,20 @@ setup: $(STAMP)
 run: setup  ## materialise every asset once (generates the sample data first if the landing zone is empty)
 	$(BIN)/python -m segmentation_pipeline run
 
-test: setup bi-venv  ## every test, Superset end to end included
+# The DuckLake tests and benchmark start their own PostgreSQL cluster (tests/services.py): only the
+# server's binaries are needed. Debian's package; the machines here run as root (else: sudo make services).
+services:  ## install PostgreSQL (Debian's postgresql-15) when no pg_ctl is there
+	@ls /usr/lib/postgresql/*/bin/pg_ctl > /dev/null 2>&1 || command -v pg_ctl > /dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 > /dev/null)
+
+test: setup bi-venv services  ## every test, Superset end to end included
 	$(BIN)/python -m compileall -q segmentation_pipeline > /dev/null
 	$(BIN)/pytest -q
 
-test-fast: setup  ## the tests not marked slow (no end-to-end runs, no Superset)
+test-fast: setup services  ## the tests not marked slow (no end-to-end runs, no Superset)
 	$(BIN)/pytest -q -m "not slow"
 
-bench: setup  ## million-customer figures: wall time and peak memory per stage
+bench: setup services  ## million-customer figures: wall time and peak memory per stage
 	$(BIN)/python -m benchmarks.run_all
 
 dev: setup

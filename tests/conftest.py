@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 
 import dagster as dg
@@ -13,6 +14,7 @@ from segmentation_pipeline.contracts.tables import GUARANTEED as TABLE_GUARANTEE
 from segmentation_pipeline.definitions import JOB_NAME, build_definitions
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse.tables import ensure_schemas
+from tests.services import create_database, postgres_cluster, s3_server
 
 ORDER_HEADER = "order_id,line_number,customer_id,ordered_at,channel,product_id,quantity,unit_price,discount,status,occasion,payment_days_late"
 
@@ -40,6 +42,26 @@ def conn(tmp_path: Path):
     ensure_schemas(connection)
     yield connection
     connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """One throw-away PostgreSQL cluster for the session (started on first use, removed at the end)."""
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture
+def lake_catalog(postgres_server: str) -> str:
+    """The URL of a new, empty DuckLake catalog database on the session's PostgreSQL."""
+    return create_database(postgres_server, f"lake_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture
+def s3_endpoint():
+    """A local S3 endpoint (moto) with an empty bucket; the AWS_* variables that reach it, and the bucket."""
+    with s3_server() as endpoint:
+        yield endpoint
 
 
 AS_OF = dt.date(2025, 1, 31)
