@@ -3,7 +3,7 @@
 import dagster as dg
 
 from segmentation_pipeline.defs import features, marts, models, publication, quality, reports, staging
-from segmentation_pipeline.defs.resources import PipelineSettings, Warehouse, run_tags
+from segmentation_pipeline.defs.resources import LakeWarehouse, PipelineSettings, Warehouse, run_tags
 from segmentation_pipeline.defs.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
 
@@ -11,14 +11,37 @@ JOB_NAME = "daily_segmentation"
 ASSET_MODULES = [staging, features, models, marts, quality, reports, publication]
 
 
+def warehouse_resource(settings: Settings) -> Warehouse | LakeWarehouse:
+    """The warehouse of SEGMENTATION_WAREHOUSE: the DuckDB file (default) or the DuckLake."""
+    if settings.warehouse == "ducklake":
+        return LakeWarehouse(
+            catalog=settings.ducklake_catalog,
+            data_path=settings.lake_data_path,
+            connection_config=settings.duckdb_config(),
+        )
+    return Warehouse(
+        database=str(settings.warehouse_path),
+        lock_wait_seconds=settings.lock_wait_seconds,
+        connection_config=settings.duckdb_config(),
+    )
+
+
+def job_executor(settings: Settings) -> dg.ExecutorDefinition:
+    """In-process for the DuckDB file; parallel step processes for the DuckLake."""
+    # DuckDB admits one writer per file, so its steps run in order in one process (and per-step
+    # process start-up would dominate a daily run). A DuckLake takes concurrent writers: each step
+    # runs in its own process, `workers` at a time (README, "Growing past one machine").
+    if settings.warehouse == "ducklake":
+        return dg.multiprocess_executor.configured({"max_concurrent": settings.workers})
+    return dg.in_process_executor
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions bound to one set of settings (the environment's by default, a test's in tests)."""
-    # One process, steps in order: DuckDB admits one writer per file, and per-step process start-up
-    # would dominate a daily run (README, "Growing past one machine", for the multiprocess set-up).
     daily_segmentation = dg.define_asset_job(
         JOB_NAME,
         selection=dg.AssetSelection.all(),
-        executor_def=dg.in_process_executor,
+        executor_def=job_executor(settings),
         description="Materialise every asset once: ingest, validate, features, models, marts.",
     )
 
@@ -41,13 +64,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         sensors=[landing_file_sensor(daily_segmentation, settings)],
         resources={
             "settings": PipelineSettings.from_settings(settings),
-            "warehouse": Warehouse(
-                database=str(settings.warehouse_path),
-                lock_wait_seconds=settings.lock_wait_seconds,
-                connection_config=settings.duckdb_config(),
-            ),
+            "warehouse": warehouse_resource(settings),
         },
-        executor=dg.in_process_executor,
+        executor=job_executor(settings),
     )
 
 

@@ -9,12 +9,18 @@ from __future__ import annotations
 import importlib
 import os
 import platform
+import random
 import tempfile
+import time
 from pathlib import Path
 
 import duckdb
 
+from segmentation_pipeline.warehouse.tables import ensure_schemas, read_sql
+
 LAKE_ALIAS = "lake"
+# Tables that several steps create (IF NOT EXISTS) and write: made once before the steps run.
+SHARED_TABLES_SQL = ("ops/landing_files", "ops/staging_replacements", "ops/gate_holds", "ops/erased_customers")
 # Extension wheel (duckdb-extension-<wheel>) → the name DuckDB loads it by (its entry point).
 EXTENSION_WHEELS = {"ducklake": "ducklake", "postgres": "postgres_scanner", "httpfs": "httpfs"}
 
@@ -98,3 +104,25 @@ def connect(
         conn.close()
         raise
     return conn
+
+
+def prepare(conn: duckdb.DuckDBPyConnection, attempts: int = 20) -> None:
+    """The schemas and shared ops tables, created before parallel steps race to create them.
+
+    Two transactions that create the same schema or table conflict in DuckLake (the second fails
+    at commit); once they exist, `IF NOT EXISTS` writes nothing and cannot conflict. So every step
+    process runs this first and retries on a conflict (only the first run's first steps meet one).
+    """
+    for attempt in range(attempts):
+        try:
+            conn.execute("BEGIN TRANSACTION")
+            ensure_schemas(conn)
+            for name in SHARED_TABLES_SQL:
+                conn.execute(read_sql(name))
+            conn.execute("COMMIT")
+            return
+        except duckdb.TransactionException:
+            conn.execute("ROLLBACK")
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))

@@ -131,6 +131,14 @@ class Settings:
     # Rejections declared expected, per source (`orders:missing:customer_id,...`): still quarantined
     # and counted in marts.data_quality, but not toward the blocking rejected-share threshold.
     expected_rejections: str = ""
+    # "duckdb": one embedded DuckDB file, one run and one writer at a time (in-process steps).
+    # "ducklake": a DuckLake (catalog in PostgreSQL, data as Parquet on disk or S3) that many
+    # processes write at once: the job's steps run in parallel processes (multiprocess executor).
+    warehouse: str = field(default="duckdb", metadata=_bounds(choices=("duckdb", "ducklake")))
+    ducklake_catalog: str = ""  # PostgreSQL URL of the catalog database (postgresql://user@host:port/db)
+    ducklake_data_path: str = ""  # where the Parquet files go: a directory or s3://bucket/prefix/; empty = DATA_DIR/lake/
+    # DuckLake mode: step processes running at once
+    workers: int = field(default=2, metadata=_bounds(1))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a str from code or config
@@ -173,6 +181,16 @@ class Settings:
                     f"{env_name(name)}={value!r} is not valid: expected a size such as 1500MB"
                 )
         parse_expected_rejections(self.expected_rejections)
+        if self.warehouse == "ducklake" and not re.match(r"postgres(ql)?://", self.ducklake_catalog):
+            raise SettingsError(
+                f"SEGMENTATION_DUCKLAKE_CATALOG={self.ducklake_catalog!r} is not valid with SEGMENTATION_WAREHOUSE=ducklake: "
+                "expected the URL of a PostgreSQL database, postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE"
+            )
+        if self.ducklake_data_path.startswith(("gs://", "gcs://", "az://", "abfss://", "http://", "https://")):
+            raise SettingsError(
+                f"SEGMENTATION_DUCKLAKE_DATA_PATH={self.ducklake_data_path!r} is not supported: "
+                "expected a local directory or s3://BUCKET/PREFIX/ (S3 or an S3-compatible server)"
+            )
         if self.as_of:
             self.analysis_date()
 
@@ -192,6 +210,12 @@ class Settings:
     @property
     def warehouse_path(self) -> Path:
         return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def lake_data_path(self) -> str:
+        """DuckLake's DATA_PATH, ending in `/` (DuckLake joins file names onto it)."""
+        path = self.ducklake_data_path or str((self.data_dir / "lake").resolve())
+        return path if path.endswith("/") else path + "/"
 
     @property
     def reports_dir(self) -> Path:

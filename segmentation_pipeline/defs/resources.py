@@ -1,14 +1,19 @@
-"""Dagster resources: the run's settings and the DuckDB warehouse."""
+"""Dagster resources: the run's settings and the warehouse (a DuckDB file, or a DuckLake)."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
+
+import duckdb
 
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
+from segmentation_pipeline import lake
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse.run_lock import (
     RunLock,
@@ -101,3 +106,28 @@ class Warehouse(DuckDBResource):
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:
             self._lock.release()
+
+
+class LakeWarehouse(DuckDBResource):
+    """The warehouse as a DuckLake: catalog in PostgreSQL, tables as Parquet under `data_path`.
+
+    Each step opens its own connection (in its own process under the multiprocess executor, or its
+    own pod under `k8s_job_executor`); the catalog orders their commits, so steps write at once.
+    A DuckDBResource with another connection, so the assets take either warehouse unchanged.
+    """
+
+    database: str = ":memory:"  # DuckDB's own database only holds the session's temporary objects
+    catalog: str
+    data_path: str
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        with self.get_connection() as conn:
+            lake.prepare(conn)
+
+    @contextlib.contextmanager
+    def get_connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        conn = lake.connect(self.catalog, self.data_path, self.connection_config)
+        try:
+            yield conn
+        finally:
+            conn.close()

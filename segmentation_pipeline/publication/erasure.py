@@ -71,9 +71,11 @@ def erase_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) ->
                 [customer_ids],
             ).fetchall()[0][0]
             removed[table] = count
+        # Delete then insert, not INSERT OR REPLACE: DuckLake tables have no key.
         conn.execute(
-            "INSERT OR REPLACE INTO ops.erased_customers SELECT unnest(?::VARCHAR[]), ?", [customer_ids, now]
+            "DELETE FROM ops.erased_customers WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))", [customer_ids]
         )
+        conn.execute("INSERT INTO ops.erased_customers SELECT unnest(?::VARCHAR[]), ?", [customer_ids, now])
     return {table: count for table, count in removed.items() if count}
 
 

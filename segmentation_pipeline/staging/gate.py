@@ -57,8 +57,11 @@ def hold(
     conn.execute(read_sql("ops/gate_holds"))
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     for file, checksum, reason in files:
+        # Delete then insert (a new hold replaces an accepted one): DuckLake tables have no key for
+        # INSERT OR REPLACE.
+        conn.execute("DELETE FROM ops.gate_holds WHERE source = ? AND file = ?", [source, file])
         conn.execute(
-            "INSERT OR REPLACE INTO ops.gate_holds VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
+            "INSERT INTO ops.gate_holds VALUES (?, ?, ?, ?, ?, ?, NULL, NULL)",
             [source, file, checksum, reason, now, run_id],
         )
 

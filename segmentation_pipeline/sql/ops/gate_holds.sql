@@ -1,6 +1,7 @@
 -- Files that failed a source's quality gate. A hold keeps the gate failing on every later run
 -- until the file is re-landed (another checksum: the hold is dropped and the file judged again)
--- or a person accepts it (`python -m segmentation_pipeline accept SOURCE FILE`).
+-- or a person accepts it (`python -m segmentation_pipeline accept SOURCE FILE`). One row per
+-- (source, file), kept by ingest.gate.hold (no PRIMARY KEY: DuckLake has no constraints).
 CREATE TABLE IF NOT EXISTS ops.gate_holds (
     source       VARCHAR NOT NULL,
     file         VARCHAR NOT NULL,   -- path relative to the raw directory
@@ -9,6 +10,5 @@ CREATE TABLE IF NOT EXISTS ops.gate_holds (
     held_at      TIMESTAMP NOT NULL,
     run_id       VARCHAR,
     accepted_at  TIMESTAMP,
-    accepted_by  VARCHAR,
-    PRIMARY KEY (source, file)
+    accepted_by  VARCHAR
 );

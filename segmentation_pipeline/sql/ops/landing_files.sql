@@ -1,6 +1,7 @@
 -- The manifest of landing files: one row per file ever seen, with its checksum and row accounting.
 -- A file whose size, mtime and checksum are unchanged is not read again; a re-landed file replaces
--- exactly its own rows in staging and quarantine.
+-- exactly its own rows in staging and quarantine. One row per (source, file), kept by
+-- landing_file_upsert.sql (no PRIMARY KEY: DuckLake has no constraints; warehouses created before keep theirs).
 CREATE TABLE IF NOT EXISTS ops.landing_files (
     source            VARCHAR NOT NULL,
     file              VARCHAR NOT NULL,   -- path relative to the raw directory
@@ -15,8 +16,7 @@ CREATE TABLE IF NOT EXISTS ops.landing_files (
     rows_quarantined  BIGINT NOT NULL,
     as_of_date        DATE,               -- analysis date of the run that loaded it
     loaded_at         TIMESTAMP NOT NULL,
-    run_id            VARCHAR,
-    PRIMARY KEY (source, file)
+    run_id            VARCHAR
 );
 -- Added later (warehouses created before them gain them here): the inode and change time make the
 -- size+mtime shortcut safe (a copy that keeps size and mtime still changes both); rows_expected
