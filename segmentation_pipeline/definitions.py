@@ -31,8 +31,16 @@ def job_executor(settings: Settings) -> dg.ExecutorDefinition:
     # DuckDB admits one writer per file, so its steps run in order in one process (and per-step
     # process start-up would dominate a daily run). A DuckLake takes concurrent writers: each step
     # runs in its own process, `workers` at a time (README, "Growing past one machine").
+    # Step processes fork from a server that has imported the definitions once (forkserver with
+    # preloading): a spawned process would import Dagster, Polars and the assets again per step,
+    # seconds each, more than most steps take.
     if settings.warehouse == "ducklake":
-        return dg.multiprocess_executor.configured({"max_concurrent": settings.workers})
+        return dg.multiprocess_executor.configured(
+            {
+                "max_concurrent": settings.workers,
+                "start_method": {"forkserver": {"preload_modules": ["segmentation_pipeline.definitions"]}},
+            }
+        )
     return dg.in_process_executor
 
 
@@ -68,6 +76,11 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         },
         executor=job_executor(settings),
     )
+
+
+def daily_job_from_env() -> dg.JobDefinition:
+    """The daily job over the environment's settings: what each step process of a parallel run rebuilds."""
+    return build_definitions(Settings.from_env()).resolve_job_def(JOB_NAME)
 
 
 defs = build_definitions(Settings.from_env())

@@ -84,25 +84,41 @@ def create_s3_secret(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(f"CREATE OR REPLACE SECRET lake_s3 (TYPE s3, {', '.join(options)})")
 
 
+# One DuckDB database per process and lake: loading the three extensions costs 1-3 s (100 MB of
+# shared objects), so each step's connections are cursors on it (own transaction, same attachments).
+_DATABASES: dict[tuple, duckdb.DuckDBPyConnection] = {}
+
+
+def _database(catalog_url: str, data_path: str, config: dict[str, str]) -> duckdb.DuckDBPyConnection:
+    key = (catalog_url, data_path, tuple(sorted(config.items())))
+    if key not in _DATABASES:
+        settings = {
+            "extension_directory": str(extension_directory()),
+            "autoinstall_known_extensions": "false",
+        }
+        conn = duckdb.connect(":memory:", config={**settings, **config})
+        try:
+            for canonical in EXTENSION_WHEELS.values():
+                conn.execute(f"LOAD {canonical}")
+            if data_path.startswith("s3://"):
+                create_s3_secret(conn)
+            conn.execute(
+                f"ATTACH {_quote('ducklake:' + catalog_connection_string(catalog_url))} AS {LAKE_ALIAS} "
+                f"(DATA_PATH {_quote(data_path)})"
+            )
+        except BaseException:
+            conn.close()
+            raise
+        _DATABASES[key] = conn
+    return _DATABASES[key]
+
+
 def connect(
     catalog_url: str, data_path: str, config: dict[str, str] | None = None
 ) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection with the lake attached as its default catalog."""
-    settings = {"extension_directory": str(extension_directory()), "autoinstall_known_extensions": "false"}
-    conn = duckdb.connect(":memory:", config={**settings, **(config or {})})
-    try:
-        for canonical in EXTENSION_WHEELS.values():
-            conn.execute(f"LOAD {canonical}")
-        if data_path.startswith("s3://"):
-            create_s3_secret(conn)
-        conn.execute(
-            f"ATTACH {_quote('ducklake:' + catalog_connection_string(catalog_url))} AS {LAKE_ALIAS} "
-            f"(DATA_PATH {_quote(data_path)})"
-        )
-        conn.execute(f"USE {LAKE_ALIAS}")
-    except BaseException:
-        conn.close()
-        raise
+    """A DuckDB connection whose default catalog is the lake (close it after use)."""
+    conn = _database(catalog_url, data_path, config or {}).cursor()
+    conn.execute(f"USE {LAKE_ALIAS}")
     return conn
 
 

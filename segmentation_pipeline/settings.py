@@ -186,7 +186,9 @@ class Settings:
                 f"SEGMENTATION_DUCKLAKE_CATALOG={self.ducklake_catalog!r} is not valid with SEGMENTATION_WAREHOUSE=ducklake: "
                 "expected the URL of a PostgreSQL database, postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE"
             )
-        if self.ducklake_data_path.startswith(("gs://", "gcs://", "az://", "abfss://", "http://", "https://")):
+        if self.ducklake_data_path.startswith(
+            ("gs://", "gcs://", "az://", "abfss://", "http://", "https://")
+        ):
             raise SettingsError(
                 f"SEGMENTATION_DUCKLAKE_DATA_PATH={self.ducklake_data_path!r} is not supported: "
                 "expected a local directory or s3://BUCKET/PREFIX/ (S3 or an S3-compatible server)"

@@ -7,9 +7,8 @@ import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
-
 import dagster as dg
+import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 

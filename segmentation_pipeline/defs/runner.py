@@ -8,12 +8,15 @@ generated only into a brand-new data dir.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import logging
 import os
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import dagster as dg
@@ -62,12 +65,26 @@ def ensure_sample_data(settings: Settings) -> bool:
     return True
 
 
-def dagster_instance() -> dg.DagsterInstance:
-    """The DAGSTER_HOME instance when set (runs then show in `dagster dev`), else a throwaway one."""
+@contextlib.contextmanager
+def dagster_instance(persistent: bool = False) -> Iterator[dg.DagsterInstance]:
+    """The DAGSTER_HOME instance when set (runs then show in `dagster dev`), else a throwaway one.
+
+    `persistent`: the throwaway one keeps its records on disk (a temporary directory, removed after),
+    as the multiprocess executor needs: its step processes report through the instance's storage.
+    """
     if os.environ.get("DAGSTER_HOME"):
         os.makedirs(os.environ["DAGSTER_HOME"], exist_ok=True)
-        return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+        with dg.DagsterInstance.get() as instance:
+            yield instance
+    elif persistent:
+        with (
+            tempfile.TemporaryDirectory(prefix="dagster-") as home,
+            dg.DagsterInstance.local_temp(home) as instance,
+        ):
+            yield instance
+    else:
+        with dg.DagsterInstance.ephemeral() as instance:
+            yield instance
 
 
 class StepConsole(logging.Handler):
@@ -151,6 +168,39 @@ def _loggers(console: StepConsole, debug_log: Path) -> dict[str, dg.LoggerDefini
     return {"console": console_logger, "debug_file": debug_file_logger}
 
 
+def execute_daily_job(
+    settings: Settings,
+    instance: dg.DagsterInstance,
+    tags: dict[str, str],
+    run_config: dict | None = None,
+    loggers: dict[str, dg.LoggerDefinition] | None = None,
+):
+    """One run of the daily job: in this process on the DuckDB file, in step processes on the DuckLake.
+
+    In DuckLake mode every step process rebuilds the job from the environment
+    (`definitions.daily_job_from_env`), so `settings` must be the environment's; the run's tags
+    carry the analysis date to every step. `loggers` (console handlers of this process) serve only
+    the in-process run. Returns Dagster's result (`success`, `all_events`).
+    """
+    from segmentation_pipeline.definitions import JOB_NAME, build_definitions, daily_job_from_env
+
+    if settings.warehouse == "ducklake":
+        return dg.execute_job(
+            dg.reconstructable(daily_job_from_env),
+            instance=instance,
+            run_config=run_config or {},
+            tags=tags,
+            raise_on_error=False,
+        )
+    job = build_definitions(settings).resolve_job_def(JOB_NAME)
+    if loggers:
+        job = job.with_logger_defs(loggers)
+        run_config = {**(run_config or {}), "loggers": {name: {} for name in loggers}}
+    return job.execute_in_process(
+        run_config=run_config or {}, instance=instance, raise_on_error=False, tags=tags
+    )
+
+
 def run_pipeline(settings: Settings | None = None, verbose: bool = False) -> bool:
     """Materialise every asset once, in one run. Returns True when the run succeeded."""
     settings = settings or Settings.from_env()
@@ -168,18 +218,26 @@ def run_pipeline(settings: Settings | None = None, verbose: bool = False) -> boo
     logs.mkdir(parents=True, exist_ok=True)
     debug_log = logs / f"run_{dt.datetime.now():%Y%m%dT%H%M%S}.log"
     console = StepConsole(total_steps=len(job.nodes_in_topological_order))
+    # --verbose keeps Dagster's own console (every DEBUG event)
+    loggers = None if verbose else _loggers(console, debug_log)
     run_config = {}
-    if not verbose:  # --verbose keeps Dagster's own console (every DEBUG event)
-        loggers = _loggers(console, debug_log)
-        job = job.with_logger_defs(loggers)
-        run_config = {"loggers": {name: {} for name in loggers}}  # without it, Dagster adds its console
+    parallel = settings.warehouse == "ducklake"
+    if parallel:
+        # Step processes rebuild the job from the environment: give them this run's settling time, and
+        # keep their console to warnings (one line per step is printed from the run's records after).
+        os.environ["SEGMENTATION_SETTLE_SECONDS"] = f"{settings.settle_seconds:g}"
+        if not verbose:
+            run_config = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     # The UI lists a job's runs by this label; in-process runs carry none unless given it.
     tags = {**run_tags(settings), REPOSITORY_LABEL_TAG: UI_REPOSITORY_LABEL}
-    print(f"Run of {JOB_NAME}: analysis date {as_of}, data dir {settings.data_dir}, {console.total} steps")
-    with dagster_instance() as instance:
-        result = job.execute_in_process(
-            run_config=run_config, instance=instance, raise_on_error=False, tags=tags
-        )
+    print(f"Run of {JOB_NAME}: analysis date {as_of}, data dir {settings.data_dir}, {console.total} steps"
+          + (f", {settings.workers} step processes at a time (DuckLake)" if parallel else ""))  # fmt: skip
+    with dagster_instance(persistent=parallel) as instance:
+        result = execute_daily_job(settings, instance, tags, run_config, loggers)
+        if parallel:
+            for stat in sorted(instance.get_run_step_stats(result.run_id), key=lambda s: s.start_time or 0):
+                seconds = (stat.end_time or 0) - (stat.start_time or 0)
+                print(f"  {stat.step_key:<60} {stat.status.value.lower():<9} {seconds:6.1f} s")
     elapsed = time.perf_counter() - started
     _summary(result, settings, console, debug_log if not verbose else None, elapsed)
     return result.success

@@ -73,7 +73,8 @@ def erase_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) ->
             removed[table] = count
         # Delete then insert, not INSERT OR REPLACE: DuckLake tables have no key.
         conn.execute(
-            "DELETE FROM ops.erased_customers WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))", [customer_ids]
+            "DELETE FROM ops.erased_customers WHERE customer_id IN (SELECT unnest(?::VARCHAR[]))",
+            [customer_ids],
         )
         conn.execute("INSERT INTO ops.erased_customers SELECT unnest(?::VARCHAR[]), ?", [customer_ids, now])
     return {table: count for table, count in removed.items() if count}
