@@ -12,8 +12,8 @@ import pytest
 
 from segmentation_pipeline.contracts.tables import GUARANTEED as TABLE_GUARANTEED
 from segmentation_pipeline.definitions import JOB_NAME, build_definitions
-from segmentation_pipeline.resources import run_tags
-from segmentation_pipeline.runner import dagster_instance, execute_daily_job
+from segmentation_pipeline.defs.resources import run_tags
+from segmentation_pipeline.defs.runner import dagster_instance, execute_daily_job
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 from tests.services import create_database, postgres_cluster, s3_server

@@ -10,11 +10,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from segmentation_pipeline import lake
+from segmentation_pipeline.warehouse import lake
 
 _APPEND = """
 import sys, polars as pl
-from segmentation_pipeline import lake
+from segmentation_pipeline.warehouse import lake
 conn = lake.connect(sys.argv[1], sys.argv[2])
 conn.register("_rows", pl.DataFrame({"worker": [int(sys.argv[3])] * 1000, "n": list(range(1000))}))
 conn.execute("INSERT INTO staging.appends SELECT * FROM _rows")

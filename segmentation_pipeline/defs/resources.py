@@ -12,8 +12,8 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import PrivateAttr
 
-from segmentation_pipeline import lake
 from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.warehouse import lake
 from segmentation_pipeline.warehouse.run_lock import (
     RunLock,
     WarehouseBusyError,

@@ -1,1 +1,1 @@
-"""The DuckDB warehouse: connections, SQL files, transactions, the run lock."""
+"""The warehouse: DuckDB file access (tables), the DuckLake connection (lake), the run lock."""

@@ -20,7 +20,12 @@ from segmentation_pipeline.warehouse.tables import ensure_schemas, read_sql
 
 LAKE_ALIAS = "lake"
 # Tables that several steps create (IF NOT EXISTS) and write: made once before the steps run.
-SHARED_TABLES_SQL = ("ops/landing_files", "ops/staging_replacements", "ops/gate_holds", "ops/erased_customers")
+SHARED_TABLES_SQL = (
+    "ops/landing_files",
+    "ops/staging_replacements",
+    "ops/gate_holds",
+    "ops/erased_customers",
+)
 # Extension wheel (duckdb-extension-<wheel>) → the name DuckDB loads it by (its entry point).
 EXTENSION_WHEELS = {"ducklake": "ducklake", "postgres": "postgres_scanner", "httpfs": "httpfs"}
 
