@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
+import pytest
 
-from segmentation_pipeline.definitions import JOB_NAME, build_definitions, defs
-from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.definitions import JOB_NAME, build_definitions, defs, warehouse_resource
+from segmentation_pipeline.settings import Settings, SettingsError
 
 SPEC_MARTS = {
     "customer_profile", "segments", "rfm_segments", "segment_history", "segment_migrations", "clv_model_params",
@@ -75,3 +76,36 @@ def test_every_written_table_has_a_blocking_contract_check():
         if spec.name == "matches_contract"
     }
     assert len(specs) == len(WRITTEN_TABLES) and all(spec.blocking for spec in specs.values())
+
+
+def test_ducklake_mode_runs_the_steps_in_parallel_processes(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGMENTATION_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SEGMENTATION_WAREHOUSE", "ducklake")
+    monkeypatch.setenv("SEGMENTATION_DUCKLAKE_CATALOG", "postgresql://etl@db.internal:5432/lake")
+    monkeypatch.setenv("SEGMENTATION_WORKERS", "3")
+    settings = Settings.from_env()
+    definitions = build_definitions(settings)
+    job = definitions.resolve_job_def(JOB_NAME)
+    assert job.executor_def.name == "multiprocess"
+    warehouse = warehouse_resource(settings)
+    assert (warehouse.catalog, warehouse.data_path) == (
+        settings.ducklake_catalog,
+        f"{tmp_path.resolve()}/lake/",
+    )
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [({"SEGMENTATION_WAREHOUSE": "ducklake"}, "SEGMENTATION_DUCKLAKE_CATALOG=''"),
+     ({"SEGMENTATION_WAREHOUSE": "ducklake", "SEGMENTATION_DUCKLAKE_CATALOG": "lake.sqlite"}, "postgresql://USER"),
+     ({"SEGMENTATION_WAREHOUSE": "iceberg"}, "one of duckdb, ducklake"),
+     ({"SEGMENTATION_WORKERS": "0"}, "SEGMENTATION_WORKERS='0'"),
+     ({"SEGMENTATION_WAREHOUSE": "ducklake", "SEGMENTATION_DUCKLAKE_CATALOG": "postgresql://h/db",
+       "SEGMENTATION_DUCKLAKE_DATA_PATH": "gs://bucket/lake/"}, "s3://BUCKET/PREFIX/")],
+)  # fmt: skip
+def test_warehouse_settings_are_checked_naming_the_variable(monkeypatch, variables, message):
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env()
+    assert message in str(error.value)

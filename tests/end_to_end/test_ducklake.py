@@ -81,7 +81,7 @@ def test_sample_holds_every_mart(file_marts):
     # Guards the comparison below from comparing empty tables.
     first = file_marts[0]
     assert first["clv_model_params"].height > 0, "the CLV models fit on the sample"
-    assert first["customer_profile"].height >= CUSTOMERS
+    assert first["customer_profile"].height >= 0.9 * CUSTOMERS
     assert first["customer_profile"].get_column("clv_12m").is_not_null().any()
     assert all(frame.height > 0 for name, frame in first.items() if name != "service_queue")
 
