@@ -34,12 +34,20 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(module: str, *args: str, cwd: Path = ROOT) -> dict:
+def run_child(module: str, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None) -> dict:
     """Run `python -m module args` and return the JSON it prints last (fresh process: own peak RSS).
 
-    `cwd`: the checkout whose code runs, with its own .venv (a baseline for comparison)."""
+    `cwd`: the checkout whose code runs, with its own .venv (a baseline for comparison).
+    `env`: variables set for the child on top of this environment."""
     python = sys.executable if cwd == ROOT else str(cwd / ".venv" / "bin" / "python")
-    out = subprocess.run([python, "-m", module, *args], check=True, capture_output=True, text=True, cwd=cwd)
+    out = subprocess.run(
+        [python, "-m", module, *args],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, **env} if env else None,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -12,8 +12,6 @@ import pytest
 
 from segmentation_pipeline.contracts.tables import GUARANTEED as TABLE_GUARANTEED
 from segmentation_pipeline.definitions import JOB_NAME, build_definitions
-from segmentation_pipeline.defs.resources import run_tags
-from segmentation_pipeline.defs.runner import dagster_instance, execute_daily_job
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 from tests.services import create_database, postgres_cluster, s3_server
@@ -88,12 +86,7 @@ def run_daily_job(data_dir: Path, **settings: str) -> dg.ExecuteInProcessResult:
         env.setenv("SEGMENTATION_SETTLE_SECONDS", "0")  # the files were written a moment ago, complete
         for name, value in settings.items():
             env.setenv(f"SEGMENTATION_{name.upper()}", value)
-        run_settings = Settings.from_env()
-        if run_settings.warehouse == "ducklake":
-            # As `make run` starts it: steps in parallel processes, which read this environment.
-            with dagster_instance(persistent=True) as instance:
-                return execute_daily_job(run_settings, instance, run_tags(run_settings))
-        job = build_definitions(run_settings).resolve_job_def(JOB_NAME)
+        job = build_definitions(Settings.from_env()).resolve_job_def(JOB_NAME)
         return job.execute_in_process(raise_on_error=False)
 
 

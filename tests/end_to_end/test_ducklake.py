@@ -1,14 +1,18 @@
 """DuckLake mode gives the same marts as the DuckDB file, on a full run and on the next day's run.
 
 The sample runs in both modes: the DuckDB file in one process, the DuckLake (a real PostgreSQL
-catalog started by the test, Parquet under the data dir, or on a local S3 endpoint) with its steps in
-parallel processes. Every published mart must hold the same rows, floats within a relative 1e-9.
+catalog started by the test, Parquet under the data dir, or on a local S3 endpoint) as an operator
+runs it, `python -m segmentation_pipeline run`, its steps in parallel processes. Every published
+mart must hold the same rows, floats within a relative 1e-9.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
+import subprocess
+import sys
 import urllib.request
 from pathlib import Path
 
@@ -53,12 +57,34 @@ def assert_same_marts(expected: dict[str, pl.DataFrame], actual: dict[str, pl.Da
         assert_frame_equal(actual[name], frame, check_exact=False, rel_tol=1e-9, abs_tol=1e-9)
 
 
+def run_command(data_dir: Path, env: dict[str, str] | None = None, **settings: str) -> None:
+    """`python -m segmentation_pipeline run` in its own process, as `make run` starts it.
+
+    Its own process, not this one: the step processes fork from a server started at a process's first
+    parallel run, with that moment's environment (one run per process, as Dagster launches runs).
+    """
+    variables = {f"SEGMENTATION_{name.upper()}": value for name, value in settings.items()}
+    variables |= {"SEGMENTATION_DATA_DIR": str(data_dir), "SEGMENTATION_SETTLE_SECONDS": "0"}
+    child_env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # a throwaway instance
+    done = subprocess.run(
+        [sys.executable, "-m", "segmentation_pipeline", "run"],
+        env={**child_env, **(env or {}), **variables},
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
+
+
 def run_two_days(data_dir: Path, **settings: str) -> list[dict[str, pl.DataFrame]]:
     """A full run up to the day before the last, then the incremental run of the last day."""
     published = []
     for as_of in (DAY_BEFORE, END.isoformat()):
-        result = run_daily_job(data_dir, AS_OF=as_of, **settings)
-        assert result.success, failure_messages(result)
+        if settings.get("WAREHOUSE") == "ducklake":
+            run_command(data_dir, AS_OF=as_of, **settings)
+        else:
+            result = run_daily_job(data_dir, AS_OF=as_of, **settings)
+            assert result.success, failure_messages(result)
         published.append(published_tables(data_dir))
     return published
 
@@ -96,20 +122,17 @@ def test_ducklake_gives_the_same_marts_as_the_duckdb_file(sample, file_marts, la
         assert_same_marts(expected, actual)
 
 
-def test_ducklake_with_its_data_on_s3(sample, file_marts, lake_catalog, s3_endpoint, tmp_path, monkeypatch):
-    for name, value in s3_endpoint.items():
-        if name.startswith("AWS_"):
-            monkeypatch.setenv(name, value)
+def test_ducklake_with_its_data_on_s3(sample, file_marts, lake_catalog, s3_endpoint, tmp_path):
     shutil.copytree(sample / "raw", tmp_path / "raw")
-    result = run_daily_job(
+    run_command(
         tmp_path,
+        env={name: value for name, value in s3_endpoint.items() if name.startswith("AWS_")},
         AS_OF=DAY_BEFORE,
         WAREHOUSE="ducklake",
         DUCKLAKE_CATALOG=lake_catalog,
         DUCKLAKE_DATA_PATH=f"s3://{s3_endpoint['bucket']}/lake/",
         WORKERS="2",
     )
-    assert result.success, failure_messages(result)
     assert not (tmp_path / "lake").exists(), "the data went to the bucket, not to the data dir"
     listing = urllib.request.urlopen(f"{s3_endpoint['AWS_ENDPOINT_URL']}/{s3_endpoint['bucket']}").read()
     assert b".parquet" in listing, "the lake's tables are Parquet objects in the bucket"
