@@ -99,7 +99,7 @@ def test_ducklake_mode_runs_the_steps_in_parallel_processes(tmp_path, monkeypatc
     [({"SEGMENTATION_WAREHOUSE": "ducklake"}, "SEGMENTATION_DUCKLAKE_CATALOG=''"),
      ({"SEGMENTATION_WAREHOUSE": "ducklake", "SEGMENTATION_DUCKLAKE_CATALOG": "lake.sqlite"}, "postgresql://USER"),
      ({"SEGMENTATION_WAREHOUSE": "iceberg"}, "one of duckdb, ducklake"),
-     ({"SEGMENTATION_WORKERS": "0"}, "SEGMENTATION_WORKERS='0'"),
+     ({"SEGMENTATION_WORKERS": "0"}, "SEGMENTATION_WORKERS=0"),
      ({"SEGMENTATION_WAREHOUSE": "ducklake", "SEGMENTATION_DUCKLAKE_CATALOG": "postgresql://h/db",
        "SEGMENTATION_DUCKLAKE_DATA_PATH": "gs://bucket/lake/"}, "s3://BUCKET/PREFIX/")],
 )  # fmt: skip

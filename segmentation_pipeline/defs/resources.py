@@ -61,6 +61,10 @@ class PipelineSettings(dg.ConfigurableResource):
     assumed_margin_rate: float | None
     settle_seconds: float
     expected_rejections: str
+    warehouse: str
+    ducklake_catalog: str
+    ducklake_data_path: str
+    workers: int
 
     @classmethod
     def from_settings(cls, settings: Settings) -> PipelineSettings:
