@@ -26,7 +26,11 @@ BENCHMARKS = [
     ("Segment quality on random worlds vs a plain baseline", "benchmarks.bench_segment_quality", []),
     ("Whole job: full run, then one more day", "benchmarks.bench_pipeline", []),
     ("Features, RFM and classes: a full build on the real 1M data", "benchmarks.bench_features", FULL_RUN),
-    ("Whole job on DuckLake (1 and 2 step processes) next to the DuckDB file", "benchmarks.bench_ducklake", []),
+    (
+        "Whole job on DuckLake (1 and 2 step processes) next to the DuckDB file",
+        "benchmarks.bench_ducklake",
+        [],
+    ),
 ]
 
 
