@@ -162,6 +162,9 @@ def main() -> None:
             print(f"running: {warehouse}, {workers} worker(s) ...", flush=True)
             runs.append(run_child("benchmarks.bench_ducklake", "--child", str(run_dir), env=env))
             assert runs[-1]["success"], f"the {warehouse} run with {workers} worker(s) failed"
+            print(
+                f"  {' | '.join(_summarise(runs[-1]))}", flush=True
+            )  # a long run's figures, before the table
     print_table(
         f"Full run into an empty warehouse, {AS_OF} (one run each; wall includes step-process start-up)",
         [_summarise(r) for r in runs],
