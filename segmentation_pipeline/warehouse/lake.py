@@ -107,15 +107,33 @@ def _database(catalog_url: str, data_path: str, config: dict[str, str]) -> duckd
                 conn.execute(f"LOAD {canonical}")
             if data_path.startswith("s3://"):
                 create_s3_secret(conn)
-            conn.execute(
-                f"ATTACH {_quote('ducklake:' + catalog_connection_string(catalog_url))} AS {LAKE_ALIAS} "
-                f"(DATA_PATH {_quote(data_path)})"
-            )
+            _attach(conn, catalog_url, data_path)
         except BaseException:
             conn.close()
             raise
         _DATABASES[key] = conn
     return _DATABASES[key]
+
+
+def _attach(conn: duckdb.DuckDBPyConnection, catalog_url: str, data_path: str, attempts: int = 10) -> None:
+    """ATTACH the lake; on an empty catalog database, the first ATTACH creates DuckLake's tables.
+
+    Two step processes attaching a brand-new catalog at once both try to create them and one fails
+    ("Failed to initialize DuckLake": PostgreSQL's duplicate key): it waits and attaches again, to
+    the catalog the other one made (seen on the first run's parallel staging loads).
+    """
+    sql = (
+        f"ATTACH {_quote('ducklake:' + catalog_connection_string(catalog_url))} AS {LAKE_ALIAS} "
+        f"(DATA_PATH {_quote(data_path)})"
+    )
+    for attempt in range(attempts):
+        try:
+            conn.execute(sql)
+            return
+        except duckdb.Error as error:
+            if "Failed to initialize DuckLake" not in str(error) or attempt == attempts - 1:
+                raise
+            time.sleep(0.2 + random.random() * 0.3 * (attempt + 1))
 
 
 def connect(
