@@ -136,9 +136,8 @@ class Settings:
     # processes write at once: the job's steps run in parallel processes (multiprocess executor).
     warehouse: str = field(default="duckdb", metadata=_bounds(choices=("duckdb", "ducklake")))
     ducklake_catalog: str = ""  # PostgreSQL URL of the catalog database (postgresql://user@host:port/db)
-    ducklake_data_path: str = (
-        ""  # where the Parquet files go: a directory or s3://bucket/prefix/; empty = DATA_DIR/lake/
-    )
+    # Where the lake's Parquet files go: a directory or s3://bucket/prefix/; empty = DATA_DIR/lake/.
+    ducklake_data_path: str = ""
     # DuckLake mode: step processes running at once
     workers: int = field(default=2, metadata=_bounds(1))
 
