@@ -184,13 +184,27 @@ def test_quadrature_fallback_agrees_with_hyp2f1_where_both_work() -> None:
 
 
 def test_gamma_gamma_likelihood_raw_formula() -> None:
-    p, q, g = PUBLISHED_GG.values()
-    x, m = 3.0, 21.5
-    raw = (
-        gammaln(p * x + q) - gammaln(p * x) - gammaln(q)
-        + q * math.log(g) + (p * x - 1) * math.log(m) + p * x * math.log(x) - (p * x + q) * math.log(g + x * m)
-    )  # fmt: skip
-    assert btyd.gamma_gamma_log_likelihood(PUBLISHED_GG, x, m)[0] == pytest.approx(raw)
+    # The fit's reported log-likelihood is the raw formula summed at its parameters, and no
+    # nearby parameters do better (it is the maximum).
+    def raw(p: float, q: float, g: float, x: np.ndarray, m: np.ndarray) -> float:
+        return float(
+            (
+                gammaln(p * x + q) - gammaln(p * x) - gammaln(q)
+                + q * np.log(g) + (p * x - 1) * np.log(m) + p * x * np.log(x) - (p * x + q) * np.log(g + x * m)
+            ).sum()
+        )  # fmt: skip
+
+    rng = np.random.default_rng(3)
+    x = rng.integers(1, 8, 400).astype(float)
+    m = rng.gamma(6.25, 1.0, 400) * rng.gamma(3.74, 1 / 15.44, 400) ** -1 / 10
+    fit = btyd.fit_gamma_gamma(x, m)
+    p, q, g = fit.params.values()
+    assert fit.converged and fit.n_customers == 400
+    assert fit.log_likelihood == pytest.approx(raw(p, q, g, x, m), rel=1e-12)
+    for step in (0.97, 1.03):
+        assert raw(p * step, q, g, x, m) < fit.log_likelihood
+        assert raw(p, q * step, g, x, m) < fit.log_likelihood
+        assert raw(p, q, g * step, x, m) < fit.log_likelihood
 
 
 def test_gamma_gamma_expected_value() -> None:

@@ -15,9 +15,7 @@ from segmentation_pipeline.models.rfm.scores import (
     SEGMENT_ORDER,
     SEGMENT_RULES,
     assign_rfm_segments,
-    fm_score,
     score_rfm,
-    segment_for,
     summarize_rfm_segments,
 )
 
@@ -112,7 +110,7 @@ def test_unknown_margin_of_one_buyer_segments_on_f_alone():
         margin=pl.when(pl.col("customer_id") == "c10").then(None).otherwise("margin")
     )
     got = as_dict(score_rfm(partial))
-    assert got["c10"][2] is None and got["c10"][3] == segment_for(got["c10"][0], got["c10"][1])
+    assert got["c10"][2] is None and got["c10"][3] == expected_segment(*got["c10"][:3])
     assert sorted(v[2] for k, v in got.items() if v[2] is not None) == [1, 1, 2, 2, 3, 3, 4, 4, 5]
 
 
@@ -147,7 +145,7 @@ def test_identical_one_order_customers_share_one_segment():
     )
 
 
-GRID = {  # R -> FM 1..5, as documented in the rfm module
+GRID = {  # R -> FM 1..5, as documented in the rfm module: the tests' oracle, written apart from SEGMENT_RULES
     5: ["New Customers", "Potential Loyalist", "Loyal Customers", "Champions", "Champions"],
     4: ["Promising", "Potential Loyalist", "Loyal Customers", "Champions", "Champions"],
     3: ["About To Sleep", "About To Sleep", "Need Attention", "Loyal Customers", "Loyal Customers"],
@@ -156,32 +154,48 @@ GRID = {  # R -> FM 1..5, as documented in the rfm module
 }
 
 
+def expected_segment(r: int, f: int, m: int | None) -> str:
+    """The documented grid read at FM = (F + M) / 2 rounded half up (F alone when M is unknown)."""
+    fm = f if m is None else (f + m + 1) // 2
+    return GRID[r][fm - 1]
+
+
+def segments_of(scores: list[tuple[int | None, int | None, int | None]]) -> list[str]:
+    """What production assigns (assign_rfm_segments) to (R, F, M) triples."""
+    frame_ = pl.DataFrame(scores, schema={"r_score": pl.Int8, "f_score": pl.Int8, "m_score": pl.Int8}, orient="row")
+    return assign_rfm_segments(frame_)["rfm_segment"].to_list()
+
+
 def test_segment_grid_and_rule_order():
-    for r, row in GRID.items():
-        for fm, expected in enumerate(row, start=1):
-            assert segment_for(r, fm) == expected, (r, fm)
+    # F = M = FM puts each score pair on one cell of the grid.
+    cells = [(r, fm, fm) for r in GRID for fm in range(1, 6)]
+    assert segments_of(cells) == [GRID[r][fm - 1] for r, fm, _ in cells]
     # Overlapping rules: the specific cell wins because its rule comes first.
-    assert segment_for(3, 3) == "Need Attention"  # Loyal Customers' range also covers R3/FM3
-    assert segment_for(1, 4) == "Can't Lose Them"  # At Risk's range also covers R1/FM4
+    assert segments_of([(3, 3, 3)]) == ["Need Attention"]  # Loyal Customers' range also covers R3/FM3
+    assert segments_of([(1, 4, 4)]) == ["Can't Lose Them"]  # At Risk's range also covers R1/FM4
     names = [name for name, _, _ in SEGMENT_RULES]
     assert names.index("Need Attention") < names.index("Loyal Customers")
     assert names.index("Can't Lose Them") < names.index("At Risk")
     assert {s for row in GRID.values() for s in row} == NAMED  # all eleven reachable
+    # FM rounds half up, and an unknown M leaves F alone; a null R is a prospect.
+    assert segments_of([(5, 1, 2), (5, 2, 3), (4, 1, None), (4, 4, None), (None, None, None)]) == [
+        "Potential Loyalist",  # FM 2
+        "Loyal Customers",  # FM 3
+        "Promising",  # FM 1
+        "Champions",  # FM 4
+        PROSPECT,
+    ]
 
 
 def test_all_125_score_combinations_get_exactly_one_named_segment():
     combos = list(itertools.product(range(1, 6), repeat=3))
-    scores = pl.DataFrame(
-        combos, schema={"r_score": pl.Int8, "f_score": pl.Int8, "m_score": pl.Int8}, orient="row"
-    )
-    got = assign_rfm_segments(scores)
-    assert got["rfm_segment"].null_count() == 0
-    assert set(got["rfm_segment"]) <= NAMED
-    for (r, f, m), segment in zip(combos, got["rfm_segment"], strict=True):
-        assert segment == segment_for(r, fm_score(f, m))
-        matching = [
-            n for n, (rl, rh), (fl, fh) in SEGMENT_RULES if rl <= r <= rh and fl <= fm_score(f, m) <= fh
-        ]
+    got = segments_of(combos)
+    assert None not in got
+    assert set(got) <= NAMED
+    for (r, f, m), segment in zip(combos, got, strict=True):
+        assert segment == expected_segment(r, f, m)
+        fm = (f + m + 1) // 2
+        matching = [n for n, (rl, rh), (fl, fh) in SEGMENT_RULES if rl <= r <= rh and fl <= fm <= fh]
         assert segment == (matching[0] if matching else CATCH_ALL)  # first matching rule, else catch-all
 
 
@@ -224,7 +238,7 @@ def test_every_buyer_gets_exactly_one_segment(features, monetary):
             sizes = buyers.group_by(score).len()["len"]
             assert sizes.max() - sizes.min() <= 1
     for r, f, m, segment in buyers.select("r_score", "f_score", "m_score", "rfm_segment").rows():
-        assert segment == segment_for(r, fm_score(f, m))
+        assert segment == expected_segment(r, f, m)
 
 
 @settings(max_examples=100, deadline=None)

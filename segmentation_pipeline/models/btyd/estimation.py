@@ -683,13 +683,6 @@ def _gg_core(params: np.ndarray, d: _Spend, grad: bool) -> tuple[np.ndarray, np.
     return ll, np.array([d_p, d_q, d_gamma])
 
 
-def gamma_gamma_log_likelihood(
-    params: Mapping[str, float], x: ArrayLike, mean_value: ArrayLike
-) -> np.ndarray:
-    """Per-customer Gamma-Gamma log-likelihood (x >= 1 repeat purchases, mean value > 0)."""
-    return _gg_core(_param_vector(GAMMA_GAMMA, params), _Spend.build(x, mean_value), grad=False)[0]
-
-
 def gamma_gamma_expected_value(fit: FitResult, x: ArrayLike, mean_value: ArrayLike) -> np.ndarray:
     """E[value per purchase | x, mean] = p (gamma + x m) / (p x + q - 1); the population mean
     p gamma / (q - 1) when x = 0 (mean_value may then be NaN). Needs a converged fit with q > 1.

@@ -77,19 +77,6 @@ SEGMENT_ORDER: tuple[str, ...] = (
 )
 
 
-def fm_score(f: int, m: int | None) -> int:
-    """Combined frequency-monetary score: (F + M) / 2 rounded half up; F alone when M is unknown."""
-    return f if m is None else (f + m + 1) // 2
-
-
-def segment_for(r: int, fm: int) -> str:
-    """The segment of one (R, FM) pair: the Python twin of the Polars expression, for tests and docs."""
-    for name, (r_lo, r_hi), (fm_lo, fm_hi) in SEGMENT_RULES:
-        if r_lo <= r <= r_hi and fm_lo <= fm <= fm_hi:
-            return name
-    return CATCH_ALL
-
-
 def _segment_expr(r: pl.Expr, fm: pl.Expr) -> pl.Expr:
     expr = pl.when(r.is_null()).then(pl.lit(PROSPECT))
     for name, (r_lo, r_hi), (fm_lo, fm_hi) in SEGMENT_RULES:
