@@ -21,7 +21,7 @@ from scipy.integrate import quad
 from scipy.special import betaln, gammaln
 
 from segmentation_pipeline.models.btyd import estimation as btyd
-from segmentation_pipeline.models.clv.predictions import summarize_purchases
+from segmentation_pipeline.models.clv.predictions import aggregate_purchases, purchase_summary
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 CALIBRATION_END = date(1997, 9, 30)
@@ -47,7 +47,9 @@ def cdnow_order_days() -> pl.DataFrame:
 
 @pytest.fixture(scope="module")
 def cdnow() -> pl.DataFrame:
-    return summarize_purchases(cdnow_order_days(), CALIBRATION_END)
+    return purchase_summary(
+        aggregate_purchases(cdnow_order_days(), CALIBRATION_END, CALIBRATION_END), CALIBRATION_END, "cal", 7.0
+    )
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,9 @@ from segmentation_pipeline.models.clv.predictions import (
     StoredFit,
     _sorted_codes,
     clv_tiers,
+    aggregate_purchases,
     compute_clv,
-    summarize_purchases,
+    purchase_summary,
 )
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
@@ -34,6 +35,17 @@ def order_days(rows: list[tuple[str, date, float, float]]) -> pl.DataFrame:
         schema={"customer_id": pl.String, "order_date": pl.Date, "revenue": pl.Float64, "margin": pl.Float64},
         orient="row",
     )
+
+
+def summarize_purchases(
+    order_days: pl.DataFrame,
+    calibration_end: date,
+    observation_end: date | None = None,
+    time_unit_days: float = 7.0,
+) -> pl.DataFrame:
+    """The calibration summary compute_clv fits on, through the functions it calls."""
+    agg = aggregate_purchases(order_days, calibration_end, observation_end or calibration_end)
+    return purchase_summary(agg, calibration_end, "cal", time_unit_days, holdout=observation_end is not None)
 
 
 def simulate(n: int = 4000, seed: int = 0) -> pl.DataFrame:

@@ -134,7 +134,7 @@ class CLVResult:
 # --------------------------------------------------------------------------------------------
 
 
-def _aggregate(
+def aggregate_purchases(
     order_days: pl.DataFrame, calibration_end: date, end: date, value_column: str = "margin"
 ) -> pl.DataFrame:
     """Per-customer purchase-day aggregates of orders up to `end`, split at `calibration_end`.
@@ -240,10 +240,17 @@ def _sorted_codes(ids: pl.Series) -> np.ndarray:
     return ids.rank("dense").to_numpy().astype(np.int64) - 1
 
 
-def _rfm(
+def purchase_summary(
     agg: pl.DataFrame, end: date, suffix: str, time_unit_days: float, holdout: bool = False
 ) -> pl.DataFrame:
-    """(x, t_x, T), mean repeat values (and holdout purchase days) as of `end` from `_aggregate`."""
+    """Per-customer (x, t_x, T) summary for the BTYD models as of `end`, from `aggregate_purchases`.
+
+    suffix "cal" summarises the calibration period, "all" the whole history: one row per customer
+    with a purchase in it, customer_id, x (repeat purchase days), t_x (last - first purchase),
+    T (end - first purchase), both in `time_unit_days` units, mean_repeat_margin and
+    mean_repeat_revenue (over repeat purchase days, null when x = 0) and, with `holdout`,
+    x_holdout = purchase days after the calibration period.
+    """
     n = pl.col(f"n_{suffix}")
 
     def units(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
@@ -262,28 +269,6 @@ def _rfm(
     if holdout:
         columns["x_holdout"] = (pl.col("n_all") - n).cast(pl.Int64)
     return agg.filter(n > 0).select("customer_id", **columns)
-
-
-def summarize_purchases(
-    order_days: pl.DataFrame,
-    calibration_end: date,
-    observation_end: date | None = None,
-    time_unit_days: float = 7.0,
-) -> pl.DataFrame:
-    """Per-customer (x, t_x, T) summary for the BTYD models.
-
-    `order_days`: customer_id, order_date (Date), revenue, margin; one row per counted order.
-    Returns one row per customer with a first purchase on or before `calibration_end`:
-    customer_id, x (repeat purchase days), t_x (last purchase - first purchase), T
-    (calibration_end - first purchase), both in `time_unit_days` units, mean_repeat_margin and
-    mean_repeat_revenue (mean over repeat purchase days, null when x = 0) and, when
-    `observation_end` is given, x_holdout = purchase days in (calibration_end, observation_end].
-    """
-    end = calibration_end if observation_end is None else observation_end
-    if end < calibration_end:
-        raise ValueError("observation_end must not be before calibration_end")
-    agg = _aggregate(order_days, calibration_end, end)
-    return _rfm(agg, calibration_end, "cal", time_unit_days, holdout=observation_end is not None)
 
 
 # --------------------------------------------------------------------------------------------
@@ -417,7 +402,7 @@ def compute_clv(
         return CLVResult(empty, _params_frame(fits, unit, fitted_at), holdout, None, warnings, fits)
 
     calibration_end = as_of - timedelta(days=config.holdout_days)
-    agg = _aggregate(order_days, calibration_end, as_of, value_column)
+    agg = aggregate_purchases(order_days, calibration_end, as_of, value_column)
     if agg.height == 0:
         return refuse(f"no orders on or before {as_of}")
     history_days = (as_of - agg["first_date"].min()).days
@@ -427,7 +412,7 @@ def compute_clv(
         )
 
     # 1. Calibration fits and holdout comparison (on a seeded sample of customers when large).
-    cal = _rfm(agg, calibration_end, "cal", config.time_unit_days, holdout=True)
+    cal = purchase_summary(agg, calibration_end, "cal", config.time_unit_days, holdout=True)
     repeat_buyers = int((cal["x"] > 0).sum())
     if repeat_buyers < config.min_repeat_buyers:
         return refuse(
@@ -464,7 +449,7 @@ def compute_clv(
 
     # 2. Refit the best model on the full history (warm-started from its calibration fit);
     #    fall back to the runner-up if that refit fails.
-    full = _rfm(agg, as_of, "all", config.time_unit_days)  # same rows and order as `agg`
+    full = purchase_summary(agg, as_of, "all", config.time_unit_days)  # same rows and order as `agg`
     full_data = _rfm_data(full)
     final = None
     for model in ranked:
