@@ -275,7 +275,7 @@ def run_chain(profile: pl.DataFrame, tomorrow: pl.DataFrame, as_of: date, timer:
     with timer("economics"):
         economics = segment_economics.segment_economics(with_segment)
     with timer("personas"):
-        persona_table = personas.build_personas(with_segment, economics)
+        persona_table = personas.build_personas_and_claims(with_segment, economics)[0]
     with timer("segments table"):
         personas.build_segments_table(with_segment, economics, persona_table, explanations)
     with timer("history rows"):

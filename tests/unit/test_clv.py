@@ -17,8 +17,8 @@ from segmentation_pipeline.models.clv.predictions import (
     CLVConfig,
     StoredFit,
     _sorted_codes,
-    clv_tiers,
     aggregate_purchases,
+    clv_tiers,
     compute_clv,
     purchase_summary,
 )

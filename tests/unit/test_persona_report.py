@@ -14,7 +14,6 @@ import pytest
 from segmentation_pipeline.marts.economics.segment_economics import segment_economics
 from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
 from segmentation_pipeline.marts.personas.personas import (
-    build_personas,
     build_personas_and_claims,
     build_segments_table,
 )
@@ -50,7 +49,9 @@ def report() -> tuple[str, pl.DataFrame]:
     profile = small_profile()
     economics = segment_economics(profile)
     explanations = explain_segments(profile)
-    segments = build_segments_table(profile, economics, build_personas(profile, economics), explanations)
+    segments = build_segments_table(
+        profile, economics, build_personas_and_claims(profile, economics)[0], explanations
+    )
     day1 = history_rows(profile.with_columns(pl.lit(1).alias("segment_id")), date(2026, 6, 29))
     day2 = history_rows(profile, AS_OF)
     moves = migrations(day1, day2, profile.select("customer_id", pl.col("monetary").alias("revenue")))

@@ -56,7 +56,7 @@ def built() -> dict:
     profile = make_profile({1: JOE, 2: SARAH, 3: MICHEL})
     economics = segment_economics(profile)
     explanations = explain_segments(profile)
-    personas = ps.build_personas(profile, economics)
+    personas = ps.build_personas_and_claims(profile, economics)[0]
     return {
         "profile": profile,
         "economics": economics,
@@ -153,10 +153,10 @@ def test_high_touch_lapsed_late_payer(built):
 def test_names_unique_and_deterministic(built):
     names = built["personas"].get_column("persona_name").to_list()
     assert len(set(names)) == len(names)
-    again = ps.build_personas(built["profile"], built["economics"])
+    again = ps.build_personas_and_claims(built["profile"], built["economics"])[0]
     assert again.equals(built["personas"])
     # Two segments that read alike still get distinct names and first names.
-    twins = ps.build_personas(make_profile({1: JOE, 2: {**JOE, "top_category": "maison"}}))
+    twins = ps.build_personas_and_claims(make_profile({1: JOE, 2: {**JOE, "top_category": "maison"}}))[0]
     assert twins.get_column("persona_name").n_unique() == 2
     assert twins.get_column("first_name").n_unique() == 2
 
@@ -174,7 +174,7 @@ def test_positioning_follows_the_template_with_configured_brand(built):
         "signature en laquelle ils ont confiance qui leur offre le bon cadeau pour chaque occasion, prêt à temps. »"
     )
     config = ps.PersonaConfig(brand="Atelier Nord", category_en="coffees", category_fr="cafés de spécialité")
-    other = ps.build_personas(built["profile"], built["economics"], config=config)
+    other = ps.build_personas_and_claims(built["profile"], built["economics"], config=config)[0]
     assert other.get_column("positioning_statement").str.starts_with("Atelier Nord offers").all()
     assert other.get_column("positioning_statement").str.contains("a range of coffees with").all()
     assert (
@@ -199,13 +199,13 @@ def test_actions_are_derived_from_the_numbers(built):
     assert "build trust" in michel["action_message"]
     # Same segment worth more over 12 months than it costs: its ROI ranks it first, and so does its action.
     rich = make_profile({1: JOE, 2: SARAH, 3: {**MICHEL, "clv_12m": 5000.0}})
-    row = ps.build_personas(rich, segment_economics(rich)).row(2, named=True)
+    row = ps.build_personas_and_claims(rich, segment_economics(rich))[0].row(2, named=True)
     assert "first in line" in row["action_service"] and "priority 1 of 1" in row["action_service"]
     # Joe and Sarah filed no ticket: no ROI, so no priority, and the action says so.
     assert "no ticket" in joe["action_service"]
     # Cadence follows the buying cycle.
     slow = make_profile({2: {**SARAH, "mean_days_between_orders": 100.0}})
-    assert "about every 50 days" in ps.build_personas(slow).row(0, named=True)["action_cadence"]
+    assert "about every 50 days" in ps.build_personas_and_claims(slow)[0].row(0, named=True)["action_cadence"]
 
 
 def test_survey_and_social_absent_facts_are_left_out():
@@ -214,7 +214,7 @@ def test_survey_and_social_absent_facts_are_left_out():
         for k, v in JOE.items()
         if not k.startswith(("importance_", "main_", "discovery", "brand_p", "social"))
     }
-    row = ps.build_personas(make_profile({1: bare})).row(0, named=True)
+    row = ps.build_personas_and_claims(make_profile({1: bare}))[0].row(0, named=True)
     assert "What brings" not in row["narrative_en"] and "social network" not in row["narrative_en"]
     assert "Ce qui l'attire" not in row["narrative_fr"]
     assert row["top_motivations"] is None and row["decision_factors"] is None
@@ -228,7 +228,7 @@ def test_unknown_or_balanced_gender_gives_a_neutral_persona():
         if gender == "balanced":  # 50/50 (and 60/40: under the 65% a gendered persona needs)
             genders = ["male", "female"] * 5 if gender == "balanced" else None
             profile = profile.with_columns(gender=pl.Series(genders))
-        row = ps.build_personas(profile).row(0, named=True)
+        row = ps.build_personas_and_claims(profile)[0].row(0, named=True)
         name = row["first_name"]
         assert name in ps.SPARE_NAMES[None], name
         assert " is a man" not in row["narrative_en"] and " is a woman" not in row["narrative_en"]
@@ -237,9 +237,12 @@ def test_unknown_or_balanced_gender_gives_a_neutral_persona():
         assert f"{name} juge son niveau sur le Web « moyen »" in row["narrative_fr"]
         assert f"Rien de particulier ne freine {name}" in row["narrative_fr"]
     sixty = make_profile({1: JOE}).with_columns(gender=pl.Series(["male"] * 6 + ["female"] * 4))
-    assert ps.build_personas(sixty).row(0, named=True)["first_name"] in ps.SPARE_NAMES[None]
+    assert ps.build_personas_and_claims(sixty)[0].row(0, named=True)["first_name"] in ps.SPARE_NAMES[None]
     seventy = make_profile({1: JOE}).with_columns(gender=pl.Series(["male"] * 7 + ["female"] * 3))
-    assert "Joe is a man, as are 70%" in ps.build_personas(seventy).row(0, named=True)["narrative_en"]
+    assert (
+        "Joe is a man, as are 70%"
+        in ps.build_personas_and_claims(seventy)[0].row(0, named=True)["narrative_en"]
+    )
 
 
 def test_prospect_segment():
@@ -251,7 +254,7 @@ def test_prospect_segment():
         "discovery_channel": "social",
         "cancel_rate": None,  # no order line at all
     }
-    row = ps.build_personas(make_profile({0: prospect})).row(0, named=True)
+    row = ps.build_personas_and_claims(make_profile({0: prospect}))[0].row(0, named=True)
     assert row["persona_name"] == "Prospect found through social media"
     assert "has not bought from us yet" in row["narrative_en"]
     assert "n'a encore rien acheté" in row["narrative_fr"]
@@ -299,14 +302,16 @@ def _texts(row: dict) -> str:
 def test_no_service_data_no_service_sentence():
     # The service source is absent: the features leave its columns null (not 0).
     no_service = {**JOE, "service_contacts": None, "total_effort": None, "cost_to_serve": None}
-    row = ps.build_personas(make_profile({1: no_service, 2: {**SARAH, **no_service}})).row(0, named=True)
+    row = ps.build_personas_and_claims(make_profile({1: no_service, 2: {**SARAH, **no_service}}))[0].row(
+        0, named=True
+    )
     text = row["narrative_en"] + " " + row["narrative_fr"]
     assert not any(w in text for w in SERVICE_WORDS), text
     assert "no service data" in row["action_service"]
     # With the source present and no ticket (0 contacts), the sentence holds and is written.
     assert (
         "never opened a service ticket"
-        in ps.build_personas(make_profile({2: SARAH})).row(0, named=True)["narrative_en"]
+        in ps.build_personas_and_claims(make_profile({2: SARAH}))[0].row(0, named=True)["narrative_en"]
     )
 
 
@@ -314,7 +319,7 @@ def test_one_channel_in_the_data_no_channel_sentence_or_name():
     # A web shop: every order online. Preferring online to store says nothing (there is no store).
     online = {"share_store": 0.0, "share_online": 1.0, "share_phone": 0.0, "preferred_channel": "online"}
     profile = make_profile({1: {**JOE, **online}, 2: {**SARAH, **online}})
-    for row in ps.build_personas(profile).iter_rows(named=True):
+    for row in ps.build_personas_and_claims(profile)[0].iter_rows(named=True):
         text = _texts(row)
         assert not any(w in text for w in STORE_WORDS) and "online" not in row["persona_name"].lower(), text
         assert "would rather not buy in store" not in text and "100% of orders" not in text
@@ -322,14 +327,14 @@ def test_one_channel_in_the_data_no_channel_sentence_or_name():
 
 def test_money_in_the_run_currency_in_both_languages():
     config = ps.PersonaConfig(currency="GBP")
-    row = ps.build_personas(make_profile({1: JOE, 2: SARAH}), config=config).row(0, named=True)
+    row = ps.build_personas_and_claims(make_profile({1: JOE, 2: SARAH}), config=config)[0].row(0, named=True)
     assert "£400" in row["narrative_en"] and "400\u00a0£" in row["narrative_fr"]
     assert "€" not in _texts(row) and "euro" not in _texts(row).lower()
 
 
 def test_prospects_who_returned_everything_are_not_told_as_never_bought():
     returned = {"frequency": 0, "age": 30, "gender": "female", "cancel_rate": 0.0, "return_rate": 1.0}
-    row = ps.build_personas(make_profile({0: returned})).row(0, named=True)
+    row = ps.build_personas_and_claims(make_profile({0: returned}))[0].row(0, named=True)
     assert "has not bought from us yet" not in row["narrative_en"]
     assert "returned or cancelled everything" in row["narrative_en"]
     assert "a tout retourné ou annulé" in row["narrative_fr"]

@@ -162,7 +162,9 @@ def expected_segment(r: int, f: int, m: int | None) -> str:
 
 def segments_of(scores: list[tuple[int | None, int | None, int | None]]) -> list[str]:
     """What production assigns (assign_rfm_segments) to (R, F, M) triples."""
-    frame_ = pl.DataFrame(scores, schema={"r_score": pl.Int8, "f_score": pl.Int8, "m_score": pl.Int8}, orient="row")
+    frame_ = pl.DataFrame(
+        scores, schema={"r_score": pl.Int8, "f_score": pl.Int8, "m_score": pl.Int8}, orient="row"
+    )
     return assign_rfm_segments(frame_)["rfm_segment"].to_list()
 
 

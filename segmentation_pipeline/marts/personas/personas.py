@@ -618,16 +618,6 @@ def persona_name_from_claims(t: Traits, claims: list[ClaimRow]) -> str:
     return name[0].upper() + name[1:]
 
 
-def build_personas(
-    profile_with_segment: pl.DataFrame,
-    economics: pl.DataFrame | None = None,
-    *,
-    config: PersonaConfig | None = None,
-) -> pl.DataFrame:
-    """One row per segment (see `build_personas_and_claims`)."""
-    return build_personas_and_claims(profile_with_segment, economics, config=config)[0]
-
-
 def build_personas_and_claims(
     profile_with_segment: pl.DataFrame,
     economics: pl.DataFrame | None = None,
