@@ -4,11 +4,10 @@ Pure Polars (no Dagster). Inputs are typed as in `contracts/models.py`; customer
 already reduced to their latest version per id. Everything is expressed as lazy filters, joins
 and group-bys (no Python loops over rows), so 1M customers / 10M order lines take seconds.
 
-Order lines are summarised once (`summarize_orders` -> `OrderFacts`: one row per order, and each
-customer's top category and brand); both `counted_orders` and `build_customer_features` are built
-from that summary. The Dagster asset has DuckDB compute the same OrderFacts inputs while it scans
-staging (`staging.reads.read_order_facts`) and then runs the same Polars code from there
-(`counted_orders_from_summary`, `customer_order_features`, `customer_features_from_orders`).
+Order lines are summarised once, by DuckDB while it scans staging (`staging.reads.read_order_facts`
+-> `OrderFacts`: one row per order, and each customer's top category and brand); the counted
+orders and the features are built from that summary in Polars (`counted_orders_from_summary`,
+`customer_order_features`, `customer_features_from_orders`).
 
 Definitions (SPEC, "Outputs"): an order counts when at least one of its lines is `completed`;
 `returned` and `cancelled` lines add no revenue. Line revenue = quantity x unit_price - discount;
@@ -126,8 +125,8 @@ def product_lookup(products: pl.LazyFrame | pl.DataFrame | None) -> pl.DataFrame
     """product_id -> unit_cost and integer codes of category and brand (dense rank = alphabetical).
 
     Grouping 10M lines by (customer_id, integer code) is much cheaper than by two strings; the
-    names are joined back per customer at the end (see _code_names). The asset's DuckDB queries
-    join this same frame (staging.reads.read_order_facts), so both paths use the same codes.
+    names are joined back per customer at the end (see _code_names). The DuckDB queries of
+    staging.reads.read_order_facts join this frame, so codes and names agree.
     """
     products = _empty("products") if products is None else products.lazy()
     return products.select(
@@ -147,78 +146,6 @@ def _code_names(products: pl.LazyFrame | pl.DataFrame | None, key: str) -> pl.La
     )
 
 
-def order_lines(
-    orders: pl.LazyFrame, products: pl.LazyFrame | pl.DataFrame | None, as_of: date
-) -> pl.LazyFrame:
-    """Order lines up to as_of with their product's unit_cost, category_code and brand_code."""
-    return _until(orders, EVENT_TIME["orders"], as_of).join(
-        product_lookup(products).lazy(), on="product_id", how="left"
-    )
-
-
-def _line_amounts(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Completed-only amounts and small codes per line.
-
-    staging.reads.read_order_facts runs this (_lines_sql), _order_aggregates and _top_codes in
-    SQL: keep them in step (the unit tests run the hand-computed checks on both paths).
-    """
-    completed = pl.col("status") == "completed"
-    gross = pl.col("quantity") * pl.col("unit_price")
-    discount = pl.col("discount").fill_null(0.0)
-    return lines.select(
-        "order_id",
-        "customer_id",
-        "ordered_at",
-        "category_code",
-        "brand_code",
-        "payment_days_late",
-        is_completed=completed,
-        is_returned=pl.col("status") == "returned",
-        is_cancelled=pl.col("status") == "cancelled",
-        # Null when the line records no occasion at all (real exports rarely carry one): unknown.
-        is_occasion=pl.col("occasion") != "none",
-        # A small integer instead of the string: taking a string per order costs far more memory.
-        channel_code=pl.sum_horizontal(
-            [(pl.col("channel") == c).cast(pl.UInt8) * i for i, c in enumerate(ORDER_CHANNELS)]
-        ),
-        # Amounts of non-completed lines are 0 so plain sums give "completed lines only".
-        c_discount=pl.when(completed).then(discount).otherwise(0.0),
-        # Gross value of the completed lines that record a discount (0 included): the discount
-        # share is over these only, and unknown for a customer whose lines record none.
-        c_gross_discount_known=pl.when(completed & pl.col("discount").is_not_null())
-        .then(gross)
-        .otherwise(0.0),
-        c_revenue=pl.when(completed).then(gross - discount).otherwise(0.0),
-        # NaN (not 0) for a completed line whose product is unknown: NaN survives the order's sum,
-        # so the order's cost, hence margin, is unknown rather than overstated.
-        c_cost=pl.when(completed)
-        .then(pl.col("quantity") * pl.col("unit_cost").fill_null(float("nan")))
-        .otherwise(0.0),
-    )
-
-
-def _order_aggregates(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per order (counted or not) up to as_of: the one group-by of order lines by order."""
-    return lines.group_by("order_id").agg(
-        # Lines of one order share customer and channel (min: the same pick whatever the line
-        # order, in Polars and in DuckDB).
-        pl.col("customer_id").min(),
-        pl.col("ordered_at").min(),
-        pl.col("channel_code").min(),
-        revenue=pl.col("c_revenue").sum(),
-        discount=pl.col("c_discount").sum(),
-        gross_discount_known=pl.col("c_gross_discount_known").sum(),
-        cost=pl.col("c_cost").sum(),
-        # Any line with an occasion; null when no line of the order records one (as SQL's bool_or).
-        is_occasion=pl.when(pl.col("is_occasion").count() > 0).then(pl.col("is_occasion").any()),
-        n_lines=pl.len().cast(pl.Int32),
-        returned_lines=pl.col("is_returned").sum().cast(pl.Int32),
-        cancelled_lines=pl.col("is_cancelled").sum().cast(pl.Int32),
-        # Lines of an order are paid together: its lateness is its latest line.
-        days_late=pl.col("payment_days_late").max(),
-    )
-
-
 def _order_summary(aggregates: pl.LazyFrame) -> pl.LazyFrame:
     """The order aggregates with the derived columns every user of the summary needs."""
     return aggregates.with_columns(
@@ -227,30 +154,6 @@ def _order_summary(aggregates: pl.LazyFrame) -> pl.LazyFrame:
         completed_lines=pl.col("n_lines") - pl.col("returned_lines") - pl.col("cancelled_lines"),
         gross=pl.col("revenue") + pl.col("discount"),
         margin=pl.when(pl.col("cost").is_not_nan()).then(pl.col("revenue") - pl.col("cost")),
-    )
-
-
-def _completed_revenue(lines: pl.LazyFrame) -> pl.LazyFrame:
-    """Completed lines, narrowed to what the top category and brand need."""
-    return lines.filter("is_completed").select("customer_id", "category_code", "brand_code", "c_revenue")
-
-
-def _top_codes(completed: pl.LazyFrame, key: str) -> pl.LazyFrame:
-    """Per customer: the `key` code (category or brand) with the most completed revenue, and that revenue.
-
-    staging.reads.read_order_facts does the same in SQL: keep them in step.
-    """
-    code = f"{key}_code"
-    per_key = (
-        completed.filter(pl.col(code).is_not_null())
-        .group_by("customer_id", code)
-        .agg(revenue=pl.col("c_revenue").sum())
-    )
-    # Keep the maximum; among equal maxima the smallest code, i.e. the alphabetically first name.
-    return (
-        per_key.filter(pl.col("revenue") == pl.col("revenue").max().over("customer_id"))
-        .group_by("customer_id")
-        .agg(pl.col(code).min().alias("top_code"), pl.col("revenue").first().alias(f"top_{key}_revenue"))
     )
 
 
@@ -264,8 +167,8 @@ def _top_names(
 class OrderFacts:
     """What the features need from the order lines.
 
-    summary: one row per order up to as_of, counted or not (see _order_aggregates and
-    _order_summary); the counted ones are `counted_orders`.
+    summary: one row per order up to as_of, counted or not (see staging.reads._order_aggregates_sql
+    and _order_summary); the counted ones are `counted_orders_from_summary`.
     top_category, top_brand: per customer with completed revenue, the top name and its revenue.
     """
 
@@ -282,8 +185,8 @@ def order_facts(
 ) -> OrderFacts:
     """OrderFacts from the per-order aggregates and the per-customer top codes.
 
-    `summarize_orders` computes the inputs from order lines in Polars; the asset has DuckDB
-    compute them (`staging.reads.read_order_facts`) so the 10M lines never cross into Polars.
+    DuckDB computes the inputs (`staging.reads.read_order_facts`) so the 10M lines never cross
+    into Polars.
     """
     summary, top_category, top_brand = pl.collect_all(
         [
@@ -295,36 +198,19 @@ def order_facts(
     return OrderFacts(summary=summary, top_category=top_category, top_brand=top_brand)
 
 
-def summarize_orders(
-    lines: pl.LazyFrame | pl.DataFrame, products: pl.LazyFrame | pl.DataFrame | None
-) -> OrderFacts:
-    """OrderFacts from `order_lines(...)`: every line-level computation, once.
-
-    The result feeds both `counted_orders` and `build_customer_features` (via
-    `counted_orders_from_summary` and `customer_features_from_orders`). The big group-bys (lines
-    by order; completed lines by customer and category, and by customer and brand) each run on
-    half of their keys at a time (_collect_in_parts): their hash tables of millions of groups are
-    never all in memory.
-    """
-    lines = _line_amounts(lines.lazy())
-    # Completed lines, narrowed and materialised once for both top group-bys (and freed before
-    # the group-by by order).
-    completed = _completed_revenue(lines).collect().lazy()
-    top_category, top_brand = [
-        _collect_in_parts(lambda part, k=key, c=completed: _top_codes(c.filter(part), k), "customer_id")
-        for key in ("category", "brand")
-    ]
-    del completed
-    aggregates = _collect_in_parts(lambda part: _order_aggregates(lines.filter(part)), "order_id")
-    return order_facts(aggregates, top_category, top_brand, products)
-
-
 def _channel_name(code: pl.Expr) -> pl.Expr:
     return pl.lit(pl.Series(ORDER_CHANNELS)).gather(code)
 
 
 def counted_orders_from_summary(summary: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
-    """The counted orders (see `counted_orders`) of an order summary (`OrderFacts.summary`)."""
+    """One row per counted order up to as_of (also the input of the CLV stage), from the order
+    summary (`OrderFacts.summary`).
+
+    Columns: customer_id, order_id, ordered_at, order_date, channel, revenue, margin (null when a
+    completed line's product has no known unit cost), gross, discount (completed lines),
+    is_occasion (any line with an occasion other than none; null when no line records one),
+    n_lines (all lines).
+    """
     return (
         summary.lazy()
         .filter(pl.col("completed_lines") > 0)
@@ -342,18 +228,6 @@ def counted_orders_from_summary(summary: pl.LazyFrame | pl.DataFrame) -> pl.Lazy
             "n_lines",
         )
     )
-
-
-def counted_orders(orders: pl.LazyFrame, products: pl.LazyFrame | None, as_of: date) -> pl.LazyFrame:
-    """One row per counted order up to as_of (also the input of the CLV stage).
-
-    Columns: customer_id, order_id, ordered_at, order_date, channel, revenue, margin (null when a
-    completed line's product has no known unit cost), gross, discount (completed lines),
-    is_occasion (any line with an occasion other than none; null when no line records one),
-    n_lines (all lines).
-    """
-    lines = _line_amounts(order_lines(orders, products, as_of))
-    return counted_orders_from_summary(_order_summary(_order_aggregates(lines)))
 
 
 def _order_features(summary: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
@@ -493,44 +367,6 @@ def _survey_features(surveys: pl.LazyFrame, as_of: date) -> pl.LazyFrame:
     )
 
 
-def build_customer_features(
-    *,
-    customers: pl.LazyFrame | None,
-    orders: pl.LazyFrame,
-    products: pl.LazyFrame | None,
-    surveys: pl.LazyFrame | None,
-    social: pl.LazyFrame | None,
-    service: pl.LazyFrame | None,
-    as_of: date,
-    cost_per_effort_point: float = 2.0,
-) -> pl.DataFrame:
-    """One row per customer known on `as_of`, with the columns of its contract (contracts/tables.py), sorted by id.
-
-    The universe is the customer master (without customers who signed up after as_of) plus every
-    customer_id with an order up to as_of: orders of customers missing from the master still count
-    (`is_known_customer` = False). A master record with a signup_date after as_of did not exist
-    yet: its customer appears only through orders up to as_of, if any, as an unknown customer.
-    Prospects (no counted order) have frequency 0, monetary 0, margin 0 and null recency. Any
-    optional source may be None: its columns are then null. Customers and products are used as
-    given (their latest version, even if updated after as_of: older versions are not kept).
-    """
-    facts = summarize_orders(order_lines(orders, products, as_of), products)
-    order_features = customer_order_features(facts.summary, as_of)
-    top_category, top_brand = facts.top_category, facts.top_brand
-    del facts  # the order summary (millions of rows) is not needed for the joins
-    return customer_features_from_orders(
-        order_features,
-        top_category,
-        top_brand,
-        customers=customers,
-        surveys=surveys,
-        social=social,
-        service=service,
-        as_of=as_of,
-        cost_per_effort_point=cost_per_effort_point,
-    )
-
-
 def customer_order_features(summary: pl.DataFrame | pl.LazyFrame, as_of: date) -> pl.DataFrame:
     """The order-based features (recency, frequency, value, channels, returns...) of each customer
     with an order up to as_of, from the order summary (`OrderFacts.summary`)."""
@@ -551,8 +387,16 @@ def customer_features_from_orders(
     cost_per_effort_point: float = 2.0,
     sorted_by_id: bool = True,
 ) -> pl.DataFrame:
-    """`build_customer_features` from already summarised orders (in customer_id order unless not
-    `sorted_by_id`).
+    """One row per customer known on `as_of` from already summarised orders (in customer_id order
+    unless not `sorted_by_id`), with the columns of its contract (contracts/tables.py).
+
+    The universe is the customer master (without customers who signed up after as_of) plus every
+    customer_id with an order up to as_of: orders of customers missing from the master still count
+    (`is_known_customer` = False). A master record with a signup_date after as_of did not exist
+    yet: its customer appears only through orders up to as_of, if any, as an unknown customer.
+    Prospects (no counted order) have frequency 0, monetary 0, margin 0 and null recency. Any
+    optional source may be None: its columns are then null. Customers and products are used as
+    given (their latest version, even if updated after as_of: older versions are not kept).
 
     order_features: `customer_order_features(summary, as_of)`; top_category and top_brand: as in
     `OrderFacts`. Taking these rather than the order summary lets a caller free the summary (5.5M

@@ -57,8 +57,9 @@ def _only_sql(only: str | None, alias: str = "") -> str:
 
 
 def _lines_sql(only: str | None = None) -> str:
-    """customer_features._line_amounts in SQL: order lines up to as_of (one bound date) joined to
-    the product lookup (registered as _product_lookup), with completed-only amounts and codes."""
+    """Order lines up to as_of (one bound date) joined to the product lookup (registered as
+    _product_lookup), with completed-only amounts (0 for other lines, so plain sums give
+    "completed lines only") and small integer codes (a string per order costs far more memory)."""
     return f"""
     SELECT
         o.order_id,
@@ -86,7 +87,7 @@ def _lines_sql(only: str | None = None) -> str:
 
 
 def _order_aggregates_sql(only: str | None = None) -> str:
-    """customer_features._order_aggregates in SQL: one row per order, counted or not."""
+    """One row per order up to as_of, counted or not: the one group-by of order lines by order."""
     return f"""
     SELECT
         order_id,
@@ -108,7 +109,8 @@ def _order_aggregates_sql(only: str | None = None) -> str:
 
 
 def _top_codes_sql(key: str, only: str | None = None) -> str:
-    """customer_features._top_codes in SQL: the largest revenue wins, then the smallest code."""
+    """Per customer: the `key` code (category or brand) with the most completed revenue, and that
+    revenue; the largest revenue wins, then the smallest code (the alphabetically first name)."""
     code = f"{key}_code"
     return f"""
         SELECT
@@ -128,7 +130,7 @@ def _top_codes_sql(key: str, only: str | None = None) -> str:
 def read_order_facts(
     conn: duckdb.DuckDBPyConnection, as_of: dt.date, products: pl.DataFrame | None, only: str | None = None
 ) -> OrderFacts | None:
-    """`summarize_orders(order_lines(orders, products, as_of), products)`, with DuckDB doing the lines.
+    """The order facts (customer_features.OrderFacts) as of `as_of`, with DuckDB doing the lines.
 
     Why SQL here: order lines are the one big input (10.5M rows at 1M customers). Read into Polars
     (even narrowed) and grouped there, they took about the same CPU time as DuckDB aggregating them
@@ -136,9 +138,9 @@ def read_order_facts(
     group-by state (5.5M orders keyed by string ids). Here only the per-order aggregates (5.5M
     rows) and the top category and brand codes per customer (0.8M rows each) cross into Polars.
 
-    The SQL mirrors customer_features._line_amounts, _order_aggregates and _top_codes (the unit
-    tests run the hand-computed checks on both paths); the rest (summary columns, names, every
-    feature) is the same Polars code, and the product lookup is the Polars one (same codes).
+    The line-level work is this SQL only (tests/unit/test_customer_features.py checks it by hand);
+    the rest (summary columns, names, every feature) is Polars, and the product lookup is the
+    Polars one (customer_features.product_lookup: the codes the names are joined back on).
     None when staging.orders has no rows. `only`: a table of the customer_ids to read (default: all).
     """
     if not has_rows(conn, "orders"):

@@ -4,9 +4,9 @@ As of 2024-06-30. Products: P1 shoes/Acme cost 4, P2 bags/Zeta cost 10, P3 hats/
 Customers: A (full record), B (no orders: prospect), C (signed up after as_of: excluded),
 D (no signup date), E (only a returned order: prospect); U orders without a customer record.
 
-Every check runs on two paths (the `build` fixture): the Polars functions on frames, and the
-asset's path (assets.features.build_feature_tables) on the same rows loaded into a DuckDB staging
-schema, where DuckDB aggregates the order lines (staging.reads.read_order_facts).
+Every check runs on the asset's path (defs.features.build_feature_tables, the `build` fixture): the
+rows are loaded into a DuckDB staging schema, DuckDB aggregates the order lines
+(staging.reads.read_order_facts) and Polars computes the features, as in production.
 """
 
 from __future__ import annotations
@@ -20,10 +20,6 @@ import pytest
 from segmentation_pipeline.contracts import SOURCES
 from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES as CUSTOMER_FEATURES_CONTRACT
 from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
-from segmentation_pipeline.features.customer_features import (
-    build_customer_features,
-    counted_orders,
-)
 from segmentation_pipeline.staging.load import ensure_source_tables, staging_table
 from segmentation_pipeline.staging.reads import read_staging
 from segmentation_pipeline.warehouse.tables import ensure_schemas
@@ -267,10 +263,10 @@ def warehouse_features(**kwargs) -> pl.DataFrame:
     return warehouse_tables(**kwargs)[1]
 
 
-@pytest.fixture(scope="module", params=["polars", "warehouse"])
-def build(request):
-    """build_customer_features, or the asset's path through a DuckDB warehouse (same arguments)."""
-    return build_customer_features if request.param == "polars" else warehouse_features
+@pytest.fixture(scope="module")
+def build():
+    """The asset's path through a DuckDB warehouse: features from source frames."""
+    return warehouse_features
 
 
 @pytest.fixture(scope="module")
@@ -284,11 +280,9 @@ def row(features: pl.DataFrame, customer_id: str) -> dict:
     return rows[0]
 
 
-@pytest.fixture(scope="module", params=["polars", "warehouse"])
-def count_orders(request):
-    """counted_orders(orders, products, as_of) collected, or the asset's counted orders."""
-    if request.param == "polars":
-        return lambda orders, products, as_of: counted_orders(orders, products, as_of).collect()
+@pytest.fixture(scope="module")
+def count_orders():
+    """The asset's counted orders (features.customer_orders) of (orders, products, as_of)."""
 
     def via_warehouse(orders, products, as_of):
         empty = {name: None for name in ("customers", "surveys", "social", "service")}
@@ -512,11 +506,12 @@ def test_absent_optional_sources_give_null_columns(build):
 
 
 def test_empty_optional_sources_behave_like_absent_ones():
-    # Polars path only: in the warehouse an empty staging table is an absent source (read_staging).
+    # Staging tables that exist without a row (read_staging: a source that never delivered).
     empty = {name: typed(name, []) for name in ("customers", "products", "surveys", "social", "service")}
-    got = build_customer_features(**sources(**empty), as_of=AS_OF)
+    got = warehouse_features(**sources(**empty), as_of=AS_OF)
     assert got["customer_id"].to_list() == ["A", "D", "E", "U"]
-    assert row(got, "A")["service_contacts"] == 0 and row(got, "A")["influence_tier"] == "none"
+    assert row(got, "A")["service_contacts"] is None and row(got, "A")["influence_tier"] is None
+    assert got.equals(warehouse_features(**sources(**dict.fromkeys(empty)), as_of=AS_OF))
 
 
 def test_data_after_as_of_changes_nothing(features, build):
