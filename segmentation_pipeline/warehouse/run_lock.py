@@ -1,21 +1,22 @@
 """One run at a time per warehouse: an exclusive lock file held for the whole run.
 
 DuckDB admits one writing process per file; two runs interleaving their steps would each see the
-other's half-done work. The lock makes the second run wait a bounded time, then fail with a
-message that says who holds the warehouse.
+other's half-done work. The lock (filelock's OS lock on `<warehouse>.lock`) makes the second run
+wait a bounded time, then fail with a message that says who holds the warehouse: the holder
+writes its pid, run and start time into the lock file once it has the lock (filelock never
+truncates a held lock file, and keeps the file on release).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import json
 import os
 import re
-import time
 from pathlib import Path
 
 import duckdb
+from filelock import FileLock, Timeout
 
 
 class WarehouseBusyError(RuntimeError):
@@ -25,49 +26,37 @@ class WarehouseBusyError(RuntimeError):
 class RunLock:
     def __init__(self, warehouse_path: Path, wait_seconds: float = 0.0, owner: str = ""):
         self.path = warehouse_path.with_name(warehouse_path.name + ".lock")
-        self.wait_seconds = wait_seconds
         self.owner = owner
-        self._handle = None
+        self._lock = FileLock(
+            self.path,
+            timeout=wait_seconds,
+            poll_interval=0.5,
+            preserve_lock_file=True,
+            fallback_to_soft=False,  # no flock (some network file systems): fail rather than lock softly
+            on_acquired=self._write_holder,
+            thread_local=False,  # a resource may take the lock in one thread and release it in another
+        )
+
+    def _write_holder(self, fd: int) -> None:
+        holder = {"pid": os.getpid(), "run": self.owner, "since": dt.datetime.now().isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode(), 0)
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+")
-        deadline = time.monotonic() + self.wait_seconds
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    handle.seek(0)
-                    holder = handle.read().strip() or "unknown"
-                    handle.close()
-                    raise WarehouseBusyError(
-                        f"another run is using the warehouse {self.path.with_suffix('')} ({holder}); "
-                        f"this run did not start. Wait for it to finish, then run again."
-                    ) from None
-                time.sleep(0.5)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(
-            json.dumps(
-                {
-                    "pid": os.getpid(),
-                    "run": self.owner,
-                    "since": dt.datetime.now().isoformat(timespec="seconds"),
-                }
-            )
-        )
-        handle.flush()
-        self._handle = handle
+        try:
+            self._lock.acquire()
+        except Timeout:
+            holder = self.path.read_text(errors="replace").strip() or "unknown"
+            raise WarehouseBusyError(
+                f"another run is using the warehouse {self.path.with_suffix('')} ({holder}); "
+                f"this run did not start. Wait for it to finish, then run again."
+            ) from None
 
     def release(self) -> None:
-        if self._handle is not None:
-            self._handle.seek(0)
-            self._handle.truncate()
-            fcntl.flock(self._handle, fcntl.LOCK_UN)
-            self._handle.close()
-            self._handle = None
+        if self._lock.is_locked:
+            os.truncate(self.path, 0)  # still held: nobody reads a finished run as the holder
+            self._lock.release()
 
     def __enter__(self) -> RunLock:
         self.acquire()
