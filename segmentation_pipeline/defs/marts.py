@@ -15,7 +15,7 @@ from segmentation_pipeline.defs.metadata import (
 )
 from segmentation_pipeline.defs.models import CUSTOMER_SEGMENTS, one_row_per_customer, read_segmentation_input
 from segmentation_pipeline.defs.resources import PipelineSettings
-from segmentation_pipeline.features.value_basis import read_value_basis
+from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.marts.economics.segment_economics import (
     EconomicsConfig,
     customer_economics,
@@ -23,6 +23,7 @@ from segmentation_pipeline.marts.economics.segment_economics import (
 )
 from segmentation_pipeline.marts.economics.service_queue import rank_open_tickets
 from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
+from segmentation_pipeline.marts.personas.claims import empty_claims
 from segmentation_pipeline.marts.personas.personas import (
     PersonaConfig,
     build_personas_and_claims,
@@ -37,6 +38,7 @@ from segmentation_pipeline.staging.reads import read_staging
 from segmentation_pipeline.warehouse.tables import (
     comment_table,
     create_table,
+    empty_frame,
     insert_frame,
     query_frame,
     read_sql,
@@ -58,6 +60,38 @@ def _estimated_margin(revenue: pl.Expr, basis: str, rate: float | None) -> pl.Ex
     if rate is None or basis != "revenue":
         return pl.lit(None, dtype=pl.Float64)
     return revenue.cast(pl.Float64) * rate
+
+
+def _segment_tables(
+    with_segment: pl.DataFrame, settings: PipelineSettings, basis: ValueBasis
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """marts.segments and marts.segment_claims of customers with their segment and economics."""
+    economics = segment_economics(
+        with_segment,
+        EconomicsConfig(cost_per_effort_point=settings.cost_per_effort_point, value_basis=basis.basis),
+    )
+    personas, claims = build_personas_and_claims(
+        with_segment,
+        economics,
+        config=PersonaConfig(
+            brand=settings.brand,
+            category_en=settings.category,
+            category_fr=settings.category_fr,
+            currency=settings.currency,
+            value_basis=basis.basis,
+            claim_support=settings.claim_support,
+        ),
+    )
+    explanations = explain_segments(with_segment, currency=settings.currency)
+    segments = build_segments_table(with_segment, economics, personas, explanations).with_columns(
+        value_basis=pl.lit(basis.basis),
+        estimated_margin=_estimated_margin(pl.col("revenue"), basis.basis, settings.assumed_margin_rate),
+        estimated_margin_clv_12m=_estimated_margin(
+            pl.col("clv_12m_total"), basis.basis, settings.assumed_margin_rate
+        ),
+    )
+
+    return segments, claims
 
 
 @dg.multi_asset(
@@ -113,30 +147,10 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
         with_segment = with_segment.join(
             customer_economics(with_segment, settings.cost_per_effort_point), on="customer_id", how="left"
         )
-        economics = segment_economics(
-            with_segment,
-            EconomicsConfig(cost_per_effort_point=settings.cost_per_effort_point, value_basis=basis.basis),
-        )
-        personas, claims = build_personas_and_claims(
-            with_segment,
-            economics,
-            config=PersonaConfig(
-                brand=settings.brand,
-                category_en=settings.category,
-                category_fr=settings.category_fr,
-                currency=settings.currency,
-                value_basis=basis.basis,
-                claim_support=settings.claim_support,
-            ),
-        )
-        explanations = explain_segments(with_segment, currency=settings.currency)
-        segments = build_segments_table(with_segment, economics, personas, explanations).with_columns(
-            value_basis=pl.lit(basis.basis),
-            estimated_margin=_estimated_margin(pl.col("revenue"), basis.basis, settings.assumed_margin_rate),
-            estimated_margin_clv_12m=_estimated_margin(
-                pl.col("clv_12m_total"), basis.basis, settings.assumed_margin_rate
-            ),
-        )
+        if with_segment.is_empty():  # no customer yet: empty marts, typed as their contracts say
+            segments, claims = empty_frame(conn, contract.SEGMENTS), empty_claims()
+        else:
+            segments, claims = _segment_tables(with_segment, settings, basis)
 
         current = history_rows(with_segment, as_of)
         previous = query_frame(conn, read_sql("models/previous_segment_state"), [as_of])

@@ -38,7 +38,11 @@ class RunLock:
         )
 
     def _write_holder(self, fd: int) -> None:
-        holder = {"pid": os.getpid(), "run": self.owner, "since": dt.datetime.now().isoformat(timespec="seconds")}
+        holder = {
+            "pid": os.getpid(),
+            "run": self.owner,
+            "since": dt.datetime.now().isoformat(timespec="seconds"),
+        }
         os.ftruncate(fd, 0)
         os.pwrite(fd, json.dumps(holder).encode(), 0)
 

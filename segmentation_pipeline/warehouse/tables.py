@@ -94,6 +94,12 @@ def write_table(conn: duckdb.DuckDBPyConnection, contract: TableContract, frame:
     return frame.height
 
 
+def empty_frame(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> pl.DataFrame:
+    """A frame without rows with the contract's columns, typed as the table is."""
+    columns = ", ".join(f'CAST(NULL AS {c.type}) AS "{c.name}"' for c in contract.columns)
+    return query_frame(conn, f"SELECT {columns} LIMIT 0")
+
+
 def replace_table(conn: duckdb.DuckDBPyConnection, contract: TableContract, frame: pl.DataFrame) -> int:
     """Replace the contract's table with `frame` in one transaction; readers never see a half-written table."""
     with transaction(conn):

@@ -11,16 +11,18 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES, CUSTOMER_ORDERS
+from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES, CUSTOMER_ORDERS, SEGMENTS
+from segmentation_pipeline.defs.marts import segment_marts
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
-from segmentation_pipeline.defs.models import clv_models, customer_scores
+from segmentation_pipeline.defs.models import clv_models, customer_scores, customer_segments
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.staging.load import ensure_source_tables
 from segmentation_pipeline.warehouse.tables import create_table, ensure_schemas
 
 
-def test_scores_and_clv_on_empty_typed_features(tmp_path):
+def empty_warehouse(tmp_path):
+    """A warehouse whose staging tables and feature tables exist, typed, without a row."""
     database = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(database)) as conn:
         ensure_schemas(conn)
@@ -28,18 +30,51 @@ def test_scores_and_clv_on_empty_typed_features(tmp_path):
             ensure_source_tables(conn, source)
         create_table(conn, CUSTOMER_ORDERS)
         create_table(conn, CUSTOMER_FEATURES)
+    return database
+
+
+def materialize(assets, tmp_path, database) -> dg.ExecuteInProcessResult:
     settings = Settings(data_dir=tmp_path, as_of="2025-06-30", settle_seconds=0)
-    result = dg.materialize(
-        [customer_scores, clv_models],
+    return dg.materialize(
+        assets,
         resources={
             "settings": PipelineSettings.from_settings(settings),
             "warehouse": DuckDBResource(database=str(database)),
         },
         raise_on_error=False,
     )
+
+
+def test_scores_and_clv_on_empty_typed_features(tmp_path):
+    database = empty_warehouse(tmp_path)
+    result = materialize([customer_scores, clv_models], tmp_path, database)
     assert result.success
     evaluations = [e for e in result.get_asset_check_evaluations() if e.check_name == CONTRACT_CHECK]
     assert len(evaluations) == 4 and all(e.passed for e in evaluations)
     with duckdb.connect(str(database), read_only=True) as conn:
         for table in ("models.rfm_scores", "models.customer_classes", "models.clv_predictions"):
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
+
+
+def test_segments_and_segment_marts_on_zero_customers(tmp_path):
+    database = empty_warehouse(tmp_path)
+    result = materialize([customer_scores, clv_models, customer_segments, segment_marts], tmp_path, database)
+    assert result.success, [str(e.event_specific_data.error) for e in result.get_step_failure_events()]
+    evaluations = [e for e in result.get_asset_check_evaluations() if e.check_name == CONTRACT_CHECK]
+    marts = {e.asset_key.path[1] for e in evaluations if e.asset_key.path[0] == "marts"}
+    assert {"segments", "segment_claims", "segment_history", "segment_migrations"} <= marts and all(
+        e.passed for e in evaluations
+    ), [e.metadata for e in evaluations if not e.passed]
+    with duckdb.connect(str(database), read_only=True) as conn:
+        for table in (
+            "marts.segments",
+            "marts.segment_claims",
+            "marts.segment_history",
+            "marts.segment_migrations",
+        ):
+            assert conn.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
+        columns = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns "
+            "WHERE table_schema = 'marts' AND table_name = 'segments' ORDER BY ordinal_position"
+        ).fetchall()
+    assert columns == [(c.name, c.type) for c in SEGMENTS.columns]  # typed as its contract says

@@ -159,10 +159,10 @@ def segment_profiles(profile_with_segment: pl.DataFrame) -> pl.DataFrame:
 
 
 def base_profile(profile_with_segment: pl.DataFrame) -> dict:
-    """The whole base summarised like one segment (the yardstick for 'high' and 'low')."""
-    return segment_profiles(
-        profile_with_segment.with_columns(pl.lit(-1, dtype=pl.Int64).alias("segment_id"))
-    ).row(0, named=True)
+    """The whole base summarised like one segment (the yardstick for 'high' and 'low'); every value
+    null for a base without customers (there is no segment to compare then)."""
+    base = segment_profiles(profile_with_segment.with_columns(pl.lit(-1, dtype=pl.Int64).alias("segment_id")))
+    return base.row(0, named=True) if base.height else dict.fromkeys(base.columns)
 
 
 # --- reading a profile -----------------------------------------------------------------------------
