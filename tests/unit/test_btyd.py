@@ -458,9 +458,12 @@ def test_no_dropout_data_gives_usable_fits_that_say_they_found_no_dropout() -> N
     # no-dropout limit; the purchase predictions stay usable, and the fit says what it found.
     rng = np.random.default_rng(1)
     n = 5_000
-    T = rng.uniform(20, 80, n)
+    # Times in weeks of whole days, as the pipeline's summaries are: customers then share (x, t_x, T)
+    # rows, which the fits compress (continuous times made this test 15 s instead of 1 s).
+    days = 7.0
+    T = np.round(rng.uniform(20, 80, n) * days) / days
     x = rng.poisson(rng.gamma(0.8, 1 / 4.0, n) * T)
-    t_x = np.where(x > 0, T * rng.random(n) ** (1 / np.maximum(x, 1)), 0.0)
+    t_x = np.where(x > 0, np.round(T * rng.random(n) ** (1 / np.maximum(x, 1)) * days) / days, 0.0)
     data = btyd.RfmData.build(x, t_x, T)
     for fitter in (btyd.fit_bgnbd, btyd.fit_pareto_nbd):
         fit = fitter(data)
@@ -471,6 +474,6 @@ def test_no_dropout_data_gives_usable_fits_that_say_they_found_no_dropout() -> N
     death = rng.exponential(1 / rng.gamma(0.7, 1 / 15.0, n))
     active = np.minimum(death, T)
     x2 = rng.poisson(rng.gamma(0.8, 1 / 6.0, n) * active)
-    t2 = np.where(x2 > 0, active * rng.random(n) ** (1 / np.maximum(x2, 1)), 0.0)
+    t2 = np.where(x2 > 0, np.round(active * rng.random(n) ** (1 / np.maximum(x2, 1)) * days) / days, 0.0)
     churned = btyd.RfmData.build(x2, t2, T)
     assert btyd.expected_dropout_share(btyd.fit_pareto_nbd(churned), churned) > 0.1
