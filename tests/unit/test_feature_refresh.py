@@ -90,6 +90,7 @@ def assert_same_as_full_build(warehouse: Path) -> None:
     assert_frame_equal(features, full_features, check_exact=False, rel_tol=1e-9)
 
 
+@pytest.mark.slow  # eight daily loads and builds, each checked against a full rebuild (~15 s)
 def test_incremental_builds_match_a_full_build_day_after_day(generated: Path, tmp_path: Path) -> None:
     raw, warehouse = tmp_path / "raw", tmp_path / "warehouse.duckdb"
     late = f"service_{(FIRST - dt.timedelta(days=3)).isoformat()}.jsonl"
