@@ -27,7 +27,10 @@ except WarehouseBusyError as error:
 def try_lock(warehouse: Path, wait: float) -> str:
     """What another process gets when it asks for the lock."""
     return subprocess.run(
-        [sys.executable, "-c", TRY_LOCK, str(warehouse), str(wait)], capture_output=True, text=True, check=True
+        [sys.executable, "-c", TRY_LOCK, str(warehouse), str(wait)],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
 
 
