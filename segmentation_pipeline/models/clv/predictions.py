@@ -423,7 +423,7 @@ def compute_clv(
         fits.update({stored.chosen_model: stored.fit(stored.chosen_model)})
         fits[btyd.GAMMA_GAMMA] = stored.fit(btyd.GAMMA_GAMMA)
         final = fits[stored.chosen_model]
-        full = _rfm(agg, as_of, "all", config.time_unit_days)
+        full = purchase_summary(agg, as_of, "all", config.time_unit_days)
         result = _predict(agg, full, final, config, fits, warnings)
         return dataclasses.replace(
             result, params=stored.params, holdout=stored.holdout, reused_from=stored.fitted_as_of
