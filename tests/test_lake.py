@@ -21,6 +21,7 @@ conn.execute("INSERT INTO staging.appends SELECT * FROM _rows")
 """
 
 
+@pytest.mark.slow  # four processes committing to one PostgreSQL catalog (~14 s on a loaded machine)
 def test_commits_of_parallel_processes_all_land(lake_catalog: str, tmp_path: Path):
     data_path = f"{tmp_path / 'lake'}/"
     with lake.connect(lake_catalog, data_path) as conn:
