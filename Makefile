@@ -37,9 +37,14 @@ services:  ## install PostgreSQL (Debian's postgresql-15) when no pg_ctl is ther
 	@ls /usr/lib/postgresql/*/bin/pg_ctl > /dev/null 2>&1 || command -v pg_ctl > /dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql-15 > /dev/null)
 
+# Two test processes (pytest-xdist): each test file runs whole in one of them, so a file's
+# module fixtures (a generated world, a base run, a Superset server) are built once. The slowest
+# tests are listed at the end of every run.
+TEST_WORKERS ?= 2
+
 test: setup bi-venv services  ## every test, Superset end to end included
 	$(BIN)/python -m compileall -q segmentation_pipeline > /dev/null
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-fast: setup services  ## the tests not marked slow (no end-to-end runs, no Superset)
 	$(BIN)/pytest -q -m "not slow"
