@@ -3,6 +3,7 @@
 import dagster as dg
 
 from segmentation_pipeline.defs import features, marts, models, publication, quality, reports, staging
+from segmentation_pipeline.defs.executors import lake_executor
 from segmentation_pipeline.defs.resources import LakeWarehouse, PipelineSettings, Warehouse, run_tags
 from segmentation_pipeline.defs.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
@@ -34,12 +35,14 @@ def job_executor(settings: Settings) -> dg.ExecutorDefinition:
     # Step processes fork from a server that has imported the definitions once (forkserver with
     # preloading): a spawned process would import Dagster, Polars and the assets again per step,
     # seconds each, more than most steps take.
+    # One run at a time per lake: the run holds a lock on the lake's catalog (defs/executors.py).
     if settings.warehouse == "ducklake":
-        return dg.multiprocess_executor.configured(
+        return lake_executor(
+            settings,
             {
                 "max_concurrent": settings.workers,
                 "start_method": {"forkserver": {"preload_modules": ["segmentation_pipeline.definitions"]}},
-            }
+            },
         )
     return dg.in_process_executor
 

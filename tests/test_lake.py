@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
 import polars as pl
 import pytest
 
+from segmentation_pipeline.synth import generate_landing_zone
 from segmentation_pipeline.warehouse import lake
+from segmentation_pipeline.warehouse.lake_lock import LakeRunLock
+from segmentation_pipeline.warehouse.run_lock import WarehouseBusyError
 
 _APPEND = """
 import sys, polars as pl
@@ -55,3 +60,72 @@ def test_data_path_on_s3(lake_catalog: str, s3_endpoint: dict[str, str]):
         urllib.request.urlopen(f"{s3_endpoint['AWS_ENDPOINT_URL']}/{s3_endpoint['bucket']}").read().decode()
     )
     assert ".parquet" in listing, "the table's data is an object in the bucket"
+
+
+def test_a_second_run_waits_then_fails_naming_the_run_that_holds_the_lake(lake_catalog: str, tmp_path: Path):
+    data_path = f"{tmp_path / 'lake'}/"
+    with LakeRunLock(lake_catalog, data_path, owner="run-that-holds"):
+        started = time.monotonic()
+        with pytest.raises(WarehouseBusyError, match="run run-that-holds, from") as refused:
+            LakeRunLock(lake_catalog, data_path, wait_seconds=1.0, owner="second").acquire()
+        assert time.monotonic() - started >= 1.0, "the second run waited its lock_wait_seconds"
+        assert data_path in str(refused.value)
+        # Another lake on the same catalog database is not held.
+        with LakeRunLock(lake_catalog, f"{tmp_path / 'other_lake'}/"):
+            pass
+    with LakeRunLock(lake_catalog, data_path, owner="second"):  # released at the end of the first
+        pass
+
+
+_HOLD = """
+import sys, time
+from segmentation_pipeline.warehouse.lake_lock import LakeRunLock
+lock = LakeRunLock(sys.argv[1], sys.argv[2], owner="killed")
+lock.acquire()
+print("held", flush=True)
+time.sleep(600)
+"""
+
+
+def test_a_run_killed_while_holding_the_lake_leaves_it_free(lake_catalog: str, tmp_path: Path):
+    data_path = f"{tmp_path / 'lake'}/"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, lake_catalog, data_path], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        with pytest.raises(WarehouseBusyError, match="run killed"):
+            LakeRunLock(lake_catalog, data_path).acquire()
+    finally:
+        holder.kill()  # SIGKILL: no release, no clean-up; PostgreSQL ends the session
+        holder.wait()
+    with LakeRunLock(lake_catalog, data_path, wait_seconds=30.0):
+        pass
+
+
+@pytest.mark.slow  # one `python -m segmentation_pipeline run` up to its executor (~10 s)
+def test_the_run_command_refuses_a_lake_another_run_holds(lake_catalog: str, tmp_path: Path):
+    generate_landing_zone(tmp_path, customers=40, days=5, seed=3)
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}
+    env |= {
+        "SEGMENTATION_DATA_DIR": str(tmp_path),
+        "SEGMENTATION_SETTLE_SECONDS": "0",
+        "SEGMENTATION_WAREHOUSE": "ducklake",
+        "SEGMENTATION_DUCKLAKE_CATALOG": lake_catalog,
+        "SEGMENTATION_LOCK_WAIT_SECONDS": "1",
+    }
+    data_path = f"{(tmp_path / 'lake').resolve()}/"
+    with LakeRunLock(lake_catalog, data_path, owner="the-other-run"):
+        done = subprocess.run(
+            [sys.executable, "-m", "segmentation_pipeline", "run"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+    output = done.stdout + done.stderr
+    assert done.returncode != 0, output
+    assert "the run could not start: another run is using the DuckLake" in done.stdout, output
+    assert "the-other-run" in done.stdout, "the message names the run that holds the lake"
+    assert not (tmp_path / "marts.duckdb").exists(), "nothing was published"
+    assert not list((tmp_path / "lake").rglob("*.parquet")), "no step wrote to the lake"

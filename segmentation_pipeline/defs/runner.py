@@ -13,6 +13,7 @@ import dataclasses
 import datetime as dt
 import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -264,6 +265,11 @@ def _summary(
                 while error.cause is not None and "DagsterResourceFunctionError" in error.cls_name:
                     error = error.cause
                 print(f"  the run could not start: {error.message.strip()[:2000]}")
+            if event.event_type_value == "PIPELINE_FAILURE" and event.event_specific_data.error:
+                # raised outside any step, e.g. by the executor: the lake is held by another run
+                error = event.event_specific_data.error
+                message = re.sub(r"^[\w.]+: ", "", error.message.strip())  # without the exception's class
+                print(f"  the run could not start: {message[:2000]}")
             if event.event_type_value == "STEP_FAILURE":
                 print(
                     f"  step {event.step_key} failed: {event.event_specific_data.error.message.strip()[:2000]}"
