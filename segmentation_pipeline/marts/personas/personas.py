@@ -32,7 +32,8 @@ from segmentation_pipeline.marts.personas.claims import (
     empty_claims,
     holding_claims,
 )
-from segmentation_pipeline.marts.personas.story import Voice, sentence_en, sentence_fr
+from segmentation_pipeline.marts.personas.phrasebook_en import ENGLISH
+from segmentation_pipeline.marts.personas.story import tell
 from segmentation_pipeline.models.segmentation.clustering import (
     PROSPECT_SEGMENT_ID,
     SURVEY_COLUMNS,
@@ -280,15 +281,6 @@ ROLE_NAMES = {  # role: (English singular, English plural, French plural)
     "shopper": ("shopper", "shoppers", "clients"),
     "prospect": ("prospect", "prospects", "prospects"),
 }
-DISCOVERY_EN = {
-    "campaign": "one of our campaigns",
-    "referral": "a recommendation from someone close",
-    "search": "an online search",
-    "social": "social media",
-    "store": "a visit to one of our stores",
-    "press": "the press",
-    "other": "other channels",
-}
 FIRST_NAMES = {  # role: (male, female); the articles' Joe and Sarah go to their look-alikes
     "occasion": ("Joe", "Claire"),
     "frequent": ("Lucas", "Emma"),
@@ -435,7 +427,7 @@ def recommended_actions(p: dict, t: Traits, economics: dict | None) -> dict[str,
         "online": "email and app notifications",
         "phone": "outbound phone calls" + (" from a named account manager" if t.role == "big_basket" else ""),
         "mixed": "email plus in-store touchpoints",
-        "none": f"retargeting through {DISCOVERY_EN.get(p.get('discovery_channel') or '', 'the channel that found them')}",
+        "none": f"retargeting through {ENGLISH.words['discovery'].get(p.get('discovery_channel') or '', 'the channel that found them')}",
     }[t.channel]
     if t.channel == "store" and t.researches_online:
         channel += ", plus online content to check before visiting (reviews, stock)"
@@ -604,7 +596,7 @@ def persona_name_from_claims(t: Traits, claims: list[ClaimRow]) -> str:
         if "ordered_and_returned" in held:
             return "Prospect who returned everything"
         discovery = next((c.split("=")[1] for c in held if c.startswith("discovery_channel=")), None)
-        return f"Prospect found through {DISCOVERY_EN[discovery]}" if discovery else "Prospect"
+        return f"Prospect found through {ENGLISH.word('discovery', discovery)}" if discovery else "Prospect"
     mixture = next((c for c in held if c.startswith("mixture:")), None)
     if mixture:
         a, b = (ROLE_OF_CLAIM[k] for k in mixture.removeprefix("mixture:").split("+"))
@@ -658,9 +650,9 @@ def build_personas_and_claims(
         first_names.add(first)
         texts = []
         for c in claims:
-            pair = _tell(c, Voice(first, t.gender), config)
+            pair = _tell(c, first, t.gender, config)
             if pair[0] in said or pair[1] in said:  # never a sentence another persona has: say the name
-                pair = _tell(c, Voice(first, t.gender, named=True), config)
+                pair = _tell(c, first, t.gender, config, named=True)
             said.update(pair)
             texts.append(pair)
             claim_rows.append({**c.__dict__, "sentence": len(texts), "text_en": pair[0], "text_fr": pair[1]})
@@ -690,10 +682,11 @@ def build_personas_and_claims(
     return personas, claims_table
 
 
-def _tell(c: ClaimRow, v: Voice, config: PersonaConfig) -> tuple[str, str]:
-    return (
-        sentence_en(c, v, config.brand, config.currency, config.value_basis),
-        sentence_fr(c, v, config.brand, config.currency, config.value_basis),
+def _tell(
+    c: ClaimRow, name: str, gender: str | None, config: PersonaConfig, named: bool = False
+) -> tuple[str, str]:
+    return tell(
+        c, name, gender, named=named, brand=config.brand, currency=config.currency, basis=config.value_basis
     )
 
 
