@@ -108,3 +108,20 @@ def test_personas_say_as_many_sentences_with_the_same_figures_in_both_languages(
         )
         for en, fr in zip(mine["text_en"], mine["text_fr"], strict=True):
             assert figures(en) == figures(fr), (en, fr)
+
+
+@pytest.mark.parametrize(
+    "held",
+    [
+        ["mixture:occasion_buyer+discount_driven", "age_band=35-44"],
+        ["lapsed", "buys_in_store", "age_band=65+", "main_motivation=values"],
+        ["repeat_buyer", "buys_online", "factor_reviews", "factor_price"],
+        [],
+    ],
+)
+def test_a_positioning_says_the_same_target_in_both_languages(held):
+    claims = [ClaimRow(1, k, "share", 0.5, 0.3, 0.7, 10) for k in held]
+    traits = ps.Traits(False, "mixed", False, "occasional", "occasion", None, None, True)
+    en, fr = ps.positioning_from_claims(traits, claims, ps.PersonaConfig())
+    assert figures(en) == figures(fr), (en, fr)
+    assert en.startswith("Maison Exemple offers ") and fr.startswith("« Maison Exemple propose aux ")

@@ -90,6 +90,16 @@ ROLE_CLAIMS = (
     "frequent",
     "discount_driven",
 )
+# Each role claim's buying role (the persona's name and positioning are told by role).
+ROLE_OF_CLAIM = {
+    "occasion_buyer": "occasion",
+    "discount_driven": "bargain",
+    "big_basket": "big_basket",
+    "high_touch": "high_touch",
+    "late_payer": "late_payer",
+    "social_reach": "influencer",
+    "frequent": "frequent",
+}
 # Mode claims: column -> needs survey respondents
 MODE_CLAIMS = {
     "gender": False,

@@ -27,12 +27,14 @@ from segmentation_pipeline.contracts import enums
 from segmentation_pipeline.marts.personas.claims import (
     CLAIMS_SCHEMA,
     ROLE_CLAIMS,
+    ROLE_OF_CLAIM,
     ClaimConfig,
     ClaimRow,
     empty_claims,
     holding_claims,
 )
 from segmentation_pipeline.marts.personas.phrasebook_en import ENGLISH
+from segmentation_pipeline.marts.personas.positioning import positioning_from_claims
 from segmentation_pipeline.marts.personas.story import tell
 from segmentation_pipeline.models.segmentation.clustering import (
     PROSPECT_SEGMENT_ID,
@@ -269,17 +271,17 @@ def read_traits(p: dict, base: dict, config: PersonaConfig) -> Traits:
     )
 
 
-ROLE_NAMES = {  # role: (English singular, English plural, French plural)
-    "occasion": ("gift buyer", "gift buyers", "acheteurs d'occasions spéciales"),
-    "bargain": ("bargain hunter", "bargain hunters", "chasseurs de bonnes affaires"),
-    "big_basket": ("big-basket buyer", "big-basket buyers", "acheteurs à gros paniers"),
-    "high_touch": ("high-touch customer", "high-touch customers", "clients très demandeurs d'accompagnement"),
-    "late_payer": ("late payer", "late payers", "clients aux paiements tardifs"),
-    "influencer": ("influencer", "influencers", "influenceurs"),
+ROLE_NAMES = {  # role: English singular (the plural is the phrasebook's "roles")
+    "occasion": "gift buyer",
+    "bargain": "bargain hunter",
+    "big_basket": "big-basket buyer",
+    "high_touch": "high-touch customer",
+    "late_payer": "late payer",
+    "influencer": "influencer",
     # Frequency is the trait; basket size is said in the story only when it is below the base's.
-    "frequent": ("frequent buyer", "frequent buyers", "acheteurs fréquents"),
-    "shopper": ("shopper", "shoppers", "clients"),
-    "prospect": ("prospect", "prospects", "prospects"),
+    "frequent": "frequent buyer",
+    "shopper": "shopper",
+    "prospect": "prospect",
 }
 FIRST_NAMES = {  # role: (male, female); the articles' Joe and Sarah go to their look-alikes
     "occasion": ("Joe", "Claire"),
@@ -320,100 +322,6 @@ def _first_name(t: Traits, name: str, used: set[str]) -> str:
 
 
 # --- stories ---------------------------------------------------------------------------------------
-
-
-# --- positioning -----------------------------------------------------------------------------------
-
-FEATURES = {  # motivation or decision factor: (English, French)
-    "price": ("keen, transparent prices", "des prix justes et transparents"),
-    "quality": ("lasting quality", "une qualité durable"),
-    "brand": ("a name they trust", "une signature en laquelle ils ont confiance"),
-    "service": ("attentive, personal service", "un service attentif et personnalisé"),
-    "convenience": ("quick, effortless ordering", "une commande simple et rapide"),
-    "features": ("the features they compare", "les fonctionnalités qu'ils comparent"),
-    "values": ("responsible values", "des valeurs responsables"),
-    "reviews": ("well-reviewed products", "des produits bien notés par les clients"),
-}
-BENEFITS = {  # role: (English, French)
-    "occasion": (
-        "the right gift for every occasion, ready on time",
-        "le bon cadeau pour chaque occasion, prêt à temps",
-    ),
-    "bargain": ("good deals without doubts about quality", "de bonnes affaires sans douter de la qualité"),
-    "big_basket": (
-        "volume pricing and a dedicated account service",
-        "des prix au volume et un interlocuteur dédié",
-    ),
-    "high_touch": (
-        "help and advice whenever they need it",
-        "de l'aide et des conseils dès qu'ils en ont besoin",
-    ),
-    "late_payer": (
-        "payment terms that fit their budget",
-        "des conditions de paiement adaptées à leur budget",
-    ),
-    "influencer": (
-        "products their community will want to hear about",
-        "des produits dont leur communauté aura envie d'entendre parler",
-    ),
-    "frequent": ("quick, easy buys they can share", "des achats rapides et faciles à partager"),
-    "shopper": ("everyday value without hassle", "une valeur sûre au quotidien, sans complication"),
-    "prospect": ("an easy first purchase", "un premier achat en toute simplicité"),
-}
-
-
-def _range_of(category: str, language: str) -> str:
-    """'a range of home goods' / 'une gamme d'articles…' (the template's "a [category]")."""
-    if language == "en":
-        return f"a range of {category}"
-    return f"une gamme d'{category}" if category[:1].lower() in "aeiouyéèh" else f"une gamme de {category}"
-
-
-def positioning_from_claims(t: Traits, claims: list[ClaimRow], config: PersonaConfig) -> tuple[str, str]:
-    """The seeds' template, in English and French, with target words only from holding claims:
-    "[brand] offers [target] a [category] with [features] that gives them [benefits]." /
-    « [marque] propose à [cible] une [catégorie] ayant [caractéristiques] qui leur offre [bénéfices]. »"""
-    held = {c.claim for c in claims}
-    mixture = next((c for c in held if c.startswith("mixture:")), None)
-    age = next((c.split("=")[1] for c in held if c.startswith("age_band=")), None)
-    if mixture:
-        a, b = (ROLE_OF_CLAIM[k] for k in mixture.removeprefix("mixture:").split("+"))
-        target_en = f"{ROLE_NAMES[a][1]} and {ROLE_NAMES[b][1]}"
-        target_fr = f"aux {ROLE_NAMES[a][2]} et aux {ROLE_NAMES[b][2]}"
-        benefit_en, benefit_fr = BENEFITS[a]
-    else:
-        loyalty = {"lapsed": ("lapsed", " qui se sont éloignés"), "repeat_buyer": ("loyal", " fidèles")}
-        lo_en, lo_fr = next((v for k, v in loyalty.items() if k in held), ("", ""))
-        channel = {"buys_in_store": ("in-store", "en magasin"), "buys_online": ("online", "en ligne"),
-                   "buys_by_phone": ("phone-order", "par téléphone")}  # fmt: skip
-        ch_en, ch_fr = next((v for k, v in channel.items() if k in held), ("", ""))
-        target_en = " ".join(w for w in (lo_en, ch_en, ROLE_NAMES[t.role][1]) if w)
-        low, _, high = (age or "").partition("-")
-        age_fr = f" {AGE_TARGET_FR.get(age, f'de {low} à {high} ans')}" if age else ""
-        target_fr = f"aux {ROLE_NAMES[t.role][2]}{age_fr}{lo_fr}"
-        if ch_fr:
-            target_fr += (
-                f" qui achètent {ch_fr}" if not lo_fr.startswith(" qui") else f" et achetaient {ch_fr}"
-            )
-        benefit_en, benefit_fr = BENEFITS[t.role]
-    if age:
-        target_en += f" aged {AGE_TARGET_EN.get(age, age.replace('-', ' to '))}"
-    keys = [c.split("=")[1] for c in held if c.startswith("main_motivation=")]
-    keys += sorted(c.removeprefix("factor_") for c in held if c.startswith("factor_"))
-    keys = [k for k in dict.fromkeys(keys) if k in FEATURES][:2] or (
-        ["price"] if t.role == "bargain" else ["quality", "service"]
-    )
-    features_en = " and ".join(FEATURES[k][0] for k in keys)
-    features_fr = " et ".join(FEATURES[k][1] for k in keys)
-    category_en = _range_of(config.category_en, "en")
-    category_fr = _range_of(config.category_fr, "fr")
-    en = f"{config.brand} offers {target_en} {category_en} with {features_en} that gives them {benefit_en}."
-    fr = f"« {config.brand} propose {target_fr} {category_fr} ayant {features_fr} qui leur offre {benefit_fr}. »"
-    return en, fr
-
-
-AGE_TARGET_EN = {"under 18": "under 18", "65+": "65 or over"}
-AGE_TARGET_FR = {"under 18": "de moins de 18 ans", "65+": "de 65 ans ou plus"}
 
 
 # --- recommended actions ---------------------------------------------------------------------------
@@ -548,15 +456,6 @@ def survey_insights(p: dict, config: PersonaConfig) -> dict[str, str | None]:
     }
 
 
-ROLE_OF_CLAIM = {
-    "occasion_buyer": "occasion",
-    "discount_driven": "bargain",
-    "big_basket": "big_basket",
-    "high_touch": "high_touch",
-    "late_payer": "late_payer",
-    "social_reach": "influencer",
-    "frequent": "frequent",
-}
 CHANNEL_OF_CLAIM = {"buys_in_store": "store", "buys_online": "online", "buys_by_phone": "phone"}
 LOYALTY_OF_CLAIM = {"lapsed": "lapsed", "repeat_buyer": "loyal", "one_order": "new"}
 
@@ -600,11 +499,11 @@ def persona_name_from_claims(t: Traits, claims: list[ClaimRow]) -> str:
     mixture = next((c for c in held if c.startswith("mixture:")), None)
     if mixture:
         a, b = (ROLE_OF_CLAIM[k] for k in mixture.removeprefix("mixture:").split("+"))
-        return f"Two groups: {ROLE_NAMES[a][1]} and {ROLE_NAMES[b][1]}"
+        return f"Two groups: {ENGLISH.word('roles', a)} and {ENGLISH.word('roles', b)}"
     words = [
         next((w for k, w in NAME_LOYALTY.items() if k in held), ""),
         next((w for k, w in NAME_CHANNEL.items() if k in held), ""),
-        ROLE_NAMES[t.role][0],
+        ROLE_NAMES[t.role],
     ]
     name = " ".join(w for w in words if w)
     return name[0].upper() + name[1:]
@@ -639,7 +538,7 @@ def build_personas_and_claims(
         t = traits_from_claims(read_traits(p, base, config), claims)
         name = persona_name_from_claims(t, claims)
         if name in names:  # two segments read alike: the second most telling role tells them apart
-            extra = ROLE_NAMES[t.second_role][0] if t.second_role else None
+            extra = ROLE_NAMES[t.second_role] if t.second_role else None
             name = (
                 f"{name} ({extra})"
                 if extra and f"{name} ({extra})" not in names

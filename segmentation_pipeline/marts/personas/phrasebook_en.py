@@ -59,6 +59,26 @@ SENTENCES: dict[str, str] = {
     "per customer), against {base:money} across all customers.",
     "mean_clv_12m": "Over the next 12 months {v.he_} is expected to bring {value:money} {basis:basis} (mean per "
     "customer), against {base:money} across all customers.",
+    # The positioning statement (positioning.py) and its target.
+    "positioning": "{brand} offers {target} {category:range} with {features:features} that gives them "
+    "{benefit:benefit}.",
+    "target": "{role:roles}{age:aged}",
+    "target.loyal": "loyal {role:roles}{age:aged}",
+    "target.lapsed": "lapsed {role:roles}{age:aged}",
+    "target.channel": "{channel:channel} {role:roles}{age:aged}",
+    "target.loyal+channel": "loyal {channel:channel} {role:roles}{age:aged}",
+    "target.lapsed+channel": "lapsed {channel:channel} {role:roles}{age:aged}",
+    "target.mixture": "{first:roles} and {second:roles}{age:aged}",
+}
+FEATURES = {  # motivation or decision factor, as what the range has
+    "price": "keen, transparent prices",
+    "quality": "lasting quality",
+    "brand": "a name they trust",
+    "service": "attentive, personal service",
+    "convenience": "quick, effortless ordering",
+    "features": "the features they compare",
+    "values": "responsible values",
+    "reviews": "well-reviewed products",
 }
 
 WORDS = {
@@ -125,6 +145,33 @@ WORDS = {
         "frequent": "order every 45 days or more often",
     },
     "basis": {"margin": "in margin", "revenue": "in revenue"},
+    "roles": {  # buying roles (traits.py), plural
+        "occasion": "gift buyers",
+        "bargain": "bargain hunters",
+        "big_basket": "big-basket buyers",
+        "high_touch": "high-touch customers",
+        "late_payer": "late payers",
+        "influencer": "influencers",
+        "frequent": "frequent buyers",
+        "shopper": "shoppers",
+        "prospect": "prospects",
+    },
+    "channel": {"buys_in_store": "in-store", "buys_online": "online", "buys_by_phone": "phone-order"},
+    "aged": lambda band: f" aged {AGES.get(band, band.replace('-', ' to '))}" if band else "",
+    "range": lambda category: f"a range of {category}",
+    "feature": FEATURES,
+    "features": lambda keys: " and ".join(FEATURES[k] for k in keys),
+    "benefit": {
+        "occasion": "the right gift for every occasion, ready on time",
+        "bargain": "good deals without doubts about quality",
+        "big_basket": "volume pricing and a dedicated account service",
+        "high_touch": "help and advice whenever they need it",
+        "late_payer": "payment terms that fit their budget",
+        "influencer": "products their community will want to hear about",
+        "frequent": "quick, easy buys they can share",
+        "shopper": "everyday value without hassle",
+        "prospect": "an easy first purchase",
+    },
 }
 
 ENGLISH = Phrasebook(

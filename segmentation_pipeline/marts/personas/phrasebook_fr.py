@@ -93,7 +93,39 @@ SENTENCES: dict[str, str | Voiced] = {
     ),
     "mean_clv_12m": "Sur les 12 prochains mois, {v.il_} devrait rapporter {value:money} {basis:basis} (moyenne "
     "par client), contre {base:money} pour l'ensemble des clients.",
+    # L'énoncé de positionnement (positioning.py) et sa cible.
+    "positioning": "« {brand} propose {target} {category:range} ayant {features:features} qui leur offre "
+    "{benefit:benefit}. »",
+    "target": "aux {role:roles}{age:aged}",
+    "target.loyal": "aux {role:roles}{age:aged} fidèles",
+    "target.lapsed": "aux {role:roles}{age:aged} qui se sont éloignés",
+    "target.channel": "aux {role:roles}{age:aged} qui achètent {channel:channel}",
+    "target.loyal+channel": "aux {role:roles}{age:aged} fidèles qui achètent {channel:channel}",
+    "target.lapsed+channel": "aux {role:roles}{age:aged} qui se sont éloignés et achetaient {channel:channel}",
+    "target.mixture": "aux {first:roles} et aux {second:roles}{age:aged}",
 }
+TARGET_AGES = {"under 18": "de moins de 18 ans", "65+": "de 65 ans ou plus"}
+FEATURES = {  # motivation ou facteur de décision, comme ce qu'a la gamme
+    "price": "des prix justes et transparents",
+    "quality": "une qualité durable",
+    "brand": "une signature en laquelle ils ont confiance",
+    "service": "un service attentif et personnalisé",
+    "convenience": "une commande simple et rapide",
+    "features": "les fonctionnalités qu'ils comparent",
+    "values": "des valeurs responsables",
+    "reviews": "des produits bien notés par les clients",
+}
+
+
+def _target_age(band: str) -> str:
+    low, _, high = band.partition("-")
+    return f" {TARGET_AGES.get(band, f'de {low} à {high} ans')}" if band else ""
+
+
+def _range(category: str) -> str:
+    """« une gamme d'articles… » / « une gamme de cafés… »."""
+    return f"une gamme d'{category}" if category[:1].lower() in "aeiouyéèh" else f"une gamme de {category}"
+
 
 WORDS = {
     "noun": {"male": "un homme", "female": "une femme"},
@@ -161,6 +193,33 @@ WORDS = {
         "frequent": "commandent au moins tous les 45 jours",
     },
     "basis": {"margin": "en marge", "revenue": "en chiffre d'affaires"},
+    "roles": {  # rôles d'achat (traits.py), au pluriel
+        "occasion": "acheteurs d'occasions spéciales",
+        "bargain": "chasseurs de bonnes affaires",
+        "big_basket": "acheteurs à gros paniers",
+        "high_touch": "clients très demandeurs d'accompagnement",
+        "late_payer": "clients aux paiements tardifs",
+        "influencer": "influenceurs",
+        "frequent": "acheteurs fréquents",
+        "shopper": "clients",
+        "prospect": "prospects",
+    },
+    "channel": {"buys_in_store": "en magasin", "buys_online": "en ligne", "buys_by_phone": "par téléphone"},
+    "aged": _target_age,
+    "range": _range,
+    "feature": FEATURES,
+    "features": lambda keys: " et ".join(FEATURES[k] for k in keys),
+    "benefit": {
+        "occasion": "le bon cadeau pour chaque occasion, prêt à temps",
+        "bargain": "de bonnes affaires sans douter de la qualité",
+        "big_basket": "des prix au volume et un interlocuteur dédié",
+        "high_touch": "de l'aide et des conseils dès qu'ils en ont besoin",
+        "late_payer": "des conditions de paiement adaptées à leur budget",
+        "influencer": "des produits dont leur communauté aura envie d'entendre parler",
+        "frequent": "des achats rapides et faciles à partager",
+        "shopper": "une valeur sûre au quotidien, sans complication",
+        "prospect": "un premier achat en toute simplicité",
+    },
 }
 
 FRENCH = Phrasebook(

@@ -97,12 +97,13 @@ class Phrasebook:
     thousands: str  # the thousands separator of counts
     agreements: tuple[tuple[str, str], ...] = field(default=())  # (said, written) after wording
 
-    def word(self, book: str, value: str) -> str:
-        """The words for an answer; an answer the list does not know is quoted as recorded."""
+    def word(self, book: str, value: object) -> str:
+        """The words for an answer; an answer the list does not know is quoted as recorded. A list
+        that is a function words the value itself (an age band, the features of a positioning)."""
         words = self.words[book]
         if callable(words):
             return words(value)
-        return words.get(value, f"\u201c{value}\u201d")
+        return words.get(str(value), f"\u201c{value}\u201d")
 
 
 def voice_form(gender: str | None, named: bool) -> str:
@@ -111,10 +112,14 @@ def voice_form(gender: str | None, named: bool) -> str:
 
 
 class _Wording(string.Formatter):
-    def __init__(self, book: Phrasebook, currency: str) -> None:
-        self.book, self.currency = book, currency
+    def __init__(self, book: Phrasebook, persona: tuple[str, str | None, bool], currency: str) -> None:
+        self.book, self.persona, self.currency = book, persona, currency
 
     def format_field(self, value: object, format_spec: str) -> str:
+        if isinstance(value, Sentence):  # a phrase planned inside the sentence (a positioning's target)
+            return say(self.book, value, *self.persona, self.currency)
+        if isinstance(value, Mapping):  # configured text, one per language (the brand's category)
+            value = value[self.book.language]
         if format_spec == "pct":
             return self.book.percent.format(round(float(value) * 100))  # type: ignore[arg-type]
         if format_spec == "count":
@@ -122,7 +127,7 @@ class _Wording(string.Formatter):
         if format_spec == "money":
             return format_money(value, self.currency, self.book.language, whole=True)  # type: ignore[arg-type]
         if format_spec:
-            return self.book.word(format_spec, str(value))
+            return self.book.word(format_spec, value)
         return str(value)
 
 
@@ -138,7 +143,7 @@ def say(
     template = book.sentences[sentence.key]
     if isinstance(template, Voiced):
         template = getattr(template, form)
-    text = _Wording(book, currency).format(template, v=voice, **sentence.fields)
+    text = _Wording(book, (name, gender, named), currency).format(template, v=voice, **sentence.fields)
     for said, written in book.agreements:
         text = text.replace(said, written)
     return text

@@ -10,9 +10,17 @@ from __future__ import annotations
 from segmentation_pipeline.marts.personas.claims import ClaimRow
 from segmentation_pipeline.marts.personas.phrasebook_en import ENGLISH
 from segmentation_pipeline.marts.personas.phrasebook_fr import FRENCH
-from segmentation_pipeline.marts.personas.sentences import plan_sentence, say
+from segmentation_pipeline.marts.personas.sentences import Sentence, plan_sentence, say
 
 PHRASEBOOKS = {"en": ENGLISH, "fr": FRENCH}
+
+
+def say_in_both(
+    sentence: Sentence, name: str = "", gender: str | None = None, named: bool = False, *, currency: str
+) -> tuple[str, str]:
+    """(English, French) wording of one planned sentence."""
+    en, fr = (say(PHRASEBOOKS[lang], sentence, name, gender, named, currency) for lang in ("en", "fr"))
+    return en, fr
 
 
 def tell(
@@ -27,6 +35,4 @@ def tell(
 ) -> tuple[str, str]:
     """(English, French) sentence of a holding claim about the persona `name` (gender: male, female or
     None for a neutral persona; `named`: the first name as subject instead of a pronoun)."""
-    sentence = plan_sentence(claim, brand, basis)
-    en, fr = (say(PHRASEBOOKS[lang], sentence, name, gender, named, currency) for lang in ("en", "fr"))
-    return en, fr
+    return say_in_both(plan_sentence(claim, brand, basis), name, gender, named, currency=currency)
