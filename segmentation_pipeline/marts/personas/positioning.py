@@ -8,14 +8,11 @@ the buying role); the features are the segment's main motivation and the decisio
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from segmentation_pipeline.marts.personas.claims import ROLE_OF_CLAIM, ClaimRow
+from segmentation_pipeline.marts.personas.config import PersonaConfig
 from segmentation_pipeline.marts.personas.sentences import Sentence
 from segmentation_pipeline.marts.personas.story import PHRASEBOOKS, say_in_both
-
-if TYPE_CHECKING:
-    from segmentation_pipeline.marts.personas.personas import PersonaConfig, Traits
+from segmentation_pipeline.marts.personas.traits import Traits
 
 LOYALTY_TARGET = {"lapsed": "lapsed", "repeat_buyer": "loyal"}  # claim -> the target's loyalty word
 CHANNEL_TARGET = ("buys_in_store", "buys_online", "buys_by_phone")
