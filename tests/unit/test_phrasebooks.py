@@ -10,10 +10,8 @@ import pytest
 
 from segmentation_pipeline.marts.personas import personas as ps
 from segmentation_pipeline.marts.personas.claims import PLAN, SHARE_CLAIMS, STATISTICS, ClaimRow
-from segmentation_pipeline.marts.personas.phrasebook_en import ENGLISH
-from segmentation_pipeline.marts.personas.phrasebook_fr import FRENCH
 from segmentation_pipeline.marts.personas.sentences import Voiced, plan_sentence, template_fields
-from segmentation_pipeline.marts.personas.story import tell
+from segmentation_pipeline.marts.personas.story import ENGLISH, FRENCH, tell
 from tests.unit.test_personas import JOE, MICHEL, SARAH, make_profile
 
 ANSWERS = {  # mode claims: a few answers each, the ones with a sentence of their own and one nobody expects

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from segmentation_pipeline.contracts import enums
 from segmentation_pipeline.marts.personas.config import PersonaConfig
-from segmentation_pipeline.marts.personas.phrasebook_en import ENGLISH
 from segmentation_pipeline.marts.personas.profiles import number
+from segmentation_pipeline.marts.personas.story import ENGLISH
 from segmentation_pipeline.marts.personas.traits import Traits
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import zlib
 
 from segmentation_pipeline.marts.personas.claims import ROLE_OF_CLAIM, ClaimRow
-from segmentation_pipeline.marts.personas.phrasebook_en import ENGLISH
+from segmentation_pipeline.marts.personas.story import ENGLISH
 from segmentation_pipeline.marts.personas.traits import Traits
 
 ROLE_NAMES = {  # role: English singular (the plural is the phrasebook's "roles")

@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from segmentation_pipeline.marts.personas.sentences import Phrasebook
-
+LANGUAGE = "en"  # Babel's locale for money
+PERCENT = "{}%"  # a whole percentage
+THOUSANDS = ","  # the thousands separator of counts
+PRONOUNS = {
+    "he": ("He", "She", "{name}"),
+    "he_": ("he", "she", "{name}"),  # inside a sentence
+    "him": ("him", "her", "{name}"),
+    "his": ("His", "Her", "{name}'s"),
+    "his_": ("his", "her", "their"),
+    "himself": ("himself", "herself", "themselves"),
+}
 RESPONDENTS = "({share:pct} of the {respondents:count} respondents)"
 AGES = {"under 18": "under 18", "65+": "65 or over"}
 
@@ -173,19 +182,3 @@ WORDS = {
         "prospect": "an easy first purchase",
     },
 }
-
-ENGLISH = Phrasebook(
-    language="en",
-    sentences=SENTENCES,
-    words=WORDS,
-    pronouns={
-        "he": ("He", "She", "{name}"),
-        "he_": ("he", "she", "{name}"),  # inside a sentence
-        "him": ("him", "her", "{name}"),
-        "his": ("His", "Her", "{name}'s"),
-        "his_": ("his", "her", "their"),
-        "himself": ("himself", "herself", "themselves"),
-    },
-    percent="{}%",
-    thousands=",",
-)

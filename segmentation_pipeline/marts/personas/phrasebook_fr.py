@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from segmentation_pipeline.marts.personas.sentences import Phrasebook, Voiced
+from segmentation_pipeline.marts.personas.sentences import Voiced
 
+LANGUAGE = "fr"  # Babel's locale for money
+PERCENT = "{}\u00a0%"  # a whole percentage
+THOUSANDS = "\u202f"  # the thousands separator of counts
+PRONOUNS = {"il": ("Il", "Elle", "{name}"), "il_": ("il", "elle", "{name}")}
+# « c'est » before a plural answer (« les caractéristiques », « d'autres raisons »).
+AGREEMENTS = (("c'est les", "ce sont les"), ("c'est d'autres", "ce sont d'autres"))
 RESPONDENTS = "({share:pct} des {respondents:count} répondants)"
 AGES = {"under 18": "moins de 18 ans", "65+": "65 ans ou plus"}
 
@@ -221,14 +227,3 @@ WORDS = {
         "prospect": "un premier achat en toute simplicité",
     },
 }
-
-FRENCH = Phrasebook(
-    language="fr",
-    sentences=SENTENCES,
-    words=WORDS,
-    pronouns={"il": ("Il", "Elle", "{name}"), "il_": ("il", "elle", "{name}")},
-    percent="{}\u00a0%",
-    thousands="\u202f",
-    # « c'est » before a plural answer (« les caractéristiques », « d'autres raisons »).
-    agreements=(("c'est les", "ce sont les"), ("c'est d'autres", "ce sont d'autres")),
-)

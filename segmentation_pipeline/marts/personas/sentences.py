@@ -17,7 +17,7 @@ from __future__ import annotations
 import string
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import SimpleNamespace
+from types import ModuleType, SimpleNamespace
 
 from segmentation_pipeline.marts.personas.claims import ClaimRow
 from segmentation_pipeline.models.money import format_money
@@ -96,6 +96,15 @@ class Phrasebook:
     percent: str  # "{}%": a whole percentage
     thousands: str  # the thousands separator of counts
     agreements: tuple[tuple[str, str], ...] = field(default=())  # (said, written) after wording
+
+    @classmethod
+    def of(cls, module: ModuleType) -> Phrasebook:
+        """The phrasebook a module writes: LANGUAGE, SENTENCES, WORDS, PRONOUNS, PERCENT, THOUSANDS and
+        optionally AGREEMENTS."""
+        names = ("language", "sentences", "words", "pronouns", "percent", "thousands")
+        return cls(
+            **{n: getattr(module, n.upper()) for n in names}, agreements=getattr(module, "AGREEMENTS", ())
+        )
 
     def word(self, book: str, value: object) -> str:
         """The words for an answer; an answer the list does not know is quoted as recorded. A list

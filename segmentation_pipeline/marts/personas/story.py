@@ -7,11 +7,11 @@ respondents, the segment's and the base's value) so a reader can check it in mar
 
 from __future__ import annotations
 
+from segmentation_pipeline.marts.personas import phrasebook_en, phrasebook_fr
 from segmentation_pipeline.marts.personas.claims import ClaimRow
-from segmentation_pipeline.marts.personas.phrasebook_en import ENGLISH
-from segmentation_pipeline.marts.personas.phrasebook_fr import FRENCH
-from segmentation_pipeline.marts.personas.sentences import Sentence, plan_sentence, say
+from segmentation_pipeline.marts.personas.sentences import Phrasebook, Sentence, plan_sentence, say
 
+ENGLISH, FRENCH = Phrasebook.of(phrasebook_en), Phrasebook.of(phrasebook_fr)
 PHRASEBOOKS = {"en": ENGLISH, "fr": FRENCH}
 
 
