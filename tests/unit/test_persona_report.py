@@ -20,6 +20,7 @@ from segmentation_pipeline.marts.personas.personas import (
 )
 from segmentation_pipeline.models.segmentation.clustering import explain_segments
 from segmentation_pipeline.reports.persona_report import ENVIRONMENT, _log_edges, render_persona_report
+from segmentation_pipeline.reports.report_words import WORDS
 
 AS_OF = date(2026, 6, 30)
 
@@ -147,3 +148,14 @@ def test_names_and_texts_are_escaped_and_a_missing_value_fails(report):
     # StrictUndefined: a value the template names but the view lacks is an error, not a blank.
     with pytest.raises(jinja2.UndefinedError):
         ENVIRONMENT.from_string("{{ card.missing }}").render(card={})
+
+
+def test_the_report_words_are_the_same_keys_in_both_languages():
+    assert set(WORDS["en"]) == set(WORDS["fr"])
+    for key, english in WORDS["en"].items():
+        french = WORDS["fr"][key]
+        assert type(english) is type(french), key
+        if isinstance(english, dict | list | tuple):
+            assert len(english) == len(french) and (
+                not isinstance(english, dict) or set(english) == set(french)
+            )

@@ -40,7 +40,7 @@ SHARE_SENTENCES = (
     "one_order", "lapsed", "frequent", "occasion_buyer", "big_basket", "discount_driven", "returns_often",
     "late_payer", "social_reach", "no_social", "no_service_need", "high_touch", "costs_more_than_brings",
 )  # fmt: skip
-# Mode claims of the profile: the field is named after the column.
+# Mode claims of the profile: claim -> the field that carries the answer.
 PROFILE_MODES = {"age_band": "age", "income_band": "income", "region": "region", "city": "city",
                  "profession": "profession", "web_savviness": "savvy", "gender": "gender"}  # fmt: skip
 # Survey answers with a sentence of their own for one answer ("nothing holds them back", "no clear picture").
