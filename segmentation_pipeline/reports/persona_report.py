@@ -20,8 +20,6 @@ from segmentation_pipeline.reports import charts
 from segmentation_pipeline.reports.charts import DASH, money
 from segmentation_pipeline.reports.report_words import WORDS
 
-_log_edges = charts.log_edges  # the histogram's bins (tests check them)
-
 
 def _dash(value: object) -> object:
     """None (or NaN) shown as an em dash."""

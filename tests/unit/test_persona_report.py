@@ -19,7 +19,8 @@ from segmentation_pipeline.marts.personas.personas import (
     build_segments_table,
 )
 from segmentation_pipeline.models.segmentation.clustering import explain_segments
-from segmentation_pipeline.reports.persona_report import ENVIRONMENT, _log_edges, render_persona_report
+from segmentation_pipeline.reports.charts import log_edges
+from segmentation_pipeline.reports.persona_report import ENVIRONMENT, render_persona_report
 from segmentation_pipeline.reports.report_words import WORDS
 
 AS_OF = date(2026, 6, 30)
@@ -129,7 +130,7 @@ def test_first_run_says_so_and_the_clv_histogram_has_log_bins_and_axes(report):
         and "stayed in the same segment" not in html
     )
     assert "log-spaced bins" in html and ">customers</text>" in html
-    edges = _log_edges(10_000.0, 4)
+    edges = log_edges(10_000.0, 4)
     assert edges[0] == 0 and edges[-1] == pytest.approx(10_000.0)
     assert edges[2] == pytest.approx(10 ** (math.log10(10_001) / 2) - 1)  # evenly spaced on log10(1 + x)
     assert "revenue to date (all history to 2026-06-30)" in html
