@@ -6,10 +6,11 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
-from html import escape
 
+import jinja2
 import polars as pl
 import pytest
+from markupsafe import escape
 
 from segmentation_pipeline.marts.economics.segment_economics import segment_economics
 from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
@@ -18,7 +19,9 @@ from segmentation_pipeline.marts.personas.personas import (
     build_segments_table,
 )
 from segmentation_pipeline.models.segmentation.clustering import explain_segments
-from segmentation_pipeline.reports.persona_report import _log_edges, render_persona_report
+from segmentation_pipeline.reports.charts import log_edges
+from segmentation_pipeline.reports.persona_report import ENVIRONMENT, render_persona_report
+from segmentation_pipeline.reports.report_words import WORDS
 
 AS_OF = date(2026, 6, 30)
 
@@ -127,7 +130,33 @@ def test_first_run_says_so_and_the_clv_histogram_has_log_bins_and_axes(report):
         and "stayed in the same segment" not in html
     )
     assert "log-spaced bins" in html and ">customers</text>" in html
-    edges = _log_edges(10_000.0, 4)
+    edges = log_edges(10_000.0, 4)
     assert edges[0] == 0 and edges[-1] == pytest.approx(10_000.0)
     assert edges[2] == pytest.approx(10 ** (math.log10(10_001) / 2) - 1)  # evenly spaced on log10(1 + x)
     assert "revenue to date (all history to 2026-06-30)" in html
+
+
+def test_names_and_texts_are_escaped_and_a_missing_value_fails(report):
+    _, segments = report
+    hostile = "<script>alert('x')</script> & co"
+    named = segments.with_columns(
+        persona_name=pl.when(pl.col("segment_id") == 1).then(pl.lit(hostile)).otherwise("persona_name")
+    )
+    html = render_persona_report(named, small_profile(), None, None, None, AS_OF, "EUR")
+    assert "<script" not in html
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; co" in html
+    ET.fromstring(html.removeprefix("<!DOCTYPE html>\n"))
+    # StrictUndefined: a value the template names but the view lacks is an error, not a blank.
+    with pytest.raises(jinja2.UndefinedError):
+        ENVIRONMENT.from_string("{{ card.missing }}").render(card={})
+
+
+def test_the_report_words_are_the_same_keys_in_both_languages():
+    assert set(WORDS["en"]) == set(WORDS["fr"])
+    for key, english in WORDS["en"].items():
+        french = WORDS["fr"][key]
+        assert type(english) is type(french), key
+        if isinstance(english, dict | list | tuple):
+            assert len(english) == len(french) and (
+                not isinstance(english, dict) or set(english) == set(french)
+            )

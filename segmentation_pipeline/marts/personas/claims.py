@@ -16,9 +16,10 @@ it holds (`ClaimConfig`):
   (25%) of the segment, overlap little (at most 10%) and together cover `support` are told as "two
   groups", never as a median nobody has.
 
-Every claim that holds is one sentence in English and one in French, built by one sentence plan
+Every claim that holds is one sentence in English and one in French, told in the plan's order
 (`PLAN`, the seeds' order: who they are, how they buy, their reach, the five survey questions, what
-they cost and bring) with two phrasebooks. Nothing else goes into a narrative, so every sentence is
+they cost and bring) by one sentence plan (sentences.py) with two phrasebooks (phrasebook_en.py,
+phrasebook_fr.py). Nothing else goes into a narrative, so every sentence is
 backed by a row of marts.segment_claims and can be recomputed from marts.customer_profile.
 """
 
@@ -90,6 +91,16 @@ ROLE_CLAIMS = (
     "frequent",
     "discount_driven",
 )
+# Each role claim's buying role (the persona's name and positioning are told by role).
+ROLE_OF_CLAIM = {
+    "occasion_buyer": "occasion",
+    "discount_driven": "bargain",
+    "big_basket": "big_basket",
+    "high_touch": "high_touch",
+    "late_payer": "late_payer",
+    "social_reach": "influencer",
+    "frequent": "frequent",
+}
 # Mode claims: column -> needs survey respondents
 MODE_CLAIMS = {
     "gender": False,
