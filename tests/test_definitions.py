@@ -86,7 +86,8 @@ def test_ducklake_mode_runs_the_steps_in_parallel_processes(tmp_path, monkeypatc
     settings = Settings.from_env()
     definitions = build_definitions(settings)
     job = definitions.resolve_job_def(JOB_NAME)
-    assert job.executor_def.name == "multiprocess"
+    # the multiprocess executor, run under the lake's run lock (defs/executors.py)
+    assert job.executor_def.name == "multiprocess_under_lake_lock"
     warehouse = warehouse_resource(settings)
     assert (warehouse.catalog, warehouse.data_path) == (
         settings.ducklake_catalog,
