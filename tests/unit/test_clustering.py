@@ -202,7 +202,9 @@ def test_silhouette_from_distances_matches_sklearn():
     rng = np.random.default_rng(0)
     x = np.vstack([rng.normal(0, 1, (40, 3)), rng.normal(4, 1, (30, 3)), rng.normal(-4, 1, (2, 3))])
     labels = np.array([0] * 40 + [1] * 30 + [2] * 2)
-    ours = k_choice.silhouette_from_distances(k_choice.pairwise_euclidean(x.astype(np.float32)).astype(np.float64), labels)
+    ours = k_choice.silhouette_from_distances(
+        k_choice.pairwise_euclidean(x.astype(np.float32)).astype(np.float64), labels
+    )
     assert ours == pytest.approx(silhouette_score(x, labels), abs=1e-5)
 
 
