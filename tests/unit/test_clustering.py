@@ -296,3 +296,36 @@ def test_k_is_scored_against_shuffled_copies_of_the_sample():
     )
     flat = c.segment_customers(noise, None, None, AS_OF, FAST).model
     assert all(0.7 < score < 1.4 for score in flat.k_scores.values()), flat.k_scores
+
+
+def test_ward_merges_join_the_cheapest_pair_weighted_by_size():
+    # Sub-clusters 0 and 1 are close but big, 2 and 3 a little further apart but tiny: Ward's cost
+    # n_a n_b / (n_a + n_b) |c_a - c_b|^2 merges the tiny pair first (0.5 * 4 = 2 < 50 * 1 = 50).
+    centroids = np.array([[0.0, 0.0], [1.0, 0.0], [10.0, 0.0], [12.0, 0.0]])
+    sizes = np.array([100, 100, 1, 1])
+    parts = k_choice.ward_merges(centroids, sizes)
+    assert set(parts) == {1, 2, 3, 4}
+    assert parts[3].tolist() == [0, 1, 2, 2]
+    assert parts[2].tolist() == [0, 0, 1, 1]
+    assert parts[1].tolist() == [0, 0, 0, 0]
+
+
+def test_a_small_archetype_far_from_a_big_spread_one_is_its_own_segment():
+    # One big archetype spread along recency (k-means at k = 2 would cut it in two) and a small one
+    # (8%) apart in discounts: the merged sub-clusters keep the small one whole.
+    rng = np.random.default_rng(5)
+    big, small = 1100, 100
+    profile = pl.DataFrame(
+        {
+            "customer_id": [f"C{i:05d}" for i in range(big + small)],
+            "frequency": np.r_[rng.integers(2, 8, big), rng.integers(2, 8, small)],
+            "recency_days": np.r_[rng.uniform(1, 700, big), rng.uniform(1, 700, small)],
+            "discount_share": np.r_[rng.uniform(0.0, 0.2, big), rng.uniform(0.75, 0.95, small)],
+        }
+    )
+    result = c.segment_customers(profile, None, None, AS_OF, FAST)
+    labels = profile.select("customer_id").join(result.assignment, on="customer_id")["segment_id"].to_numpy()
+    small_ids = set(labels[big:].tolist())
+    assert len(small_ids) == 1, "the small archetype is split"
+    assert (labels[:big] != next(iter(small_ids))).mean() > 0.98
+    assert result.model.subcentroids and len(result.model.subsegments) == len(result.model.subcentroids)

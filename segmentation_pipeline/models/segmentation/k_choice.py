@@ -1,4 +1,14 @@
-"""The number of segments: silhouette of each k relative to k-means on shuffled copies (no segments)."""
+"""Segments from sub-clusters, and their number: k-means into many small sub-clusters, merged by weighted Ward.
+
+k-means at k itself prefers splitting a large, spread archetype to separating a small one (the
+within sum of squares drops more), so it merged small archetypes at every k on the tuning worlds.
+Here k-means only cuts the buyers into `subclusters` (60) small, tight pieces; Ward's criterion
+then merges the two pieces whose union raises the within sum of squares least, weighted by their
+sizes, down to one group. Every k of the search is a cut of that one tree (a small archetype
+far from the rest stays apart until the end), which is also far cheaper than a k-means per k.
+The number of segments is the k whose silhouette, divided by what the same procedure reaches on
+copies of the sample with every column shuffled on its own (no segments), is highest.
+"""
 
 from __future__ import annotations
 
@@ -19,8 +29,46 @@ def silhouette_from_distances(distances: np.ndarray, labels: np.ndarray) -> floa
     return float(silhouette_score(distances, labels, metric="precomputed"))
 
 
+def ward_merges(centroids: np.ndarray, sizes: np.ndarray) -> dict[int, np.ndarray]:
+    """Weighted Ward agglomeration of sub-clusters: for every number of groups g, the group of each sub-cluster.
+
+    Merging a and b raises the within sum of squares by n_a n_b / (n_a + n_b) |c_a - c_b|^2; the
+    cheapest pair is merged at each step. Group labels are 0..g-1, in order of first sub-cluster.
+    """
+    m = centroids.shape[0]
+    c = centroids.astype(np.float64).copy()
+    n = np.maximum(sizes.astype(np.float64), 1e-9)
+    active = np.ones(m, dtype=bool)
+    owner = np.arange(m)  # sub-cluster -> the sub-cluster that now represents its group
+    sq = ((c[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+    parts = {m: np.arange(m)}
+    for groups in range(m - 1, 0, -1):
+        cost = n[:, None] * n[None, :] / (n[:, None] + n[None, :]) * sq
+        cost[~active, :] = np.inf
+        cost[:, ~active] = np.inf
+        np.fill_diagonal(cost, np.inf)
+        a, b = np.unravel_index(int(np.argmin(cost)), cost.shape)
+        c[a] = (n[a] * c[a] + n[b] * c[b]) / (n[a] + n[b])
+        n[a] += n[b]
+        active[b] = False
+        owner[owner == b] = a
+        sq[a] = ((c - c[a]) ** 2).sum(axis=1)
+        sq[:, a] = sq[a]
+        parts[groups] = np.unique(owner, return_inverse=True)[1]
+    return parts
+
+
+def subcluster_tree(
+    x: np.ndarray, config: SegmentationConfig, warm: np.ndarray | None = None
+) -> tuple[KMeans, dict[int, np.ndarray]]:
+    """k-means into min(subclusters, distinct rows) sub-clusters, and the Ward merges of them."""
+    m = min(config.subclusters, x.shape[0])
+    km = fit_kmeans(x, m, warm, config.subcluster_n_init, config.search_max_iter, config.random_state)
+    return km, ward_merges(km.cluster_centers_, np.bincount(km.labels_, minlength=km.n_clusters))
+
+
 def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> dict[int, float]:
-    """Mean silhouette, per k, of k-means on copies of `x` whose columns are shuffled independently.
+    """Mean silhouette, per k, of the sub-cluster tree cut at k on copies of `x` with columns shuffled.
 
     Each column keeps its distribution (zero-inflated shares, 0/1 answers) but no structure links
     the columns, so this is what the silhouette reaches at each k on data without segments.
@@ -28,23 +76,16 @@ def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> di
     rng = np.random.default_rng([config.random_state, 7])
     totals = dict.fromkeys(ks, 0.0)
     with threadpool_limits(limits=1):  # this thread's own OpenMP setting (the caller's does not carry over)
-        _null_fits(x, ks, config, rng, totals)
+        for _ in range(config.null_copies):
+            shuffled = np.ascontiguousarray(
+                np.column_stack([rng.permutation(col) for col in x.T]), dtype=np.float32
+            )
+            distances = pairwise_euclidean(shuffled)
+            km, parts = subcluster_tree(shuffled, config)
+            for k in ks:
+                labels = parts[k][km.labels_] if k in parts else km.labels_
+                totals[k] += silhouette_from_distances(distances, labels) / config.null_copies
     return totals
-
-
-def _null_fits(
-    x: np.ndarray, ks: range, config: SegmentationConfig, rng: np.random.Generator, totals: dict[int, float]
-) -> None:
-    for _ in range(config.null_copies):
-        shuffled = np.ascontiguousarray(
-            np.column_stack([rng.permutation(col) for col in x.T]), dtype=np.float32
-        )
-        distances = pairwise_euclidean(shuffled)
-        for k in ks:
-            labels = fit_kmeans(
-                shuffled, k, None, config.null_n_init, config.search_max_iter, config.random_state
-            ).labels_
-            totals[k] += silhouette_from_distances(distances, labels) / config.null_copies
 
 
 def pairwise_euclidean(x: np.ndarray) -> np.ndarray:

@@ -44,11 +44,11 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
 import polars as pl
-from sklearn.cluster import KMeans
 from sklearn.metrics import (
     adjusted_rand_score,
 )
@@ -67,10 +67,10 @@ from segmentation_pipeline.models.segmentation.ids import (
     previous_k_of,
 )
 from segmentation_pipeline.models.segmentation.k_choice import (
-    fit_kmeans,
     null_silhouettes,
     pairwise_euclidean,
     silhouette_from_distances,
+    subcluster_tree,
 )
 from segmentation_pipeline.models.segmentation.model import (
     MODEL_VERSION,
@@ -106,6 +106,12 @@ def _fit_model(
     columns = learn_encoding(sample, config.top_categories)
     x_fit = np.ascontiguousarray(sample.select([c.expr() for c in columns]).to_numpy(), dtype=np.float32)
     warm = map_centroids(previous, columns) if previous is not None and previous.k > 0 else None
+    # The sub-clustering starts from the previous sub-centroids (mapped into the new scaling): it keeps the refit close.
+    warm_sub = (
+        map_centroids(previous, columns, previous.subcentroids)
+        if warm is not None and previous.subcentroids
+        else None
+    )  # type: ignore[union-attr]
 
     n_distinct = np.unique(x_fit, axis=0).shape[0]
     k_hi = min(config.k_max, n_distinct - 1) if n >= config.min_buyers_to_cluster else 0
@@ -113,52 +119,50 @@ def _fit_model(
     k_silhouette: dict[int, float] = {}
     k_null: dict[int, float] = {}
     k_min_share: dict[int, float] = {}
-    fits: dict[int, KMeans] = {}
+    subcentroids = np.zeros((0, len(columns)))
+    subsegments = np.zeros(0, dtype=np.int64)
     if k_hi >= config.k_min:
         sil_idx = rng.permutation(x_fit.shape[0])[: config.silhouette_sample_size]
         distances = pairwise_euclidean(x_fit[sil_idx])  # once, reused for every k
+        sub_config = replace(config, subclusters=min(config.subclusters, n_distinct))
         # The null fits run in a second thread while this one searches the data (k-means and the
         # matrix products release the GIL): on two cores the null adds little wall time.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            null = pool.submit(
-                null_silhouettes,
-                x_fit[sil_idx[: config.null_sample_size]],
-                range(config.k_min, k_hi + 1),
-                config,
-            )
-            for k in range(config.k_min, k_hi + 1):
-                # The search runs short k-means per k; only the chosen k gets the full n_init.
-                km = fit_kmeans(
-                    x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state
-                )
-                labels = km.labels_
-                fits[k] = km
+            ks = range(config.k_min, min(k_hi, sub_config.subclusters) + 1)
+            null = pool.submit(null_silhouettes, x_fit[sil_idx[: config.null_sample_size]], ks, sub_config)
+            sub_km, parts = subcluster_tree(x_fit, sub_config, warm_sub)
+            for k in ks:
+                labels = parts[k][sub_km.labels_]
                 k_min_share[k] = float(np.bincount(labels, minlength=k).min() / labels.shape[0])
                 k_silhouette[k] = round(silhouette_from_distances(distances, labels[sil_idx]), 6)
             k_null = null.result()
-        for k in fits:
+        for k in ks:
             k_scores[k] = round(k_silhouette[k] / k_null[k], 6) if k_null[k] > 0 else float("nan")
-    if fits:
         eligible = [
-            k for k in fits if k_min_share[k] >= config.min_segment_share and not math.isnan(k_scores[k])
+            k for k in ks if k_min_share[k] >= config.min_segment_share and not math.isnan(k_scores[k])
         ]
         # No eligible k: take the most balanced one rather than fail the run.
         best_k = (
             max(eligible, key=lambda k: (k_scores[k], -k))
             if eligible
-            else max(fits, key=lambda k: (k_min_share[k], -k))
+            else max(ks, key=lambda k: (k_min_share[k], -k))
         )
         # Hysteresis: keep the previous k unless another k is clearly better, so that two nearly
         # equal silhouettes do not make segments merge and split from one refit to the next.
         previous_k = previous.k if previous is not None else previous_k_of(previous_assignment)
         if previous_k in eligible and k_scores[previous_k] * (1.0 + config.k_hysteresis) >= k_scores[best_k]:
             best_k = previous_k
-        final = fit_kmeans(x_fit, best_k, warm, config.n_init, 300, config.random_state)
-        centroids = min(final, fits[best_k], key=lambda km: km.inertia_).cluster_centers_
+        subcentroids, subsegments = sub_km.cluster_centers_, parts[best_k]
+        fit_labels = subsegments[sub_km.labels_]
+        centroids = np.stack([x_fit[fit_labels == g].mean(axis=0) for g in range(best_k)])
     else:  # too few distinct buyers to split: one segment
         centroids = x_fit.mean(axis=0, keepdims=True) if x_fit.shape[0] else np.zeros((0, len(columns)))
 
-    labels, dist = nearest_in_chunks(buyers, columns, centroids.astype(np.float32))
+    if subcentroids.shape[0]:
+        sub_labels, dist = nearest_in_chunks(buyers, columns, subcentroids.astype(np.float32))
+        labels = subsegments[sub_labels]
+    else:
+        labels, dist = nearest_in_chunks(buyers, columns, centroids.astype(np.float32))
     sizes = np.bincount(labels, minlength=centroids.shape[0])
     order = sorted(range(centroids.shape[0]), key=lambda i: (-sizes[i], i))  # new ids: biggest first
     prev_ids = previous.segment_ids if previous is not None and warm is not None else []
@@ -185,6 +189,8 @@ def _fit_model(
         k_silhouette=k_silhouette,
         k_null_silhouette={k: round(v, 6) for k, v in k_null.items()},
         k_min_share={k: round(v, 6) for k, v in k_min_share.items()},
+        subcentroids=np.round(subcentroids, 6).tolist(),
+        subsegments=[int(g) for g in subsegments],
         fit_mean_distance=float(dist.mean()) if n else 0.0,
         fit_shares={ids[i]: float(sizes[i] / max(n, 1)) for i in range(len(ids))},
         random_state=config.random_state,
