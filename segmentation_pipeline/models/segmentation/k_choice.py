@@ -6,8 +6,8 @@ Here k-means only cuts the buyers into `subclusters` (60) small, tight pieces; W
 then merges the two pieces whose union raises the within sum of squares least, weighted by their
 sizes, down to one group. Every k of the search is a cut of that one tree (a small archetype
 far from the rest stays apart until the end), which is also far cheaper than a k-means per k.
-The number of segments is the k whose silhouette, divided by what the same procedure reaches on
-copies of the sample with every column shuffled on its own (no segments), is highest.
+The number of segments is the k whose silhouette most exceeds what the same procedure reaches on
+copies of the sample with every column shuffled on its own (no segments).
 """
 
 from __future__ import annotations

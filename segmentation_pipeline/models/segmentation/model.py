@@ -11,7 +11,7 @@ from sklearn.metrics import pairwise_distances_argmin_min
 
 from segmentation_pipeline.models.segmentation.encoding import EncodedColumn
 
-# 5: segments are merged sub-clusters, standard scores are not clipped (older models are refitted).
+# 5: segments are merged sub-clusters, k by silhouette - null (older models are refitted).
 MODEL_VERSION = 5
 PROSPECT_SEGMENT_ID = 0  # reserved: never issued by next_id
 
@@ -45,8 +45,8 @@ class SegmentationConfig:
     # Hungarian matching accepts a pair of centroids when their distance is at most this fraction
     # of the median distance between today's centroids.
     match_relative_cutoff: float = 0.5
-    # At a refit, the previous k is kept unless another k's score (silhouette / null silhouette)
-    # is more than this fraction higher.
+    # At a refit, the previous k is kept unless another k's score (silhouette - null silhouette)
+    # is higher by more than this fraction of the best score.
     k_hysteresis: float = 0.1
     top_categories: int = 12
     min_buyers_to_cluster: int = 20  # fewer buyers than this: one segment, nothing to split

@@ -1,39 +1,39 @@
-"""Behavioural segments: feature matrix, k-means with the choice of k, stable ids across runs, explanations.
+"""Behavioural segments: fit (sub-clusters merged into k segments), daily reuse, refit on cadence or drift, stable ids.
 
 Design, in short:
 - Prospects (no counted order) get the reserved segment 0: they have no purchase behaviour
   (recency, channel shares, basket are undefined), so clustering them would spend one of the k
   on a trivial group and distort scaling and silhouette. Buyers are clustered.
-- Features: log1p for money and counts, square root for recency, shares as they are, ordered
-  answers as ordinals, survey answers one-hot, then standard scores clipped to +-3. Every trait
-  weighs the same: the columns that measure one trait together (the three channel shares, the
-  three social columns, the five importances) share its weight (1/sqrt(columns) each). The hand
-  weights this replaced were tuned on the sample world and merged archetypes of other worlds;
-  equal traits were chosen by measurement over random worlds (benchmarks/bench_segment_quality.py,
-  README). Missing values are imputed (zero where absence means "none": no ticket, no social
-  account; median otherwise) and missing indicators say who answered the survey or has social
-  data, so nobody is dropped. A source that is entirely null gives constant columns, which do not
-  move any distance.
+- Features (encoding.py): log1p for money and counts, square root for recency, shares as they
+  are, ordered answers as ordinals, survey answers one-hot, then standard scores clipped to +-3. Every trait weighs the same: the columns that measure one trait
+  together (the three channel shares, the three social columns, the five importances) share its
+  weight (1/sqrt(columns) each). Missing values are imputed (zero where absence means "none": no
+  ticket, no social account; median otherwise) and missing indicators say who answered the survey
+  or has social data, so nobody is dropped. A source that is entirely null gives constant columns,
+  which do not move any distance.
 - Fit sample: the `fit_sample_size` buyers with the smallest seeded hash of their id (stable from
-  day to day); silhouette on `silhouette_sample_size` of them. k is chosen in [k_min, k_max] by
-  the silhouette relative to a null, among the k whose smallest segment holds at least
+  day to day); silhouette on `silhouette_sample_size` of them. k-means cuts the sample into
+  `subclusters` (60) sub-clusters and weighted Ward merges them into a tree (k_choice.py): every
+  k in [k_min, k_max] is a cut of that tree. k-means at k itself splits a large, spread archetype
+  before it separates a small one and merged small archetypes at every k on the tuning worlds;
+  the tree keeps a small group that stands apart whole until the last merges. k is the cut with
+  the highest silhouette above a null, among the k whose smallest segment holds at least
   `min_segment_share` of the sample (none eligible: the most balanced k). The null is the same
   silhouette sample with every column shuffled on its own (`null_copies` copies; marginals kept,
-  joint structure gone), clustered at the same k: the score is silhouette / null silhouette. A raw
-  silhouette favours k = 2 whenever one group sits far from the rest, and k-means on structureless
-  data of this dimension scores 0.05 at k = 2 and 0.035 at k = 20 anyway; relative to that null the
-  choice was better on the tuning worlds (benchmarks/tune_segment_k.py, README). The null fits
-  run in a second thread beside the data search. Each k of the search gets `search_n_init`
-  k-means restarts: the silhouette judges the partition k-means found, and with too few restarts a
-  poor local optimum at one k (or a lucky one at k = 2) decides the choice. At a refit the previous
-  k is kept unless another's score is more than `k_hysteresis` (a fraction) higher. Fewer than `min_buyers_to_cluster`
-  buyers: one segment.
+  joint structure gone), put through the same sub-clustering and merges: the score is
+  silhouette - null silhouette (chosen over the ratio on the tuning worlds: the null falls with k,
+  and the ratio then kept rising past K; benchmarks/tune_segment_k.py, README). The null fits run in a
+  second thread beside the data's. At a refit the previous k is kept unless another's score is
+  higher by more than `k_hysteresis` x the best score. Fewer than `min_buyers_to_cluster` buyers: one segment.
+- The model keeps the sub-centroids and the segment of each: a buyer belongs to the segment of
+  its nearest sub-centroid (a merged segment need not be round), today and on every day the model
+  is reused. Segment centroids (the mean of their sub-clusters' buyers) serve id alignment.
 - Daily runs reuse the persisted `SegmentModel` (no refit) unless the refit cadence is due
   (`refit_every_days`, default 7) or drift passes a threshold. Drift = relative increase of the
-  buyers' mean distance to their assigned centroid since the fit (default 0.25), or total variation
-  distance between today's segment shares and the fit-time shares (default 0.10).
-- A refit is warm-started from the previous centroids (mapped into the new scaling) when k is
-  unchanged, and aligned to the previous segments by Hungarian matching of centroids, accepted
+  buyers' mean distance to their assigned sub-centroid since the fit (default 0.25), or total
+  variation distance between today's segment shares and the fit-time shares (default 0.10).
+- A refit starts the sub-clustering from the previous sub-centroids (mapped into the new scaling),
+  and aligns the segments to the previous ones by Hungarian matching of segment centroids, accepted
   within `match_relative_cutoff` x the median distance between the new centroids: matched
   segments keep their id, new ones get ids from `next_id` (biggest first), and ids of segments
   that disappear are retired for good (`next_id` only grows; 0 is never issued).
@@ -89,7 +89,7 @@ def _fit_model(
     as_of: date,
     config: SegmentationConfig,
 ) -> tuple[SegmentModel, np.ndarray, np.ndarray]:
-    """Choose k, fit k-means on a sample, align ids with the previous model.
+    """Sub-cluster a sample, choose k among the cuts of the merge tree, align ids with the previous model.
 
     Without a previous model but with the previous assignment (model lost or reset), ids are aligned
     by overlap of customers instead. Returns the model and, for every buyer, its segment id and
@@ -137,7 +137,7 @@ def _fit_model(
                 k_silhouette[k] = round(silhouette_from_distances(distances, labels[sil_idx]), 6)
             k_null = null.result()
         for k in ks:
-            k_scores[k] = round(k_silhouette[k] / k_null[k], 6) if k_null[k] > 0 else float("nan")
+            k_scores[k] = round(k_silhouette[k] - k_null[k], 6)
         eligible = [
             k for k in ks if k_min_share[k] >= config.min_segment_share and not math.isnan(k_scores[k])
         ]
@@ -150,7 +150,8 @@ def _fit_model(
         # Hysteresis: keep the previous k unless another k is clearly better, so that two nearly
         # equal silhouettes do not make segments merge and split from one refit to the next.
         previous_k = previous.k if previous is not None else previous_k_of(previous_assignment)
-        if previous_k in eligible and k_scores[previous_k] * (1.0 + config.k_hysteresis) >= k_scores[best_k]:
+        margin = config.k_hysteresis * abs(k_scores[best_k])
+        if previous_k in eligible and k_scores[previous_k] + margin >= k_scores[best_k]:
             best_k = previous_k
         subcentroids, subsegments = sub_km.cluster_centers_, parts[best_k]
         fit_labels = subsegments[sub_km.labels_]
