@@ -2,7 +2,7 @@
 
 k-means at k itself prefers splitting a large, spread archetype to separating a small one (the
 within sum of squares drops more), so it merged small archetypes at every k on the tuning worlds.
-Here k-means only cuts the buyers into `subclusters` (60) small, tight pieces; Ward's criterion
+Here k-means only cuts the buyers into `subclusters` (100) small, tight pieces; Ward's criterion
 then merges the two pieces whose union raises the within sum of squares least, weighted by their
 sizes, down to one group. Every k of the search is a cut of that one tree (a small archetype
 far from the rest stays apart until the end), which is also far cheaper than a k-means per k.

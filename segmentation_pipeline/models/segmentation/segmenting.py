@@ -13,7 +13,7 @@ Design, in short:
   which do not move any distance.
 - Fit sample: the `fit_sample_size` buyers with the smallest seeded hash of their id (stable from
   day to day); silhouette on `silhouette_sample_size` of them. k-means cuts the sample into
-  `subclusters` (60) sub-clusters and weighted Ward merges them into a tree (k_choice.py): every
+  `subclusters` (100) sub-clusters and weighted Ward merges them into a tree (k_choice.py): every
   k in [k_min, k_max] is a cut of that tree. k-means at k itself splits a large, spread archetype
   before it separates a small one and merged small archetypes at every k on the tuning worlds;
   the tree keeps a small group that stands apart whole until the last merges. k is the cut with
