@@ -169,6 +169,11 @@ def main() -> None:
     parser.add_argument(
         "--references-only", action="store_true", help="compute and cache baseline and true-K rows"
     )
+    parser.add_argument(
+        "--cached-references",
+        action="store_true",
+        help="baseline and true-K rows only where cached (else skipped)",
+    )
     args = parser.parse_args()
     cache = BENCH_DIR / "worlds"
     results = []
