@@ -4,7 +4,7 @@ For each world of `worlds.tuning_worlds()` (seeds 1001-1030; the benchmark's wor
 are never used here), the buyers are encoded as the pipeline does (`learn_encoding`: transforms,
 trait weights, standard scores clipped at `--clip`, or not clipped with `--clip 0`), cut by k-means
 into `--subclusters` sub-clusters and merged by weighted Ward (`k_choice.subcluster_tree`), as the
-pipeline fits. Every k from 2 to 20 is a cut of that tree; for each, the ARI over buyers (segment vs
+`model="tree"` fits. Every k from 2 to 20 is a cut of that tree; for each, the ARI over buyers (segment vs
 planted archetype) and over everyone (vs the archetype the data shows, prospects in segment 0), the
 smallest segment's share, and the silhouette of a 4,000-buyer subsample; the null is the same
 procedure on three copies of the subsample with every column shuffled on its own. Each criterion
@@ -14,7 +14,7 @@ then picks one cut:
 - silhouette; silhouette / null; silhouette - null (chosen), among the k whose smallest segment
   holds 2%.
 
-`--kmeans` gives instead the previous model's partitions (k-means at every k, 5 restarts) for the
+`--kmeans` gives instead the default model's partitions (k-means at every k, 5 restarts) for the
 same criteria. Per-world curves are cached under .bench/tuning.
 
     .venv/bin/python -m benchmarks.tune_segment_k [--worlds 30] [--clip 3] [--subclusters 60] [--kmeans]
@@ -113,7 +113,7 @@ def main() -> None:
     parser.add_argument("--worlds", type=int, default=30)
     parser.add_argument("--clip", type=float, default=3.0, help="0: standard scores not clipped")
     parser.add_argument("--subclusters", type=int, default=60)
-    parser.add_argument("--kmeans", action="store_true", help="k-means at every k (the previous model)")
+    parser.add_argument("--kmeans", action="store_true", help="k-means at every k (the default model)")
     parser.add_argument("--cached", action="store_true", help="only the worlds already computed")
     args = parser.parse_args()
     clip = args.clip or None

@@ -1,4 +1,4 @@
-"""Segments from sub-clusters, and their number: k-means into many small sub-clusters, merged by weighted Ward.
+"""The number of segments: silhouette relative to shuffled copies; and the sub-cluster tree (model "tree").
 
 k-means at k itself prefers splitting a large, spread archetype to separating a small one (the
 within sum of squares drops more), so it merged small archetypes at every k on the tuning worlds.
@@ -6,8 +6,9 @@ Here k-means only cuts the buyers into `subclusters` (100) small, tight pieces; 
 then merges the two pieces whose union raises the within sum of squares least, weighted by their
 sizes, down to one group. Every k of the search is a cut of that one tree (a small archetype
 far from the rest stays apart until the end), which is also far cheaper than a k-means per k.
-The number of segments is the k whose silhouette most exceeds what the same procedure reaches on
-copies of the sample with every column shuffled on its own (no segments).
+For the tree, the number of segments is the k whose silhouette most exceeds what the same procedure
+reaches on copies of the sample with every column shuffled on its own (no segments); for k-means
+at every k (the default), the k with the highest silhouette / null silhouette.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ def subcluster_tree(
 
 
 def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> dict[int, float]:
-    """Mean silhouette, per k, of the sub-cluster tree cut at k on copies of `x` with columns shuffled.
+    """Mean silhouette, per k, of the model (k-means at k, or the sub-cluster tree cut at k) on copies of `x` with columns shuffled.
 
     Each column keeps its distribution (zero-inflated shares, 0/1 answers) but no structure links
     the columns, so this is what the silhouette reaches at each k on data without segments.
@@ -81,9 +82,15 @@ def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> di
                 np.column_stack([rng.permutation(col) for col in x.T]), dtype=np.float32
             )
             distances = pairwise_euclidean(shuffled)
-            km, parts = subcluster_tree(shuffled, config)
+            if config.model == "tree":
+                km, parts = subcluster_tree(shuffled, config)
             for k in ks:
-                labels = parts[k][km.labels_] if k in parts else km.labels_
+                if config.model == "tree":
+                    labels = parts[k][km.labels_] if k in parts else km.labels_
+                else:
+                    labels = fit_kmeans(
+                        shuffled, k, None, config.null_n_init, config.search_max_iter, config.random_state
+                    ).labels_
                 totals[k] += silhouette_from_distances(distances, labels) / config.null_copies
     return totals
 

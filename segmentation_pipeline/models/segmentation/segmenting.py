@@ -1,4 +1,4 @@
-"""Behavioural segments: fit (sub-clusters merged into k segments), daily reuse, refit on cadence or drift, stable ids.
+"""Behavioural segments: fit with the choice of k, daily reuse, refit on cadence or drift, stable ids.
 
 Design, in short:
 - Prospects (no counted order) get the reserved segment 0: they have no purchase behaviour
@@ -12,28 +12,31 @@ Design, in short:
   or has social data, so nobody is dropped. A source that is entirely null gives constant columns,
   which do not move any distance.
 - Fit sample: the `fit_sample_size` buyers with the smallest seeded hash of their id (stable from
-  day to day); silhouette on `silhouette_sample_size` of them. k-means cuts the sample into
-  `subclusters` (100) sub-clusters and weighted Ward merges them into a tree (k_choice.py): every
-  k in [k_min, k_max] is a cut of that tree. k-means at k itself splits a large, spread archetype
-  before it separates a small one and merged small archetypes at every k on the tuning worlds;
-  the tree keeps a small group that stands apart whole until the last merges. k is the cut with
-  the highest silhouette above a null, among the k whose smallest segment holds at least
+  day to day); silhouette on `silhouette_sample_size` of them. k is chosen in [k_min, k_max] by
+  the silhouette relative to a null, among the k whose smallest segment holds at least
   `min_segment_share` of the sample (none eligible: the most balanced k). The null is the same
   silhouette sample with every column shuffled on its own (`null_copies` copies; marginals kept,
-  joint structure gone), put through the same sub-clustering and merges: the score is
-  silhouette - null silhouette (chosen over the ratio on the tuning worlds: the null falls with k,
-  and the ratio then kept rising past K; benchmarks/tune_segment_k.py, README). The null fits run in a
-  second thread beside the data's. At a refit the previous k is kept unless another's score is
-  higher by more than `k_hysteresis` x the best score. Fewer than `min_buyers_to_cluster` buyers: one segment.
-- The model keeps the sub-centroids and the segment of each: a buyer belongs to the segment of
-  its nearest sub-centroid (a merged segment need not be round), today and on every day the model
-  is reused. Segment centroids (the mean of their sub-clusters' buyers) serve id alignment.
+  joint structure gone), clustered at the same k: the score is silhouette / null silhouette. A raw
+  silhouette favours k = 2 whenever one group sits far from the rest, and k-means on structureless
+  data of this dimension scores 0.05 at k = 2 and 0.035 at k = 20 anyway; relative to that null the
+  choice was better on the tuning worlds (benchmarks/tune_segment_k.py, README). The null fits
+  run in a second thread beside the data search. Each k of the search gets `search_n_init`
+  k-means restarts: the silhouette judges the partition k-means found, and with too few restarts a
+  poor local optimum at one k (or a lucky one at k = 2) decides the choice. At a refit the previous
+  k is kept unless another's score is more than `k_hysteresis` (a fraction) higher. Fewer than
+  `min_buyers_to_cluster` buyers: one segment.
+- `SegmentationConfig(model="tree")` fits instead k-means into `subclusters` (100) sub-clusters
+  merged by weighted Ward (k_choice.py): every k is a cut of that tree, k is the cut whose
+  silhouette most exceeds the shuffled copies' put through the same procedure, and a buyer
+  belongs to the segment of its nearest sub-centroid (the model keeps them; a refit starts from
+  them). It scored better than k-means on the tuning worlds' worst case and worse on the held-out
+  benchmark (README), so it is not the default.
 - Daily runs reuse the persisted `SegmentModel` (no refit) unless the refit cadence is due
   (`refit_every_days`, default 7) or drift passes a threshold. Drift = relative increase of the
-  buyers' mean distance to their assigned sub-centroid since the fit (default 0.25), or total
+  buyers' mean distance to their assigned centroid since the fit (default 0.25), or total
   variation distance between today's segment shares and the fit-time shares (default 0.10).
-- A refit starts the sub-clustering from the previous sub-centroids (mapped into the new scaling),
-  and aligns the segments to the previous ones by Hungarian matching of segment centroids, accepted
+- A refit is warm-started from the previous centroids (mapped into the new scaling) when k is
+  unchanged, and aligned to the previous segments by Hungarian matching of centroids, accepted
   within `match_relative_cutoff` x the median distance between the new centroids: matched
   segments keep their id, new ones get ids from `next_id` (biggest first), and ids of segments
   that disappear are retired for good (`next_id` only grows; 0 is never issued).
@@ -49,6 +52,7 @@ from datetime import date
 
 import numpy as np
 import polars as pl
+from sklearn.cluster import KMeans
 from sklearn.metrics import (
     adjusted_rand_score,
 )
@@ -67,6 +71,7 @@ from segmentation_pipeline.models.segmentation.ids import (
     previous_k_of,
 )
 from segmentation_pipeline.models.segmentation.k_choice import (
+    fit_kmeans,
     null_silhouettes,
     pairwise_euclidean,
     silhouette_from_distances,
@@ -89,7 +94,7 @@ def _fit_model(
     as_of: date,
     config: SegmentationConfig,
 ) -> tuple[SegmentModel, np.ndarray, np.ndarray]:
-    """Sub-cluster a sample, choose k among the cuts of the merge tree, align ids with the previous model.
+    """Choose k and fit on a sample (k-means, or the cuts of the sub-cluster tree), align ids with the previous model.
 
     Without a previous model but with the previous assignment (model lost or reset), ids are aligned
     by overlap of customers instead. Returns the model and, for every buyer, its segment id and
@@ -125,19 +130,34 @@ def _fit_model(
         sil_idx = rng.permutation(x_fit.shape[0])[: config.silhouette_sample_size]
         distances = pairwise_euclidean(x_fit[sil_idx])  # once, reused for every k
         sub_config = replace(config, subclusters=min(config.subclusters, n_distinct))
+        ks = (
+            range(config.k_min, min(k_hi, sub_config.subclusters) + 1)
+            if config.model == "tree"
+            else range(config.k_min, k_hi + 1)
+        )
+        fits: dict[int, KMeans] = {}
         # The null fits run in a second thread while this one searches the data (k-means and the
         # matrix products release the GIL): on two cores the null adds little wall time.
         with ThreadPoolExecutor(max_workers=1) as pool:
-            ks = range(config.k_min, min(k_hi, sub_config.subclusters) + 1)
             null = pool.submit(null_silhouettes, x_fit[sil_idx[: config.null_sample_size]], ks, sub_config)
-            sub_km, parts = subcluster_tree(x_fit, sub_config, warm_sub)
+            if config.model == "tree":
+                sub_km, parts = subcluster_tree(x_fit, sub_config, warm_sub)
             for k in ks:
-                labels = parts[k][sub_km.labels_]
+                if config.model == "tree":
+                    labels = parts[k][sub_km.labels_]
+                else:  # the search runs short k-means per k; only the chosen k gets the full n_init
+                    fits[k] = fit_kmeans(
+                        x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state
+                    )
+                    labels = fits[k].labels_
                 k_min_share[k] = float(np.bincount(labels, minlength=k).min() / labels.shape[0])
                 k_silhouette[k] = round(silhouette_from_distances(distances, labels[sil_idx]), 6)
             k_null = null.result()
         for k in ks:
-            k_scores[k] = round(k_silhouette[k] - k_null[k], 6)
+            if config.model == "tree":
+                k_scores[k] = round(k_silhouette[k] - k_null[k], 6)
+            else:
+                k_scores[k] = round(k_silhouette[k] / k_null[k], 6) if k_null[k] > 0 else float("nan")
         eligible = [
             k for k in ks if k_min_share[k] >= config.min_segment_share and not math.isnan(k_scores[k])
         ]
@@ -150,12 +170,20 @@ def _fit_model(
         # Hysteresis: keep the previous k unless another k is clearly better, so that two nearly
         # equal silhouettes do not make segments merge and split from one refit to the next.
         previous_k = previous.k if previous is not None else previous_k_of(previous_assignment)
-        margin = config.k_hysteresis * abs(k_scores[best_k])
-        if previous_k in eligible and k_scores[previous_k] + margin >= k_scores[best_k]:
-            best_k = previous_k
-        subcentroids, subsegments = sub_km.cluster_centers_, parts[best_k]
-        fit_labels = subsegments[sub_km.labels_]
-        centroids = np.stack([x_fit[fit_labels == g].mean(axis=0) for g in range(best_k)])
+        if previous_k in eligible:
+            previous_score = k_scores[previous_k]
+            margin = config.k_hysteresis * (
+                abs(k_scores[best_k]) if config.model == "tree" else previous_score
+            )
+            if previous_score + margin >= k_scores[best_k]:
+                best_k = previous_k
+        if config.model == "tree":
+            subcentroids, subsegments = sub_km.cluster_centers_, parts[best_k]
+            fit_labels = subsegments[sub_km.labels_]
+            centroids = np.stack([x_fit[fit_labels == g].mean(axis=0) for g in range(best_k)])
+        else:
+            final = fit_kmeans(x_fit, best_k, warm, config.n_init, 300, config.random_state)
+            centroids = min(final, fits[best_k], key=lambda km: km.inertia_).cluster_centers_
     else:  # too few distinct buyers to split: one segment
         centroids = x_fit.mean(axis=0, keepdims=True) if x_fit.shape[0] else np.zeros((0, len(columns)))
 
