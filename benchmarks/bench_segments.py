@@ -342,7 +342,7 @@ def main() -> None:
     seg = result.assignment.sort("customer_id").get_column("segment_id").to_numpy()
     scores = ", ".join(f"{k}:{v:.3f}" for k, v in result.k_scores.items())
     print(
-        f"\nchosen k={result.model.k}; score by k (silhouette / null silhouette, cuts of the sub-cluster tree): {scores}"
+        f'\nchosen k={result.model.k}; score by k (silhouette / null silhouette; - null for model="tree"): {scores}'
     )
     print(f"ARI vs planted archetypes (buyers): {adjusted_rand_score(planted[buyers], seg[buyers]):.3f}")
     for label in ("reused", "refit"):
