@@ -17,8 +17,8 @@ import pandera.polars as pa
 import polars as pl
 
 from segmentation_pipeline.contracts import enums
+from segmentation_pipeline.contracts.tables.ops import LANDING_DATE
 
-LANDING_DATE = "_landing_date"
 TIMESTAMP = pl.Datetime("us")
 
 

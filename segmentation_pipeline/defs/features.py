@@ -28,7 +28,7 @@ from segmentation_pipeline.features.customer_features import (
 from segmentation_pipeline.staging.reads import read_feature_sources, read_order_facts
 from segmentation_pipeline.warehouse.tables import insert_frame, transaction, write_table
 
-# Table names, for the steps and tests that address the tables (their shape: contracts/tables.py).
+# Table names, for the steps and tests that address the tables (their shape: contracts/tables/).
 CUSTOMER_ORDERS = contract.CUSTOMER_ORDERS.table
 CUSTOMER_FEATURES = contract.CUSTOMER_FEATURES.table
 

@@ -39,6 +39,7 @@ from segmentation_pipeline.warehouse.tables import (
     comment_table,
     create_table,
     empty_frame,
+    ensure_table,
     insert_frame,
     query_frame,
     read_sql,
@@ -137,7 +138,7 @@ def _segment_tables(
 def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
-        conn.execute(read_sql("models/segment_state"))
+        ensure_table(conn, contract.SEGMENT_MODEL_STATE)
         create_table(conn, contract.SEGMENT_HISTORY)
         create_table(conn, contract.SEGMENT_MIGRATIONS)
         profile = read_segmentation_input(conn)

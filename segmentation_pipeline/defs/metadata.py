@@ -100,7 +100,7 @@ def contract_check_spec(contract: TableContract) -> dg.AssetCheckSpec:
         asset=contract.table.split("."),
         blocking=True,
         description=f"{contract.table} has exactly the contract's columns and types, and no null where the "
-        "contract refuses one (contracts/tables.py).",
+        "contract refuses one (contracts/tables/).",
     )
 
 

@@ -9,6 +9,7 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import tables as contract
+from segmentation_pipeline.contracts.tables.consumers import CUSTOMER_SCORES_READS
 from segmentation_pipeline.defs.metadata import (
     contract_check_result,
     contract_check_spec,
@@ -26,6 +27,7 @@ from segmentation_pipeline.models.segmentation.clustering import (
     segment_customers,
 )
 from segmentation_pipeline.warehouse.tables import (
+    ensure_table,
     insert_frame,
     query_frame,
     read_sql,
@@ -39,13 +41,6 @@ CUSTOMER_CLASSES = contract.CUSTOMER_CLASSES.table
 CUSTOMER_FEATURES_KEY = dg.AssetKey(["features", "customer_features"])
 
 
-# The feature columns RFM and the classes use: reading these rather than all 58 saves ~0.25 s at 1M.
-SCORE_INPUTS = [
-    "customer_id", "as_of_date", "frequency", "purchase_days", "recency_days", "monetary", "margin",
-    "first_order_date", "tenure_days", "late_payment_share", "mean_days_late", "return_rate", "nps",
-]  # fmt: skip
-
-
 @dataclass
 class ScoreTables:
     rfm: pl.DataFrame
@@ -55,7 +50,9 @@ class ScoreTables:
 def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
     """Read the features, score RFM, classify and write both tables: the asset minus Dagster
     (benchmarks/bench_features.py --warehouse times it after the features)."""
-    columns = ", ".join(SCORE_INPUTS)
+    # Only the feature columns RFM and the classes use (their consumer declaration): reading these
+    # rather than every feature saves time at scale (benchmarks/README.md).
+    columns = ", ".join(CUSTOMER_SCORES_READS.columns)
     features = query_frame(conn, f"SELECT {columns} FROM features.customer_features")
     rfm = score_rfm(features, monetary=basis.basis)
     classes = classify_customers(features, ClassThresholds())
@@ -160,12 +157,12 @@ CLV_PREDICTIONS = contract.CLV_PREDICTIONS.table
 CLV_MODEL_PARAMS = contract.CLV_MODEL_PARAMS.table
 
 
-CLV_FIT_STATE = "models.clv_fit_state"
+CLV_FIT_STATE = contract.CLV_FIT_STATE.table
 
 
 def read_stored_fit(conn, basis: ValueBasis, holdout_days: int) -> StoredFit | None:
     """The published fits, when made on this value basis and holdout (else the run refits)."""
-    conn.execute(read_sql("models/clv_fit_state"))
+    ensure_table(conn, contract.CLV_FIT_STATE)
     rows = conn.execute(
         f"SELECT fitted_as_of, chosen_model, holdout_json FROM {CLV_FIT_STATE} "
         "WHERE value_basis = ? AND holdout_days = ?",
@@ -303,7 +300,7 @@ def customer_segments(
 ) -> dg.MaterializeResult:
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
-        conn.execute(read_sql("models/segment_state"))
+        ensure_table(conn, contract.SEGMENT_MODEL_STATE)
         profile = read_segmentation_input(conn)
         previous = _previous_model(conn, as_of)
         previous_assignment = (

@@ -388,7 +388,7 @@ def customer_features_from_orders(
     sorted_by_id: bool = True,
 ) -> pl.DataFrame:
     """One row per customer known on `as_of` from already summarised orders (in customer_id order
-    unless not `sorted_by_id`), with the columns of its contract (contracts/tables.py).
+    unless not `sorted_by_id`), with the columns of its contract (contracts/tables/).
 
     The universe is the customer master (without customers who signed up after as_of) plus every
     customer_id with an order up to as_of: orders of customers missing from the master still count

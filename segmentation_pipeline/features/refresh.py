@@ -29,13 +29,14 @@ from pathlib import Path
 import duckdb
 
 from segmentation_pipeline.contracts import SOURCES
+from segmentation_pipeline.contracts.tables import BUILD_STATE
 from segmentation_pipeline.features import customer_features
 from segmentation_pipeline.features.customer_features import EVENT_TIME
 from segmentation_pipeline.staging import reads as staging_reads
 from segmentation_pipeline.staging.load import LOADED_AT, staging_table
-from segmentation_pipeline.warehouse.tables import read_sql, table_exists
+from segmentation_pipeline.warehouse.tables import ensure_table, read_sql, table_exists
 
-STATE_TABLE = "features.build_state"
+STATE_TABLE = BUILD_STATE.table
 DELTA_TABLE = "_delta_customers"  # temporary: the customers an incremental build recomputes
 FULL, INCREMENTAL = "full", "incremental"
 MAX_INCREMENTAL_SHARE = 0.25  # above it a full build is about as fast, and simpler
@@ -212,7 +213,7 @@ def record_build(
     conn: duckdb.DuckDBPyConnection, state: BuildState, plan: RefreshPlan, customers_recomputed: int
 ) -> None:
     """Replace features.build_state (inside the caller's transaction, with the tables)."""
-    conn.execute(read_sql("features/build_state"))
+    ensure_table(conn, BUILD_STATE)
     conn.execute(f"DELETE FROM {STATE_TABLE}")
     conn.execute(
         f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -23,17 +23,23 @@ import duckdb
 import polars as pl
 
 from segmentation_pipeline.contracts import SourceContract
-from segmentation_pipeline.contracts.models import LANDING_DATE
+from segmentation_pipeline.contracts.tables import (
+    GATE_HOLDS,
+    LANDING_FILES,
+    STAGING_REPLACEMENTS,
+    quarantine_contract,
+)
+from segmentation_pipeline.contracts.tables.ops import LANDING_DATE, ROW_NUMBER, SOURCE_FILE
 from segmentation_pipeline.staging.landing import LandingFile, discover, latest_acceptable_date
-from segmentation_pipeline.staging.readers import ROW_NUMBER, RawRead, read_landing_file
+from segmentation_pipeline.staging.readers import RawRead, read_landing_file
 from segmentation_pipeline.staging.validate import (
     QUARANTINE_ROW_SCHEMA,
-    SOURCE_FILE,
     error_rows,
     validate_rows,
 )
 from segmentation_pipeline.warehouse.tables import (
     duckdb_type,
+    ensure_table,
     insert_frame,
     query_frame,
     read_sql,
@@ -47,15 +53,6 @@ LOADED_AT = "_loaded_at"
 # "duplicate key (k): first seen in <file> row <n>" counts as one reason whatever the file.
 _DUPLICATE_DETAIL = re.compile(r": (first seen|a newer version is) in .*$")
 ERASED_RULE = "customer erased (right to be forgotten): values not kept"
-QUARANTINE_COLUMNS = {
-    SOURCE_FILE: "VARCHAR",
-    ROW_NUMBER: "BIGINT",
-    LANDING_DATE: "DATE",
-    "rule": "VARCHAR",
-    "raw_values": "VARCHAR",
-    "quarantined_at": "TIMESTAMP",
-    "run_id": "VARCHAR",
-}
 
 
 @dataclass
@@ -121,11 +118,8 @@ def ensure_source_tables(conn: duckdb.DuckDBPyConnection, contract: SourceContra
     columns += [f"{SOURCE_FILE} VARCHAR NOT NULL", f"{ROW_NUMBER} BIGINT NOT NULL", f"{LANDING_DATE} DATE"]
     columns += [f"{LOADED_AT} TIMESTAMP NOT NULL"]
     conn.execute(f"CREATE TABLE IF NOT EXISTS {staging_table(contract.name)} ({', '.join(columns)})")
-    quarantine = ", ".join(f"{name} {kind}" for name, kind in QUARANTINE_COLUMNS.items())
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {quarantine_table(contract.name)} ({quarantine})")
-    conn.execute(read_sql("ops/landing_files"))
-    conn.execute(read_sql("ops/staging_replacements"))
-    conn.execute(read_sql("ops/gate_holds"))
+    for table in (quarantine_contract(contract.name), LANDING_FILES, STAGING_REPLACEMENTS, GATE_HOLDS):
+        ensure_table(conn, table)
 
 
 def file_checksum(path: Path) -> str:

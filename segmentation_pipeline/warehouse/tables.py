@@ -80,6 +80,20 @@ def create_table(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> No
     comment_table(conn, contract)
 
 
+def ensure_table(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> None:
+    """The contract's table if missing (commented when created), with the columns added since.
+
+    Every statement is IF NOT EXISTS: once the table is whole nothing is written, so parallel
+    DuckLake steps calling this do not conflict.
+    """
+    created = not table_exists(conn, contract.table)
+    conn.execute(contract.ddl())
+    for statement in contract.upgrade_ddl():
+        conn.execute(statement)
+    if created:
+        comment_table(conn, contract)
+
+
 def write_table(conn: duckdb.DuckDBPyConnection, contract: TableContract, frame: pl.DataFrame) -> int:
     """Create or replace the contract's table, typed as declared, from `frame`, with its comments,
     inside the caller's transaction.
