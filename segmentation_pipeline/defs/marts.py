@@ -16,24 +16,17 @@ from segmentation_pipeline.defs.metadata import (
 from segmentation_pipeline.defs.models import CUSTOMER_SEGMENTS, one_row_per_customer, read_segmentation_input
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
-from segmentation_pipeline.marts.economics.segment_economics import (
-    EconomicsConfig,
-    customer_economics,
-    segment_economics,
-)
+from segmentation_pipeline.marts.economics.segment_economics import customer_economics, segment_economics
 from segmentation_pipeline.marts.economics.service_queue import rank_open_tickets
 from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
 from segmentation_pipeline.marts.personas.claims import empty_claims
-from segmentation_pipeline.marts.personas.personas import (
-    PersonaConfig,
-    build_personas_and_claims,
-    build_segments_table,
-)
+from segmentation_pipeline.marts.personas.personas import build_personas_and_claims, build_segments_table
 from segmentation_pipeline.models.rfm.scores import summarize_rfm_segments
 from segmentation_pipeline.models.segmentation.clustering import (
     attach_segments,
     explain_segments,
 )
+from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.staging.reads import read_staging
 from segmentation_pipeline.warehouse.tables import (
     comment_table,
@@ -64,26 +57,13 @@ def _estimated_margin(revenue: pl.Expr, basis: str, rate: float | None) -> pl.Ex
 
 
 def _segment_tables(
-    with_segment: pl.DataFrame, settings: PipelineSettings, basis: ValueBasis
+    with_segment: pl.DataFrame, settings: PipelineSettings, stages: StageConfigs, basis: ValueBasis
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """marts.segments and marts.segment_claims of customers with their segment and economics."""
-    economics = segment_economics(
-        with_segment,
-        EconomicsConfig(cost_per_effort_point=settings.cost_per_effort_point, value_basis=basis.basis),
-    )
-    personas, claims = build_personas_and_claims(
-        with_segment,
-        economics,
-        config=PersonaConfig(
-            brand=settings.brand,
-            category_en=settings.category,
-            category_fr=settings.category_fr,
-            currency=settings.currency,
-            value_basis=basis.basis,
-            claim_support=settings.claim_support,
-        ),
-    )
-    explanations = explain_segments(with_segment, currency=settings.currency)
+    stages = stages.for_basis(basis.basis)
+    economics = segment_economics(with_segment, stages.economics)
+    personas, claims = build_personas_and_claims(with_segment, economics, config=stages.personas)
+    explanations = explain_segments(with_segment, currency=stages.personas.currency)
     segments = build_segments_table(with_segment, economics, personas, explanations).with_columns(
         value_basis=pl.lit(basis.basis),
         estimated_margin=_estimated_margin(pl.col("revenue"), basis.basis, settings.assumed_margin_rate),
@@ -135,7 +115,12 @@ def _segment_tables(
     ],
     check_specs=[contract_check_spec(c) for c in SEGMENT_MART_CONTRACTS],
 )
-def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+def segment_marts(
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    stages: dg.ResourceParam[StageConfigs],
+    warehouse: DuckDBResource,
+):
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
         ensure_table(conn, contract.SEGMENT_MODEL_STATE)
@@ -146,12 +131,14 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
         basis = read_value_basis(conn, settings.rfm_monetary)
         with_segment = attach_segments(profile, assignment)
         with_segment = with_segment.join(
-            customer_economics(with_segment, settings.cost_per_effort_point), on="customer_id", how="left"
+            customer_economics(with_segment, stages.economics.cost_per_effort_point),
+            on="customer_id",
+            how="left",
         )
         if with_segment.is_empty():  # no customer yet: empty marts, typed as their contracts say
             segments, claims = empty_frame(conn, contract.SEGMENTS), empty_claims()
         else:
-            segments, claims = _segment_tables(with_segment, settings, basis)
+            segments, claims = _segment_tables(with_segment, settings, stages, basis)
 
         current = history_rows(with_segment, as_of)
         previous = query_frame(conn, read_sql("models/previous_segment_state"), [as_of])
@@ -256,7 +243,9 @@ def rfm_segment_shares_sum_to_one(warehouse: DuckDBResource) -> dg.AssetCheckRes
     "classes, behavioural segment and persona, P(alive), expected orders and CLV, plus demographics, channel "
     "preference, influence tier, service effort and cost to serve, and latest survey answers. No personal data.",
 )
-def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
+def customer_profile(
+    settings: PipelineSettings, stages: dg.ResourceParam[StageConfigs], warehouse: DuckDBResource
+) -> dg.MaterializeResult:
     derived = {
         "segment_id": "s.segment_id",
         "persona_name": "seg.persona_name",
@@ -273,7 +262,7 @@ def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> d
                 f"SELECT customer_id, tenure_days, service_contacts, mean_effort_score, clv_12m "
                 f"FROM ({read_sql('models/segmentation_input')})",
             ),
-            settings.cost_per_effort_point,
+            stages.economics.cost_per_effort_point,
         )
         conn.register("_customer_economics", economics)
         with transaction(conn):

@@ -19,13 +19,10 @@ from segmentation_pipeline.defs.metadata import (
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.models.classes.customer_classes import ClassThresholds, classify_customers
-from segmentation_pipeline.models.clv.predictions import PARAMS_SCHEMA, CLVConfig, StoredFit, compute_clv
+from segmentation_pipeline.models.clv.predictions import PARAMS_SCHEMA, StoredFit, compute_clv
 from segmentation_pipeline.models.rfm.scores import score_rfm
-from segmentation_pipeline.models.segmentation.clustering import (
-    SegmentationConfig,
-    SegmentModel,
-    segment_customers,
-)
+from segmentation_pipeline.models.segmentation.clustering import SegmentModel, segment_customers
+from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.warehouse.tables import (
     ensure_table,
     insert_frame,
@@ -47,7 +44,7 @@ class ScoreTables:
     classes: pl.DataFrame
 
 
-def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
+def build_score_tables(conn, basis: ValueBasis, thresholds: ClassThresholds | None = None) -> ScoreTables:
     """Read the features, score RFM, classify and write both tables: the asset minus Dagster
     (benchmarks/bench_features.py --warehouse times it after the features)."""
     # Only the feature columns RFM and the classes use (their consumer declaration): reading these
@@ -55,7 +52,7 @@ def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
     columns = ", ".join(CUSTOMER_SCORES_READS.columns)
     features = query_frame(conn, f"SELECT {columns} FROM features.customer_features")
     rfm = score_rfm(features, monetary=basis.basis)
-    classes = classify_customers(features, ClassThresholds())
+    classes = classify_customers(features, thresholds or ClassThresholds())
     del features
     with transaction(conn):  # both or neither
         write_table(conn, contract.RFM_SCORES, rfm)
@@ -82,11 +79,16 @@ def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
     ],
     check_specs=[contract_check_spec(c) for c in (contract.RFM_SCORES, contract.CUSTOMER_CLASSES)],
 )
-def customer_scores(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+def customer_scores(
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    stages: dg.ResourceParam[StageConfigs],
+    warehouse: DuckDBResource,
+):
     """RFM and classes from one read of the features."""
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
-        scores = build_score_tables(conn, basis)
+        scores = build_score_tables(conn, basis, stages.classes)
         checks = [contract_check_result(conn, c) for c in (contract.RFM_SCORES, contract.CUSTOMER_CLASSES)]
     context.log.info(basis.describe())
     rfm, classes = scores.rfm, scores.classes
@@ -205,12 +207,17 @@ def read_clv_order_days(conn, basis: ValueBasis) -> pl.DataFrame:
     ],
     check_specs=[contract_check_spec(c) for c in (contract.CLV_PREDICTIONS, contract.CLV_MODEL_PARAMS)],
 )
-def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+def clv_models(
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    stages: dg.ResourceParam[StageConfigs],
+    warehouse: DuckDBResource,
+):
     as_of = settings.analysis_date()
-    config = CLVConfig(holdout_days=settings.holdout_days, annual_discount_rate=settings.annual_discount_rate)
+    config = stages.clv
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
-        stored = None if settings.full_refresh else read_stored_fit(conn, basis, settings.holdout_days)
+        stored = None if settings.full_refresh else read_stored_fit(conn, basis, config.holdout_days)
         result = compute_clv(
             read_clv_order_days(conn, basis), as_of, config, value_column="value", stored=stored
         )
@@ -223,7 +230,7 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
                 if result.chosen_model is not None:
                     conn.execute(
                         f"INSERT INTO {CLV_FIT_STATE} VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                        [as_of, result.chosen_model, basis.basis, settings.holdout_days,
+                        [as_of, result.chosen_model, basis.basis, config.holdout_days,
                          json.dumps(result.holdout)],
                     )  # fmt: skip
         checks = [
@@ -296,7 +303,10 @@ def _previous_model(conn, as_of: dt.date) -> SegmentModel | None:
     "the previous segments (Hungarian matching) so ids stay stable; prospects form segment 0.",
 )
 def customer_segments(
-    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    stages: dg.ResourceParam[StageConfigs],
+    warehouse: DuckDBResource,
 ) -> dg.MaterializeResult:
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
@@ -310,7 +320,7 @@ def customer_segments(
             ).fetchall()[0][0]
             else None
         )
-        result = segment_customers(profile, previous, previous_assignment, as_of, SegmentationConfig())
+        result = segment_customers(profile, previous, previous_assignment, as_of, stages.segmentation)
         assignment = result.assignment.with_columns(as_of_date=pl.lit(as_of, pl.Date))
         state = pl.DataFrame(
             [{
