@@ -15,16 +15,16 @@ from segmentation_pipeline.defs.metadata import (
 )
 from segmentation_pipeline.defs.models import CUSTOMER_SEGMENTS, one_row_per_customer, read_segmentation_input
 from segmentation_pipeline.defs.resources import PipelineSettings
-from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
-from segmentation_pipeline.marts.economics.segment_economics import customer_economics, segment_economics
+from segmentation_pipeline.features.value_basis import read_value_basis
+from segmentation_pipeline.marts.economics.segment_economics import customer_economics
 from segmentation_pipeline.marts.economics.service_queue import rank_open_tickets
-from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
+from segmentation_pipeline.marts.history.segment_history import compare_with_previous, history_rows
 from segmentation_pipeline.marts.personas.claims import empty_claims
-from segmentation_pipeline.marts.personas.personas import build_personas_and_claims, build_segments_table
+from segmentation_pipeline.marts.profile.customer_profile import build_customer_profile
+from segmentation_pipeline.marts.segments.segment_tables import build_segment_tables
 from segmentation_pipeline.models.rfm.scores import summarize_rfm_segments
 from segmentation_pipeline.models.segmentation.clustering import (
     attach_segments,
-    explain_segments,
 )
 from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.staging.reads import read_staging
@@ -40,39 +40,9 @@ from segmentation_pipeline.warehouse.tables import (
     transaction,
 )
 
-# The profile's SPEC columns lead the table, in the SPEC's order (BI tools show them first).
-PROFILE_LEAD_COLUMNS = contract.CUSTOMER_PROFILE.guaranteed
-# Computed by the profile asset itself (not columns of the segmentation input).
-PROFILE_DERIVED = ("segment_id", "persona_name", "value_basis")
 SEGMENT_MART_CONTRACTS = (
     contract.SEGMENTS, contract.SEGMENT_CLAIMS, contract.SEGMENT_HISTORY, contract.SEGMENT_MIGRATIONS
 )  # fmt: skip
-
-
-def _estimated_margin(revenue: pl.Expr, basis: str, rate: float | None) -> pl.Expr:
-    """Revenue x the assumed margin rate, only when the operator gave one and margins are unknown."""
-    if rate is None or basis != "revenue":
-        return pl.lit(None, dtype=pl.Float64)
-    return revenue.cast(pl.Float64) * rate
-
-
-def _segment_tables(
-    with_segment: pl.DataFrame, settings: PipelineSettings, stages: StageConfigs, basis: ValueBasis
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """marts.segments and marts.segment_claims of customers with their segment and economics."""
-    stages = stages.for_basis(basis.basis)
-    economics = segment_economics(with_segment, stages.economics)
-    personas, claims = build_personas_and_claims(with_segment, economics, config=stages.personas)
-    explanations = explain_segments(with_segment, currency=stages.personas.currency)
-    segments = build_segments_table(with_segment, economics, personas, explanations).with_columns(
-        value_basis=pl.lit(basis.basis),
-        estimated_margin=_estimated_margin(pl.col("revenue"), basis.basis, settings.assumed_margin_rate),
-        estimated_margin_clv_12m=_estimated_margin(
-            pl.col("clv_12m_total"), basis.basis, settings.assumed_margin_rate
-        ),
-    )
-
-    return segments, claims
 
 
 @dg.multi_asset(
@@ -138,16 +108,15 @@ def segment_marts(
         if with_segment.is_empty():  # no customer yet: empty marts, typed as their contracts say
             segments, claims = empty_frame(conn, contract.SEGMENTS), empty_claims()
         else:
-            segments, claims = _segment_tables(with_segment, settings, stages, basis)
+            on_basis = stages.for_basis(basis.basis)
+            segments, claims = build_segment_tables(
+                with_segment, on_basis.economics, on_basis.personas, settings.assumed_margin_rate
+            )
 
-        current = history_rows(with_segment, as_of)
-        previous = query_frame(conn, read_sql("models/previous_segment_state"), [as_of])
-        if previous.height:
-            # One "previous run" for the comparison, whatever date each customer's last change had.
-            previous = previous.with_columns(as_of_date=pl.lit(previous["as_of_date"].max(), pl.Date))
-        moves = migrations(previous, current, with_segment.select("customer_id", revenue="monetary"))
-        changed = current.join(
-            previous, on=["customer_id", "segment_id", "rfm_segment"], how="anti", nulls_equal=True
+        moves, changed = compare_with_previous(
+            query_frame(conn, read_sql("models/previous_segment_state"), [as_of]),
+            history_rows(with_segment, as_of),
+            with_segment.select("customer_id", revenue="monetary"),
         )
         with transaction(conn):
             # Only this date's rows: a backfill must not delete the history of later dates.
@@ -246,45 +215,13 @@ def rfm_segment_shares_sum_to_one(warehouse: DuckDBResource) -> dg.AssetCheckRes
 def customer_profile(
     settings: PipelineSettings, stages: dg.ResourceParam[StageConfigs], warehouse: DuckDBResource
 ) -> dg.MaterializeResult:
-    derived = {
-        "segment_id": "s.segment_id",
-        "persona_name": "seg.persona_name",
-        "value_basis": "CAST($basis AS VARCHAR) AS value_basis",
-    }
-    lead = ", ".join(derived.get(c, f"i.{c}") for c in PROFILE_LEAD_COLUMNS)
-    rest = ", ".join(c for c in PROFILE_LEAD_COLUMNS if c not in PROFILE_DERIVED)
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
-        rate = settings.assumed_margin_rate if basis.basis == "revenue" else None
-        economics = customer_economics(
-            query_frame(
-                conn,
-                f"SELECT customer_id, tenure_days, service_contacts, mean_effort_score, clv_12m "
-                f"FROM ({read_sql('models/segmentation_input')})",
-            ),
-            stages.economics.cost_per_effort_point,
+        build_customer_profile(
+            conn, basis.basis, settings.assumed_margin_rate, stages.economics.cost_per_effort_point
         )
-        conn.register("_customer_economics", economics)
-        with transaction(conn):
-            conn.execute(
-                f"""CREATE OR REPLACE TABLE marts.customer_profile AS
-                SELECT {lead}, i.* EXCLUDE ({rest}, p_alive_basis),
-                    coalesce(i.p_alive_basis, 'unknown') AS p_alive_basis,
-                    CASE WHEN i.purchase_days >= 2
-                         THEN greatest(i.recency_days - i.mean_days_between_orders, 0) END AS days_overdue,
-                    i.monetary * CAST($rate AS DOUBLE) AS estimated_margin,
-                    i.clv_12m * CAST($rate AS DOUBLE) AS estimated_margin_clv_12m,
-                    e.tickets_per_year, e.expected_cost_to_serve_12m, e.cost_exceeds_value_12m
-                FROM ({read_sql("models/segmentation_input")}) AS i
-                LEFT JOIN _customer_economics AS e USING (customer_id)
-                LEFT JOIN {CUSTOMER_SEGMENTS} AS s USING (customer_id)
-                LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id""",
-                {"basis": basis.basis, "rate": rate},
-            )
-            comment_table(conn, contract.CUSTOMER_PROFILE)
-        conn.unregister("_customer_economics")
         metadata = warehouse_table_metadata(
-            conn, contract.CUSTOMER_PROFILE, preview_columns=PROFILE_LEAD_COLUMNS
+            conn, contract.CUSTOMER_PROFILE, preview_columns=contract.CUSTOMER_PROFILE.guaranteed
         )
         check = contract_check_result(conn, contract.CUSTOMER_PROFILE)
     columns = len(metadata["dagster/column_schema"].columns)

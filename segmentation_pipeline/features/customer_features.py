@@ -167,7 +167,7 @@ def _top_names(
 class OrderFacts:
     """What the features need from the order lines.
 
-    summary: one row per order up to as_of, counted or not (see staging.reads._order_aggregates_sql
+    summary: one row per order up to as_of, counted or not (see sql/features/order_aggregates.sql
     and _order_summary); the counted ones are `counted_orders_from_summary`.
     top_category, top_brand: per customer with completed revenue, the top name and its revenue.
     """

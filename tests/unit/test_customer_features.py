@@ -585,3 +585,11 @@ def test_current_versions_of_customers_and_products():
         "D": "File b",
     }
     assert "email" not in got.columns
+
+
+def test_the_order_lines_sql_codes_channels_as_their_position_in_order_channels():
+    from segmentation_pipeline.features.customer_features import ORDER_CHANNELS
+    from segmentation_pipeline.warehouse.tables import read_sql
+
+    codes = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(ORDER_CHANNELS) if i > 0)
+    assert f"CASE o.channel {codes} ELSE 0 END" in read_sql("features/order_lines")
