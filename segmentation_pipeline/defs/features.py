@@ -20,11 +20,8 @@ from segmentation_pipeline.defs.metadata import (
 )
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features import refresh
-from segmentation_pipeline.features.customer_features import (
-    counted_orders_from_summary,
-    customer_features_from_orders,
-    customer_order_features,
-)
+from segmentation_pipeline.features.customer_features import customer_features_from_orders
+from segmentation_pipeline.features.order_features import counted_orders_from_summary, customer_order_features
 from segmentation_pipeline.staging.reads import read_feature_sources, read_order_facts
 from segmentation_pipeline.warehouse.tables import insert_frame, transaction, write_table
 

@@ -19,7 +19,8 @@ from segmentation_pipeline.defs.metadata import (
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.models.classes.customer_classes import ClassThresholds, classify_customers
-from segmentation_pipeline.models.clv.predictions import PARAMS_SCHEMA, StoredFit, compute_clv
+from segmentation_pipeline.models.clv.fits import PARAMS_SCHEMA
+from segmentation_pipeline.models.clv.predictions import StoredFit, compute_clv
 from segmentation_pipeline.models.rfm.scores import score_rfm
 from segmentation_pipeline.models.segmentation.clustering import SegmentModel, segment_customers
 from segmentation_pipeline.stages import StageConfigs

@@ -17,7 +17,9 @@ from segmentation_pipeline.staging.gate import (
     hold,
     open_holds,
 )
-from segmentation_pipeline.staging.load import LOADED_AT, SourceLoad, load_source
+from segmentation_pipeline.staging.load import load_source
+from segmentation_pipeline.staging.outcome import SourceLoad
+from segmentation_pipeline.staging.tables import LOADED_AT
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 REJECTED_SHARE_CHECK = "rejected_share_below_threshold"

@@ -30,9 +30,9 @@ import duckdb
 
 from segmentation_pipeline.contracts import SOURCES
 from segmentation_pipeline.contracts.tables import BUILD_STATE
-from segmentation_pipeline.features import customer_features
+from segmentation_pipeline.features import customer_features, inputs, order_features, source_features
 from segmentation_pipeline.staging import reads as staging_reads
-from segmentation_pipeline.staging.load import LOADED_AT, ensure_source_tables, staging_table
+from segmentation_pipeline.staging.tables import LOADED_AT, ensure_source_tables, staging_table
 from segmentation_pipeline.warehouse.tables import ensure_table, read_sql, table_exists
 
 STATE_TABLE = BUILD_STATE.table
@@ -40,7 +40,7 @@ DELTA_TABLE = "_delta_customers"  # temporary: the customers an incremental buil
 FULL, INCREMENTAL = "full", "incremental"
 MAX_INCREMENTAL_SHARE = 0.25  # above it a full build is about as fast, and simpler
 _FINGERPRINTED = [
-    Path(customer_features.__file__),
+    *(Path(m.__file__) for m in (customer_features, inputs, order_features, source_features)),
     Path(staging_reads.__file__),
     Path(__file__),
 ]

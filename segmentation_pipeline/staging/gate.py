@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 
 from segmentation_pipeline.contracts.tables import GATE_HOLDS
-from segmentation_pipeline.staging.load import FileOutcome, SourceLoad
+from segmentation_pipeline.staging.outcome import FileOutcome, SourceLoad
 from segmentation_pipeline.warehouse.tables import ensure_table
 
 

@@ -8,14 +8,9 @@ import duckdb
 import polars as pl
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.features.customer_features import (
-    EVENT_TIME,
-    SOURCE_COLUMNS,
-    OrderFacts,
-    order_facts,
-    product_lookup,
-)
-from segmentation_pipeline.staging.load import staging_table
+from segmentation_pipeline.features.inputs import EVENT_TIME, SOURCE_COLUMNS
+from segmentation_pipeline.features.order_features import OrderFacts, order_facts, product_lookup
+from segmentation_pipeline.staging.tables import staging_table
 from segmentation_pipeline.warehouse.tables import query_frame, read_sql, table_exists
 
 
@@ -54,7 +49,7 @@ def _only_sql(only: str | None, alias: str = "") -> str:
 def read_order_facts(
     conn: duckdb.DuckDBPyConnection, as_of: dt.date, products: pl.DataFrame | None, only: str | None = None
 ) -> OrderFacts | None:
-    """The order facts (customer_features.OrderFacts) as of `as_of`, with DuckDB doing the lines.
+    """The order facts (features.order_features.OrderFacts) as of `as_of`, with DuckDB doing the lines.
 
     Why SQL here (sql/features/order_lines.sql, order_aggregates.sql, top_codes.sql): order lines are the one big input (10.5M rows at 1M customers). Read into Polars
     (even narrowed) and grouped there, they took about the same CPU time as DuckDB aggregating them
@@ -64,7 +59,7 @@ def read_order_facts(
 
     The line-level work is that SQL only (tests/unit/test_customer_features.py checks it by hand);
     the rest (summary columns, names, every feature) is Polars, and the product lookup is the
-    Polars one (customer_features.product_lookup: the codes the names are joined back on).
+    Polars one (features.order_features.product_lookup: the codes the names are joined back on).
     None when staging.orders has no rows. `only`: a table of the customer_ids to read (default: all).
     """
     if not has_rows(conn, "orders"):

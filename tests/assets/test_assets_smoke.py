@@ -17,7 +17,7 @@ from segmentation_pipeline.defs.marts import segment_marts
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
 from segmentation_pipeline.defs.models import clv_models, customer_scores, customer_segments
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.staging.load import ensure_source_tables
+from segmentation_pipeline.staging.tables import ensure_source_tables
 from segmentation_pipeline.warehouse.tables import create_table, ensure_schemas
 
 

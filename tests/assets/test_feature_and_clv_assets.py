@@ -22,7 +22,7 @@ from segmentation_pipeline.defs.features import customer_feature_tables
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
 from segmentation_pipeline.defs.models import clv_models, customer_scores
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.staging.load import ensure_source_tables, staging_table
+from segmentation_pipeline.staging.tables import ensure_source_tables, staging_table
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 AS_OF = dt.date(2025, 6, 30)

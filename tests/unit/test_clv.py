@@ -10,18 +10,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from segmentation_pipeline.models.btyd import estimation as btyd
-from segmentation_pipeline.models.clv.predictions import (
-    PARAMS_SCHEMA,
-    TIERS,
-    CLVConfig,
-    StoredFit,
-    _sorted_codes,
-    aggregate_purchases,
-    clv_tiers,
-    compute_clv,
-    purchase_summary,
-)
+from segmentation_pipeline.models import btyd
+from segmentation_pipeline.models.clv.fits import PARAMS_SCHEMA
+from segmentation_pipeline.models.clv.predictions import TIERS, CLVConfig, StoredFit, clv_tiers, compute_clv
+from segmentation_pipeline.models.clv.purchases import _sorted_codes, aggregate_purchases, purchase_summary
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 START = date(2023, 1, 1)

@@ -20,8 +20,8 @@ import pytest
 from segmentation_pipeline.contracts import SOURCES
 from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES as CUSTOMER_FEATURES_CONTRACT
 from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
-from segmentation_pipeline.staging.load import ensure_source_tables, staging_table
 from segmentation_pipeline.staging.reads import read_staging
+from segmentation_pipeline.staging.tables import ensure_source_tables, staging_table
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 AS_OF = date(2024, 6, 30)
@@ -588,7 +588,7 @@ def test_current_versions_of_customers_and_products():
 
 
 def test_the_order_lines_sql_codes_channels_as_their_position_in_order_channels():
-    from segmentation_pipeline.features.customer_features import ORDER_CHANNELS
+    from segmentation_pipeline.features.inputs import ORDER_CHANNELS
     from segmentation_pipeline.warehouse.tables import read_sql
 
     codes = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(ORDER_CHANNELS) if i > 0)
