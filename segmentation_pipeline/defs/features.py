@@ -16,6 +16,7 @@ from segmentation_pipeline.contracts import tables as contract
 from segmentation_pipeline.defs.metadata import (
     contract_check_result,
     contract_check_spec,
+    table_spec,
     warehouse_table_metadata,
 )
 from segmentation_pipeline.defs.resources import PipelineSettings
@@ -173,22 +174,20 @@ def build_feature_tables(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["features", "customer_orders"],
+        table_spec(
+            contract.CUSTOMER_ORDERS,
             description="Counted orders (at least one completed line) up to the analysis date, with revenue and "
             "margin; feeds the CLV models.",
             deps=[["staging", "orders"], ["staging", "products"]],
-            kinds={"duckdb", "polars"},
-            group_name="features",
+            kinds=("duckdb", "polars"),
         ),
-        dg.AssetSpec(
-            ["features", "customer_features"],
+        table_spec(
+            contract.CUSTOMER_FEATURES,
             description="One row per known customer (prospects included) as of the analysis date: recency, "
             "frequency, value, channels, brands, discounts, occasions, returns, payment, service, social reach, "
             "latest survey answers and demographics. No personal data.",
             deps=[["staging", name] for name in SOURCES],
-            kinds={"duckdb", "polars"},
-            group_name="features",
+            kinds=("duckdb", "polars"),
         ),
     ],
     check_specs=[contract_check_spec(c) for c in (contract.CUSTOMER_ORDERS, contract.CUSTOMER_FEATURES)],

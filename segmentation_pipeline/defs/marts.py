@@ -11,6 +11,7 @@ from segmentation_pipeline.defs.metadata import (
     contract_check_spec,
     preview,
     table_metadata,
+    table_spec,
     warehouse_table_metadata,
 )
 from segmentation_pipeline.defs.models import CUSTOMER_SEGMENTS, one_row_per_customer, read_segmentation_input
@@ -47,39 +48,31 @@ SEGMENT_MART_CONTRACTS = (
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["marts", "segments"],
+        table_spec(
+            contract.SEGMENTS,
             description="One row per behavioural segment: persona name, stories in English and French, positioning "
             "statement, recommended actions, defining traits, survey insights and economics (revenue, margin, CLV, "
             "cost to serve, ROI, service priority).",
-            kinds={"duckdb"},
-            group_name="marts",
             deps=[["models", "customer_segments"]],
         ),
-        dg.AssetSpec(
-            ["marts", "segment_claims"],
+        table_spec(
+            contract.SEGMENT_CLAIMS,
             description="One row per fact a persona states: the claim, its value in the segment and in the whole "
             "base, the share of the segment's customers it holds for, and the English and French sentence that "
             "states it. A sentence is written only from a claim holding for >= 60% of the segment (gender 65%) or "
             "a statistic 25% away from the base's; a mixture is told as two groups.",
-            kinds={"duckdb"},
-            group_name="marts",
             deps=[["models", "customer_segments"]],
         ),
-        dg.AssetSpec(
-            ["marts", "segment_history"],
+        table_spec(
+            contract.SEGMENT_HISTORY,
             description="Segments of each customer over time: a row from each run date on which a customer's "
             "behavioural or RFM segment changed (the latest row before a date is the segment on that date).",
-            kinds={"duckdb"},
-            group_name="marts",
             deps=[["models", "customer_segments"]],
         ),
-        dg.AssetSpec(
-            ["marts", "segment_migrations"],
+        table_spec(
+            contract.SEGMENT_MIGRATIONS,
             description="Per run, customers (and revenue) moving from one segment to another, for behavioural "
             "segments and for RFM segments (e.g. Champions → At Risk); from = to counts those who stayed.",
-            kinds={"duckdb"},
-            group_name="marts",
             deps=[["models", "customer_segments"]],
         ),
     ],

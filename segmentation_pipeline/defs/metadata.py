@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 import polars as pl
@@ -91,6 +91,22 @@ def warehouse_table_metadata(
         "dagster/row_count": dg.MetadataValue.int(count),
         "preview": preview(sample.select(preview_columns or sample.columns), rows),
     }
+
+
+def table_spec(
+    contract: TableContract,
+    description: str,
+    deps: Sequence[dg.CoercibleToAssetKey] = (),
+    kinds: Sequence[str] = ("duckdb",),
+) -> dg.AssetSpec:
+    """The spec of the asset that writes `contract`'s table: key = [schema, table], group = schema."""
+    return dg.AssetSpec(
+        [contract.schema, contract.name],
+        description=description,
+        deps=list(deps),
+        kinds=set(kinds),
+        group_name=contract.schema,
+    )
 
 
 def contract_check_spec(contract: TableContract) -> dg.AssetCheckSpec:

@@ -15,6 +15,7 @@ from segmentation_pipeline.defs.metadata import (
     contract_check_spec,
     preview,
     table_metadata,
+    table_spec,
 )
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
@@ -63,19 +64,17 @@ def build_score_tables(conn, basis: ValueBasis, thresholds: ClassThresholds | No
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["models", "rfm_scores"],
+        table_spec(
+            contract.RFM_SCORES,
             description="R, F and M scores (1-5) and the named RFM segment of every customer.",
             deps=[CUSTOMER_FEATURES_KEY],
-            kinds={"duckdb", "polars"},
-            group_name="models",
+            kinds=("duckdb", "polars"),
         ),
-        dg.AssetSpec(
-            ["models", "customer_classes"],
+        table_spec(
+            contract.CUSTOMER_CLASSES,
             description="Customer classes of the articles: lifecycle, risk, volume and loyalty.",
             deps=[CUSTOMER_FEATURES_KEY],
-            kinds={"duckdb", "polars"},
-            group_name="models",
+            kinds=("duckdb", "polars"),
         ),
     ],
     check_specs=[contract_check_spec(c) for c in (contract.RFM_SCORES, contract.CUSTOMER_CLASSES)],
@@ -187,23 +186,20 @@ def read_clv_order_days(conn, basis: ValueBasis) -> pl.DataFrame:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["models", "clv_predictions"],
+        table_spec(
+            contract.CLV_PREDICTIONS,
             description="Per customer: P(alive), expected orders over 3 and 12 months, expected order value and the "
             "discounted 12-month margin CLV with its tier. The purchase model (BG/NBD or Pareto/NBD) is chosen on a "
             "holdout; too little data gives a warning and no CLV rather than untrustworthy numbers. The fits are reused "
             "by the runs of the following 6 days (CLVConfig.refit_every_days; SEGMENTATION_FULL_REFRESH=1 refits), "
             "every customer is still predicted from their own history each run.",
             deps=[["features", "customer_orders"]],
-            kinds={"duckdb", "scipy"},
-            group_name="models",
+            kinds=("duckdb", "scipy"),
         ),
-        dg.AssetSpec(
-            ["marts", "clv_model_params"],
+        table_spec(
+            contract.CLV_MODEL_PARAMS,
             description="Fitted parameters of the CLV models with log-likelihood, customers and fit date.",
             deps=[["features", "customer_orders"]],
-            kinds={"duckdb"},
-            group_name="marts",
         ),
     ],
     check_specs=[contract_check_spec(c) for c in (contract.CLV_PREDICTIONS, contract.CLV_MODEL_PARAMS)],

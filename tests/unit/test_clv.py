@@ -131,15 +131,20 @@ def test_summary_rejects_bad_input() -> None:
         summarize_purchases(frame.with_columns(revenue=None), date(2024, 2, 1))
 
 
-def test_summary_cdnow_published_example() -> None:
+def cdnow_orders() -> pl.DataFrame:
+    """The CDNOW sample (Fader & Hardie's published example) as counted orders, margin = revenue."""
     rows = [line.split() for line in CDNOW.read_text().splitlines() if line.strip()]
-    frame = pl.DataFrame(
+    return pl.DataFrame(
         {
             "customer_id": [r[0] for r in rows],
             "order_date": [r[2] for r in rows],
             "revenue": [float(r[4]) for r in rows],
         }
     ).with_columns(pl.col("order_date").str.to_date("%Y%m%d"), margin=pl.col("revenue"))
+
+
+def test_summary_cdnow_published_example() -> None:
+    frame = cdnow_orders()
     summary = summarize_purchases(frame, date(1997, 9, 30), date(1998, 6, 30))
     assert summary.height == 2357
     # Customer 00004 is FHL's worked example: x = 2, t_x = 30.43, T = 38.86.
@@ -315,14 +320,7 @@ def test_failed_refit_falls_back_to_runner_up(
 
 
 def test_cdnow_end_to_end_calibration_matches_published() -> None:
-    rows = [line.split() for line in CDNOW.read_text().splitlines() if line.strip()]
-    frame = pl.DataFrame(
-        {
-            "customer_id": [r[0] for r in rows],
-            "order_date": [r[2] for r in rows],
-            "revenue": [float(r[4]) for r in rows],
-        }
-    ).with_columns(pl.col("order_date").str.to_date("%Y%m%d"), margin=pl.col("revenue"))
+    frame = cdnow_orders()
     # 1998-06-30 minus 273 days is the published calibration end, 1997-09-30.
     out = compute_clv(frame, date(1998, 6, 30), CLVConfig(holdout_days=273))
     params = {(m, p): v for m, p, v in out.params.select("model", "parameter", "value").iter_rows()}
