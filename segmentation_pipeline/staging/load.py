@@ -150,8 +150,8 @@ def load_source(
     run_id: str | None = None,
     expected_rules: tuple[str, ...] = (),
     settle_seconds: float = 0.0,
-    # Files validated together: at 1M customers, loading two years of orders (1.1 GB of CSV) took
-    # 10.5 s / 3.9 GB peak in 128 MB batches, 11.0 s / 3.5 GB in 48 MB ones, 12.4 s / 3.4 GB in 32.
+    # Files validated together: larger batches are a little faster and peak higher in memory;
+    # 48 MB is the middle (benchmarks/README.md, "Figures behind the code").
     batch_bytes: int = 48 << 20,
 ) -> SourceLoad:
     """Load every new or changed file of `contract.name` landed on or before `as_of`.

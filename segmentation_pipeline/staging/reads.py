@@ -51,10 +51,11 @@ def read_order_facts(
 ) -> OrderFacts | None:
     """The order facts (features.order_features.OrderFacts) as of `as_of`, with DuckDB doing the lines.
 
-    Why SQL here (sql/features/order_lines.sql, order_aggregates.sql, top_codes.sql): order lines are the one big input (10.5M rows at 1M customers). Read into Polars
-    (even narrowed) and grouped there, they took about the same CPU time as DuckDB aggregating them
-    while it scans the table, but ~2 GB more memory: a ~0.9 GB frame of lines plus ~1.8 GB of
-    group-by state (5.5M orders keyed by string ids). Here only the per-order aggregates (5.5M
+    Why SQL here (sql/features/order_lines.sql, order_aggregates.sql, top_codes.sql): order
+    lines are the one big input (ten per customer). Read into Polars (even narrowed) and grouped
+    there, they took about the same CPU time as DuckDB aggregating them while it scans the table,
+    but far more memory: the frame of lines plus the group-by state of every order keyed by string
+    ids. Here only the per-order aggregates (5.5M
     rows) and the top category and brand codes per customer (0.8M rows each) cross into Polars.
 
     The line-level work is that SQL only (tests/unit/test_customer_features.py checks it by hand);

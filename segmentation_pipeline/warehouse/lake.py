@@ -83,7 +83,7 @@ def create_s3_secret(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(f"CREATE OR REPLACE SECRET lake_s3 (TYPE s3, {', '.join(options)})")
 
 
-# One DuckDB database per process and lake: loading the three extensions costs 1-3 s (100 MB of
+# One DuckDB database per process and lake: loading the three extensions takes seconds (large
 # shared objects), so each step's connections are cursors on it (own transaction, same attachments).
 _DATABASES: dict[tuple, duckdb.DuckDBPyConnection] = {}
 

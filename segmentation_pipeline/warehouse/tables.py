@@ -170,8 +170,8 @@ def insert_frame(
 
 def query_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     # execute() then .pl(), not sql(params=...).pl(): with parameters, sql() first materialises the
-    # result in a Python-side relation, 50-100x the CPU (1.1 s instead of 0.01 s for 140k rows of
-    # staging.social on DuckDB 1.5.5; 0.3 s on 2.0, where a connection has no .pl()).
+    # result in a Python-side relation, many times the CPU (benchmarks/README.md, "Figures behind
+    # the code"); on DuckDB 2.0 a connection has no .pl().
     return conn.execute(sql, params or []).pl()
 
 

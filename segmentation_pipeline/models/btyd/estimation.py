@@ -11,7 +11,7 @@ distinct rows).
 - Gamma-Gamma (Fader, Hardie & Lee 2005, "RFM and CLV") models the mean value per repeat purchase.
 
 Why the likelihoods are written here: `lifetimes` is archived and breaks on pandas 3;
-`pymc-marketing` pulls in pymc + pytensor and spends ~12 s compiling before the first fit.
+`pymc-marketing` pulls in pymc + pytensor and spends seconds compiling before the first fit.
 These closed-form likelihoods are a few dozen lines each.
 
 Numerics: everything is in log space. Both purchase models have a likelihood of the form
@@ -31,10 +31,9 @@ and every special function is evaluated once per distinct (x, t) pair, t in {t_x
 distinct x; per row only gathers and a logaddexp remain. Parameters are optimised on the log
 scale with L-BFGS-B and analytic gradients (Pareto/NBD's from the same quadrature nodes).
 The grid matters on real data: customers who rarely churn push Pareto/NBD to s and beta in the
-thousands, where SciPy's hyp2f1 takes ~25 us a point and fails on half of them, and per pair
-the stage took 75-84 s at a million customers; on the grid a Pareto/NBD evaluation with
-gradient takes ~10 ms for 19k pairs and the whole stage ~2 s (benchmarks/bench_clv.py, which
-also compares lifetimes' BetaGeoFitter: 10-30x slower than our BG/NBD fit, with machine load).
+thousands, where SciPy's hyp2f1 is slow and fails on half of them: pair by pair the stage
+took over a minute at a million customers, on the grid seconds (benchmarks/bench_clv.py, which
+also compares lifetimes' BetaGeoFitter; figures: benchmarks/README.md, "Figures behind the code").
 
 A fit that fails to converge or ends on a parameter bound is returned with `converged=False`;
 prediction functions refuse it (FitError).
@@ -153,7 +152,7 @@ def _minimize(objective: Callable, start: np.ndarray):
     options = {"maxiter": 500, "ftol": 1e-12, "gtol": 1e-6}
     bounds = [(-_LOG_BOUND, _LOG_BOUND)] * len(start)
     x0 = np.clip(np.log(start), -_LOG_BOUND + 1.0, _LOG_BOUND - 1.0)
-    # L-BFGS-B calls BLAS on tiny problems; OpenBLAS threads cost ~5 ms per iteration on a busy
+    # L-BFGS-B calls BLAS on tiny problems; OpenBLAS threads cost more than the work on a busy
     # machine, so BLAS is pinned to one thread. Non-finite trial points are penalised by the
     # objective, so their floating-point warnings are noise.
     with threadpool_limits(limits=1, user_api="blas"), np.errstate(all="ignore"):
