@@ -7,7 +7,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from segmentation_pipeline.marts.economics.segment_economics import EconomicsConfig
-from segmentation_pipeline.marts.personas.personas import PersonaConfig
+from segmentation_pipeline.marts.personas.config import PersonaConfig
 from segmentation_pipeline.models.classes.customer_classes import ClassThresholds
 from segmentation_pipeline.models.clv.predictions import CLVConfig
 from segmentation_pipeline.models.segmentation.clustering import SegmentationConfig

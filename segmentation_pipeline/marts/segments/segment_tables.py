@@ -5,11 +5,8 @@ from __future__ import annotations
 import polars as pl
 
 from segmentation_pipeline.marts.economics.segment_economics import EconomicsConfig, segment_economics
-from segmentation_pipeline.marts.personas.personas import (
-    PersonaConfig,
-    build_personas_and_claims,
-    build_segments_table,
-)
+from segmentation_pipeline.marts.personas.config import PersonaConfig
+from segmentation_pipeline.marts.personas.personas import build_personas_and_claims, build_segments_table
 from segmentation_pipeline.models.segmentation.clustering import explain_segments
 
 
