@@ -38,13 +38,9 @@ import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from segmentation_pipeline.models.btyd import estimation as btyd  # noqa: E402
-from segmentation_pipeline.models.clv.predictions import (  # noqa: E402
-    CLVConfig,
-    aggregate_purchases,
-    compute_clv,
-    purchase_summary,
-)
+from segmentation_pipeline.models import btyd  # noqa: E402
+from segmentation_pipeline.models.clv.predictions import CLVConfig, compute_clv  # noqa: E402
+from segmentation_pipeline.models.clv.purchases import aggregate_purchases, purchase_summary  # noqa: E402
 
 START = date(2024, 7, 1)
 HISTORY_DAYS = 730

@@ -49,7 +49,7 @@ from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, build_feature
 from segmentation_pipeline.models.classes.customer_classes import classify_customers
 from segmentation_pipeline.models.rfm.scores import score_rfm
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.staging.load import ensure_source_tables, staging_table
+from segmentation_pipeline.staging.tables import ensure_source_tables, staging_table
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 AS_OF = date(2025, 12, 31)

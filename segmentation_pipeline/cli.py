@@ -6,7 +6,7 @@ import argparse
 import datetime as dt
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 DATA_DIR_ENV = "SEGMENTATION_DATA_DIR"
@@ -62,11 +62,31 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _command(
+    subparsers: argparse._SubParsersAction,
+    name: str,
+    handler: Callable[[argparse.Namespace], int],
+    **texts: str,
+) -> argparse.ArgumentParser:
+    """A subcommand (`help`, `description`) whose arguments `main` hands to `handler`."""
+    parser = subparsers.add_parser(name, **texts)
+    parser.set_defaults(handler=handler)
+    return parser
+
+
+def _add_wait(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for a running pipeline (default 60)"
+    )
+
+
 def _add_generate(subparsers: argparse._SubParsersAction) -> None:
     from segmentation_pipeline.synth.generate import DEFAULT_END
 
-    p = subparsers.add_parser(
+    p = _command(
+        subparsers,
         "generate",
+        _generate,
         help="write a sample landing zone (raw files + ground truth)",
         description="Generate sample landing files under OUT/raw, the true archetypes under OUT/truth "
         "and, with --faults, bad input listed in OUT/truth/faults.jsonl.",
@@ -106,7 +126,6 @@ def _add_generate(subparsers: argparse._SubParsersAction) -> None:
         metavar="K",
         help="buying archetypes of a random world, 3 to 12 (default 6), plus a prospect one",
     )
-    p.set_defaults(handler=_generate)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -116,8 +135,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _add_run(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = _command(
+        subparsers,
         "run",
+        _run,
         help="materialise every asset once (what `make run` does)",
         description="One in-process run of the daily job over $SEGMENTATION_DATA_DIR; on a brand-new data dir "
         "(no raw file, no warehouse) the sample data set is generated there first. Settings come from SEGMENTATION_* "
@@ -126,7 +147,6 @@ def _add_run(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--verbose", action="store_true", help="print Dagster's full event log instead of one line per step"
     )
-    p.set_defaults(handler=_run)
 
 
 def _erase(args: argparse.Namespace) -> int:
@@ -179,17 +199,16 @@ def _erase(args: argparse.Namespace) -> int:
 
 
 def _add_erase(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = _command(
+        subparsers,
         "erase",
+        _erase,
         help="remove customers everywhere (right to be forgotten) and republish the marts",
         description="Delete every row of the given customers from staging, quarantine, features, models, "
         "history and marts, republish the BI snapshot and Parquet files, and block them from future loads.",
     )
     p.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
-    p.add_argument(
-        "--wait", type=float, default=60.0, help="seconds to wait for a running pipeline (default 60)"
-    )
-    p.set_defaults(handler=_erase)
+    _add_wait(p)
 
 
 def _accept(args: argparse.Namespace) -> int:
@@ -222,8 +241,10 @@ def _accept(args: argparse.Namespace) -> int:
 
 
 def _add_accept(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser(
+    p = _command(
+        subparsers,
         "accept",
+        _accept,
         help="accept a file the quality gate holds, so that the next run proceeds",
         description="A file that failed its source's rejected-share check (or was unreadable, or re-landed "
         "empty) keeps the check failing on every run until it is re-landed or accepted here. The acceptance "
@@ -234,10 +255,7 @@ def _add_accept(subparsers: argparse._SubParsersAction) -> None:
         "files", nargs="+", metavar="FILE", help="path under raw/ (orders/orders_2026-07-01.csv) or bare name"
     )
     p.add_argument("--by", default="", help="who accepts (default: the user name)")
-    p.add_argument(
-        "--wait", type=float, default=60.0, help="seconds to wait for a running pipeline (default 60)"
-    )
-    p.set_defaults(handler=_accept)
+    _add_wait(p)
 
 
 def build_parser() -> argparse.ArgumentParser:

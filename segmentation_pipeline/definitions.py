@@ -1,12 +1,14 @@
 """The one place that assembles assets, checks, jobs, schedules, sensors and resources."""
 
 import dagster as dg
+from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.defs import features, marts, models, publication, quality, reports, staging
 from segmentation_pipeline.defs.executors import lake_executor
 from segmentation_pipeline.defs.resources import LakeWarehouse, PipelineSettings, Warehouse, run_tags
 from segmentation_pipeline.defs.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.stages import StageConfigs
 
 JOB_NAME = "daily_segmentation"
 ASSET_MODULES = [staging, features, models, marts, quality, reports, publication]
@@ -25,6 +27,16 @@ def warehouse_resource(settings: Settings) -> Warehouse | LakeWarehouse:
         lock_wait_seconds=settings.lock_wait_seconds,
         connection_config=settings.duckdb_config(),
     )
+
+
+def resources(settings: Settings, warehouse: DuckDBResource | None = None) -> dict[str, object]:
+    """The assets' resources over one set of settings (a test may bring its own warehouse)."""
+    return {
+        "settings": PipelineSettings.from_settings(settings),
+        # Every stage's config, built here once from the same settings (a bad value fails now).
+        "stages": StageConfigs.from_settings(settings),
+        "warehouse": warehouse or warehouse_resource(settings),
+    }
 
 
 def job_executor(settings: Settings) -> dg.ExecutorDefinition:
@@ -73,10 +85,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         jobs=[daily_segmentation],
         schedules=[daily_schedule],
         sensors=[landing_file_sensor(daily_segmentation, settings)],
-        resources={
-            "settings": PipelineSettings.from_settings(settings),
-            "warehouse": warehouse_resource(settings),
-        },
+        resources=resources(settings),
         executor=job_executor(settings),
     )
 

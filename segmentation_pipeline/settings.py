@@ -113,9 +113,8 @@ class Settings:
     # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
     # (queries that need more spill to disk instead of growing the process).
     duckdb_memory_limit: str = "1500MB"
-    # Lower during the feature build, where Polars' frames peak beside DuckDB's cache: at 1M
-    # customers the build's peak RSS fell by 0.1 GB at no cost in time (a lower limit for every
-    # step slowed publication by 1.7 s).
+    # Lower during the feature build, where Polars' frames peak beside DuckDB's cache: the build's
+    # peak RSS falls at no cost in time, while a lower limit for every step slows publication.
     features_duckdb_memory_limit: str = "1000MB"
     # Recompute every customer's features rather than only those whose inputs changed.
     full_refresh: bool = False
@@ -203,7 +202,7 @@ class Settings:
     def duckdb_config(self) -> dict[str, str]:
         """Connect-time configuration of every connection to the warehouse (resource and benchmarks)."""
         # Background threads hand DuckDB's freed memory back to the system between steps rather
-        # than at its next allocation: at 1M customers the job's peak RSS fell by ~0.2 GB.
+        # than at its next allocation, which lowers the job's peak RSS.
         return {"memory_limit": self.duckdb_memory_limit, "allocator_background_threads": "true"}
 
     @property

@@ -5,7 +5,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from segmentation_pipeline.definitions import JOB_NAME, build_definitions, defs, warehouse_resource
+from segmentation_pipeline.definitions import JOB_NAME, build_definitions, defs, resources, warehouse_resource
+from segmentation_pipeline.defs.resources import ANALYSIS_DATE_TAG, PipelineSettings, run_tags
 from segmentation_pipeline.settings import Settings, SettingsError
 
 SPEC_MARTS = {
@@ -110,3 +111,55 @@ def test_warehouse_settings_are_checked_naming_the_variable(monkeypatch, variabl
     with pytest.raises(SettingsError) as error:
         Settings.from_env()
     assert message in str(error.value)
+
+
+def test_each_stage_config_is_built_once_from_the_settings_when_the_definitions_load(tmp_path, monkeypatch):
+    settings = Settings(
+        data_dir=tmp_path, holdout_days=30, annual_discount_rate=0.2, cost_per_effort_point=3.5, brand="Acme",
+        currency="USD", claim_support=0.7,
+    )  # fmt: skip
+    stages = resources(settings)["stages"]
+    assert (stages.clv.holdout_days, stages.clv.annual_discount_rate) == (30, 0.2)
+    assert stages.economics.cost_per_effort_point == 3.5
+    assert (stages.personas.brand, stages.personas.currency, stages.personas.claim_support) == (
+        "Acme",
+        "USD",
+        0.7,
+    )
+    on_revenue = stages.for_basis("revenue")
+    assert on_revenue.economics.value_basis == on_revenue.personas.value_basis == "revenue"
+    # A bad value fails as the definitions load (what importing definitions.py does), before any step.
+    monkeypatch.setenv("SEGMENTATION_HOLDOUT_DAYS", "0")
+    with pytest.raises(SettingsError, match="SEGMENTATION_HOLDOUT_DAYS=0"):
+        build_definitions(Settings.from_env())
+
+
+def _date_probes(raw):
+    @dg.asset
+    def first(settings: PipelineSettings) -> dg.MaterializeResult:
+        # A file landing mid-run, dated after every other: it must not move this run's date.
+        (raw / "orders_2025-03-01.csv").write_text("order_id\n")
+        return dg.MaterializeResult(metadata={"as_of": settings.analysis_date().isoformat()})
+
+    @dg.asset(deps=[first])
+    def second(settings: PipelineSettings) -> dg.MaterializeResult:
+        return dg.MaterializeResult(metadata={"as_of": settings.analysis_date().isoformat()})
+
+    return [first, second]
+
+
+@pytest.mark.parametrize("tags", [{}, {ANALYSIS_DATE_TAG: "2025-01-15"}])
+def test_the_analysis_date_is_resolved_once_per_run_and_read_from_the_run_tag(tmp_path, tags):
+    raw = tmp_path / "raw" / "orders"
+    raw.mkdir(parents=True)
+    (raw / "orders_2025-02-01.csv").write_text("order_id\n")
+    settings = PipelineSettings.from_settings(Settings(data_dir=tmp_path, settle_seconds=0))
+    result = dg.materialize(_date_probes(raw), resources={"settings": settings}, tags=tags)
+    dates = {
+        e.asset_key.to_user_string(): e.materialization.metadata["as_of"].value
+        for e in result.get_asset_materialization_events()
+    }
+    expected = tags.get(ANALYSIS_DATE_TAG, "2025-02-01")
+    assert dates == {"first": expected, "second": expected}
+    # The schedule records the date it resolved on the run it requests.
+    assert run_tags(Settings(data_dir=tmp_path))[ANALYSIS_DATE_TAG] == "2025-03-01"

@@ -27,10 +27,12 @@ VERSION = "1.0.0"
 
 
 def _table_contracts():
-    """The pipeline's table contracts (segmentation_pipeline/contracts/tables.py), loaded from the
-    file: it needs only the standard library, and this environment has no Polars or Pandera."""
-    path = Path(__file__).resolve().parents[2] / "segmentation_pipeline" / "contracts" / "tables.py"
-    spec = importlib.util.spec_from_file_location("segmentation_table_contracts", path)
+    """The pipeline's table contracts (the package segmentation_pipeline/contracts/tables/), loaded
+    from its files: it needs only the standard library, and this environment has no Polars or Pandera."""
+    package = Path(__file__).resolve().parents[2] / "segmentation_pipeline" / "contracts" / "tables"
+    spec = importlib.util.spec_from_file_location(
+        "segmentation_table_contracts", package / "__init__.py", submodule_search_locations=[str(package)]
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up while the file runs
     spec.loader.exec_module(module)

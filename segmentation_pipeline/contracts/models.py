@@ -17,8 +17,8 @@ import pandera.polars as pa
 import polars as pl
 
 from segmentation_pipeline.contracts import enums
+from segmentation_pipeline.contracts.tables.ops import LANDING_DATE
 
-LANDING_DATE = "_landing_date"
 TIMESTAMP = pl.Datetime("us")
 
 
@@ -26,6 +26,16 @@ def _not_after_landing(column: str) -> pl.Expr:
     """A timestamp may not be later than the end of the day after its file's landing date."""
     limit = (pl.col(LANDING_DATE) + dt.timedelta(days=2)).cast(TIMESTAMP)
     return pl.col(column).is_null() | pl.col(LANDING_DATE).is_null() | (pl.col(column) < limit)
+
+
+def _not_after_landing_check(column: str):
+    """The dataframe check of `column` against the landing date (its name is the quarantine rule)."""
+
+    @pa.dataframe_check(name=f"{column} not after landing date + 1 day")
+    def check(cls, data: pa.PolarsData) -> pl.LazyFrame:
+        return data.lazyframe.select(_not_after_landing(column))
+
+    return check
 
 
 class _Contract(pa.DataFrameModel):
@@ -50,9 +60,7 @@ class Customers(_Contract):
     signup_date: pl.Date = pa.Field(nullable=True)
     updated_at: TIMESTAMP = pa.Field(nullable=False)
 
-    @pa.dataframe_check(name="updated_at not after landing date + 1 day")
-    def updated_at_not_in_future(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_not_after_landing("updated_at"))
+    updated_at_not_in_future = _not_after_landing_check("updated_at")
 
 
 class Products(_Contract):
@@ -64,9 +72,7 @@ class Products(_Contract):
     list_price: pl.Float64 = pa.Field(nullable=True, ge=0)
     updated_at: TIMESTAMP = pa.Field(nullable=False)
 
-    @pa.dataframe_check(name="updated_at not after landing date + 1 day")
-    def updated_at_not_in_future(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_not_after_landing("updated_at"))
+    updated_at_not_in_future = _not_after_landing_check("updated_at")
 
 
 class Orders(_Contract):
@@ -89,9 +95,7 @@ class Orders(_Contract):
             pl.col("discount").is_null() | (pl.col("discount") <= pl.col("quantity") * pl.col("unit_price"))
         )
 
-    @pa.dataframe_check(name="ordered_at not after landing date + 1 day")
-    def ordered_at_not_in_future(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_not_after_landing("ordered_at"))
+    ordered_at_not_in_future = _not_after_landing_check("ordered_at")
 
 
 class Surveys(_Contract):
@@ -111,9 +115,7 @@ class Surveys(_Contract):
     nps: pl.Int32 = pa.Field(nullable=True, in_range={"min_value": 0, "max_value": 10})
     comment: str = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="submitted_at not after landing date + 1 day")
-    def submitted_at_not_in_future(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_not_after_landing("submitted_at"))
+    submitted_at_not_in_future = _not_after_landing_check("submitted_at")
 
 
 class Social(_Contract):
@@ -127,9 +129,7 @@ class Social(_Contract):
     engagement_rate: pl.Float64 = pa.Field(nullable=True, in_range={"min_value": 0.0, "max_value": 1.0})
     observed_at: TIMESTAMP = pa.Field(nullable=False)
 
-    @pa.dataframe_check(name="observed_at not after landing date + 1 day")
-    def observed_at_not_in_future(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_not_after_landing("observed_at"))
+    observed_at_not_in_future = _not_after_landing_check("observed_at")
 
 
 class Service(_Contract):
@@ -141,6 +141,4 @@ class Service(_Contract):
     resolution_minutes: pl.Float64 = pa.Field(nullable=True, ge=0)
     resolved: pl.Boolean = pa.Field(nullable=True)
 
-    @pa.dataframe_check(name="opened_at not after landing date + 1 day")
-    def opened_at_not_in_future(cls, data: pa.PolarsData) -> pl.LazyFrame:
-        return data.lazyframe.select(_not_after_landing("opened_at"))
+    opened_at_not_in_future = _not_after_landing_check("opened_at")

@@ -23,8 +23,8 @@ class SourceContract:
     # (all lines of one order belong to one customer).
     same_value_within: tuple[str, str] | None = None
 
-    # Cached: the model's schema is rebuilt on every call (~40 us), and loading asks per column per
-    # file (3,755 files in the benchmark landing zone: ~2 s of a cold start).
+    # Cached: the model's schema is rebuilt on every call, and loading asks per column per file
+    # (thousands of files in a two-year landing zone: seconds of a cold start).
     @cached_property
     def columns(self) -> dict[str, pl.DataType]:
         """Contract columns in order, with the polars type each is parsed into."""

@@ -16,19 +16,17 @@ from segmentation_pipeline.contracts import tables as contract
 from segmentation_pipeline.defs.metadata import (
     contract_check_result,
     contract_check_spec,
+    table_spec,
     warehouse_table_metadata,
 )
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features import refresh
-from segmentation_pipeline.features.customer_features import (
-    counted_orders_from_summary,
-    customer_features_from_orders,
-    customer_order_features,
-)
+from segmentation_pipeline.features.customer_features import customer_features_from_orders
+from segmentation_pipeline.features.order_features import counted_orders_from_summary, customer_order_features
 from segmentation_pipeline.staging.reads import read_feature_sources, read_order_facts
 from segmentation_pipeline.warehouse.tables import insert_frame, transaction, write_table
 
-# Table names, for the steps and tests that address the tables (their shape: contracts/tables.py).
+# Table names, for the steps and tests that address the tables (their shape: contracts/tables/).
 CUSTOMER_ORDERS = contract.CUSTOMER_ORDERS.table
 CUSTOMER_FEATURES = contract.CUSTOMER_FEATURES.table
 
@@ -63,7 +61,7 @@ def _compute(
     customers in table `only` (None: everyone).
 
     The counted orders go to `write_orders` before the customer features are computed: DuckDB's
-    write buffers and Polars' peak then come one after the other (-0.4 GB peak RSS at 1M customers).
+    write buffers and Polars' peak then come one after the other, not at once (a lower peak RSS).
     """
     with stage("read"):
         sources = read_feature_sources(conn, as_of, only)
@@ -94,7 +92,7 @@ def _compute(
             service=sources["service"],
             as_of=as_of,
             cost_per_effort_point=cost_per_effort_point,
-            sorted_by_id=False,  # a table has no row order (sorting took 0.6 s at 1M)
+            sorted_by_id=False,  # a table has no row order: sorting would be time for nothing
         )
     return counted, features, absent
 
@@ -176,22 +174,20 @@ def build_feature_tables(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["features", "customer_orders"],
+        table_spec(
+            contract.CUSTOMER_ORDERS,
             description="Counted orders (at least one completed line) up to the analysis date, with revenue and "
             "margin; feeds the CLV models.",
             deps=[["staging", "orders"], ["staging", "products"]],
-            kinds={"duckdb", "polars"},
-            group_name="features",
+            kinds=("duckdb", "polars"),
         ),
-        dg.AssetSpec(
-            ["features", "customer_features"],
+        table_spec(
+            contract.CUSTOMER_FEATURES,
             description="One row per known customer (prospects included) as of the analysis date: recency, "
             "frequency, value, channels, brands, discounts, occasions, returns, payment, service, social reach, "
             "latest survey answers and demographics. No personal data.",
             deps=[["staging", name] for name in SOURCES],
-            kinds={"duckdb", "polars"},
-            group_name="features",
+            kinds=("duckdb", "polars"),
         ),
     ],
     check_specs=[contract_check_spec(c) for c in (contract.CUSTOMER_ORDERS, contract.CUSTOMER_FEATURES)],

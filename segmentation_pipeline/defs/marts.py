@@ -11,34 +11,29 @@ from segmentation_pipeline.defs.metadata import (
     contract_check_spec,
     preview,
     table_metadata,
+    table_spec,
     warehouse_table_metadata,
 )
 from segmentation_pipeline.defs.models import CUSTOMER_SEGMENTS, one_row_per_customer, read_segmentation_input
 from segmentation_pipeline.defs.resources import PipelineSettings
-from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
-from segmentation_pipeline.marts.economics.segment_economics import (
-    EconomicsConfig,
-    customer_economics,
-    segment_economics,
-)
+from segmentation_pipeline.features.value_basis import read_value_basis
+from segmentation_pipeline.marts.economics.segment_economics import customer_economics
 from segmentation_pipeline.marts.economics.service_queue import rank_open_tickets
-from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
+from segmentation_pipeline.marts.history.segment_history import compare_with_previous, history_rows
 from segmentation_pipeline.marts.personas.claims import empty_claims
-from segmentation_pipeline.marts.personas.personas import (
-    PersonaConfig,
-    build_personas_and_claims,
-    build_segments_table,
-)
+from segmentation_pipeline.marts.profile.customer_profile import build_customer_profile
+from segmentation_pipeline.marts.segments.segment_tables import build_segment_tables
 from segmentation_pipeline.models.rfm.scores import summarize_rfm_segments
 from segmentation_pipeline.models.segmentation.clustering import (
     attach_segments,
-    explain_segments,
 )
+from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.staging.reads import read_staging
 from segmentation_pipeline.warehouse.tables import (
     comment_table,
     create_table,
     empty_frame,
+    ensure_table,
     insert_frame,
     query_frame,
     read_sql,
@@ -46,98 +41,52 @@ from segmentation_pipeline.warehouse.tables import (
     transaction,
 )
 
-# The profile's SPEC columns lead the table, in the SPEC's order (BI tools show them first).
-PROFILE_LEAD_COLUMNS = contract.CUSTOMER_PROFILE.guaranteed
-# Computed by the profile asset itself (not columns of the segmentation input).
-PROFILE_DERIVED = ("segment_id", "persona_name", "value_basis")
 SEGMENT_MART_CONTRACTS = (
     contract.SEGMENTS, contract.SEGMENT_CLAIMS, contract.SEGMENT_HISTORY, contract.SEGMENT_MIGRATIONS
 )  # fmt: skip
 
 
-def _estimated_margin(revenue: pl.Expr, basis: str, rate: float | None) -> pl.Expr:
-    """Revenue x the assumed margin rate, only when the operator gave one and margins are unknown."""
-    if rate is None or basis != "revenue":
-        return pl.lit(None, dtype=pl.Float64)
-    return revenue.cast(pl.Float64) * rate
-
-
-def _segment_tables(
-    with_segment: pl.DataFrame, settings: PipelineSettings, basis: ValueBasis
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """marts.segments and marts.segment_claims of customers with their segment and economics."""
-    economics = segment_economics(
-        with_segment,
-        EconomicsConfig(cost_per_effort_point=settings.cost_per_effort_point, value_basis=basis.basis),
-    )
-    personas, claims = build_personas_and_claims(
-        with_segment,
-        economics,
-        config=PersonaConfig(
-            brand=settings.brand,
-            category_en=settings.category,
-            category_fr=settings.category_fr,
-            currency=settings.currency,
-            value_basis=basis.basis,
-            claim_support=settings.claim_support,
-        ),
-    )
-    explanations = explain_segments(with_segment, currency=settings.currency)
-    segments = build_segments_table(with_segment, economics, personas, explanations).with_columns(
-        value_basis=pl.lit(basis.basis),
-        estimated_margin=_estimated_margin(pl.col("revenue"), basis.basis, settings.assumed_margin_rate),
-        estimated_margin_clv_12m=_estimated_margin(
-            pl.col("clv_12m_total"), basis.basis, settings.assumed_margin_rate
-        ),
-    )
-
-    return segments, claims
-
-
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["marts", "segments"],
+        table_spec(
+            contract.SEGMENTS,
             description="One row per behavioural segment: persona name, stories in English and French, positioning "
             "statement, recommended actions, defining traits, survey insights and economics (revenue, margin, CLV, "
             "cost to serve, ROI, service priority).",
-            kinds={"duckdb"},
-            group_name="marts",
             deps=[["models", "customer_segments"]],
         ),
-        dg.AssetSpec(
-            ["marts", "segment_claims"],
+        table_spec(
+            contract.SEGMENT_CLAIMS,
             description="One row per fact a persona states: the claim, its value in the segment and in the whole "
             "base, the share of the segment's customers it holds for, and the English and French sentence that "
             "states it. A sentence is written only from a claim holding for >= 60% of the segment (gender 65%) or "
             "a statistic 25% away from the base's; a mixture is told as two groups.",
-            kinds={"duckdb"},
-            group_name="marts",
             deps=[["models", "customer_segments"]],
         ),
-        dg.AssetSpec(
-            ["marts", "segment_history"],
+        table_spec(
+            contract.SEGMENT_HISTORY,
             description="Segments of each customer over time: a row from each run date on which a customer's "
             "behavioural or RFM segment changed (the latest row before a date is the segment on that date).",
-            kinds={"duckdb"},
-            group_name="marts",
             deps=[["models", "customer_segments"]],
         ),
-        dg.AssetSpec(
-            ["marts", "segment_migrations"],
+        table_spec(
+            contract.SEGMENT_MIGRATIONS,
             description="Per run, customers (and revenue) moving from one segment to another, for behavioural "
             "segments and for RFM segments (e.g. Champions → At Risk); from = to counts those who stayed.",
-            kinds={"duckdb"},
-            group_name="marts",
             deps=[["models", "customer_segments"]],
         ),
     ],
     check_specs=[contract_check_spec(c) for c in SEGMENT_MART_CONTRACTS],
 )
-def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+def segment_marts(
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    stages: dg.ResourceParam[StageConfigs],
+    warehouse: DuckDBResource,
+):
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
-        conn.execute(read_sql("models/segment_state"))
+        ensure_table(conn, contract.SEGMENT_MODEL_STATE)
         create_table(conn, contract.SEGMENT_HISTORY)
         create_table(conn, contract.SEGMENT_MIGRATIONS)
         profile = read_segmentation_input(conn)
@@ -145,21 +94,22 @@ def segment_marts(context: dg.AssetExecutionContext, settings: PipelineSettings,
         basis = read_value_basis(conn, settings.rfm_monetary)
         with_segment = attach_segments(profile, assignment)
         with_segment = with_segment.join(
-            customer_economics(with_segment, settings.cost_per_effort_point), on="customer_id", how="left"
+            customer_economics(with_segment, stages.economics.cost_per_effort_point),
+            on="customer_id",
+            how="left",
         )
         if with_segment.is_empty():  # no customer yet: empty marts, typed as their contracts say
             segments, claims = empty_frame(conn, contract.SEGMENTS), empty_claims()
         else:
-            segments, claims = _segment_tables(with_segment, settings, basis)
+            on_basis = stages.for_basis(basis.basis)
+            segments, claims = build_segment_tables(
+                with_segment, on_basis.economics, on_basis.personas, settings.assumed_margin_rate
+            )
 
-        current = history_rows(with_segment, as_of)
-        previous = query_frame(conn, read_sql("models/previous_segment_state"), [as_of])
-        if previous.height:
-            # One "previous run" for the comparison, whatever date each customer's last change had.
-            previous = previous.with_columns(as_of_date=pl.lit(previous["as_of_date"].max(), pl.Date))
-        moves = migrations(previous, current, with_segment.select("customer_id", revenue="monetary"))
-        changed = current.join(
-            previous, on=["customer_id", "segment_id", "rfm_segment"], how="anti", nulls_equal=True
+        moves, changed = compare_with_previous(
+            query_frame(conn, read_sql("models/previous_segment_state"), [as_of]),
+            history_rows(with_segment, as_of),
+            with_segment.select("customer_id", revenue="monetary"),
         )
         with transaction(conn):
             # Only this date's rows: a backfill must not delete the history of later dates.
@@ -255,46 +205,16 @@ def rfm_segment_shares_sum_to_one(warehouse: DuckDBResource) -> dg.AssetCheckRes
     "classes, behavioural segment and persona, P(alive), expected orders and CLV, plus demographics, channel "
     "preference, influence tier, service effort and cost to serve, and latest survey answers. No personal data.",
 )
-def customer_profile(settings: PipelineSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:
-    derived = {
-        "segment_id": "s.segment_id",
-        "persona_name": "seg.persona_name",
-        "value_basis": "CAST($basis AS VARCHAR) AS value_basis",
-    }
-    lead = ", ".join(derived.get(c, f"i.{c}") for c in PROFILE_LEAD_COLUMNS)
-    rest = ", ".join(c for c in PROFILE_LEAD_COLUMNS if c not in PROFILE_DERIVED)
+def customer_profile(
+    settings: PipelineSettings, stages: dg.ResourceParam[StageConfigs], warehouse: DuckDBResource
+) -> dg.MaterializeResult:
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
-        rate = settings.assumed_margin_rate if basis.basis == "revenue" else None
-        economics = customer_economics(
-            query_frame(
-                conn,
-                f"SELECT customer_id, tenure_days, service_contacts, mean_effort_score, clv_12m "
-                f"FROM ({read_sql('models/segmentation_input')})",
-            ),
-            settings.cost_per_effort_point,
+        build_customer_profile(
+            conn, basis.basis, settings.assumed_margin_rate, stages.economics.cost_per_effort_point
         )
-        conn.register("_customer_economics", economics)
-        with transaction(conn):
-            conn.execute(
-                f"""CREATE OR REPLACE TABLE marts.customer_profile AS
-                SELECT {lead}, i.* EXCLUDE ({rest}, p_alive_basis),
-                    coalesce(i.p_alive_basis, 'unknown') AS p_alive_basis,
-                    CASE WHEN i.purchase_days >= 2
-                         THEN greatest(i.recency_days - i.mean_days_between_orders, 0) END AS days_overdue,
-                    i.monetary * CAST($rate AS DOUBLE) AS estimated_margin,
-                    i.clv_12m * CAST($rate AS DOUBLE) AS estimated_margin_clv_12m,
-                    e.tickets_per_year, e.expected_cost_to_serve_12m, e.cost_exceeds_value_12m
-                FROM ({read_sql("models/segmentation_input")}) AS i
-                LEFT JOIN _customer_economics AS e USING (customer_id)
-                LEFT JOIN {CUSTOMER_SEGMENTS} AS s USING (customer_id)
-                LEFT JOIN marts.segments AS seg ON seg.segment_id = s.segment_id""",
-                {"basis": basis.basis, "rate": rate},
-            )
-            comment_table(conn, contract.CUSTOMER_PROFILE)
-        conn.unregister("_customer_economics")
         metadata = warehouse_table_metadata(
-            conn, contract.CUSTOMER_PROFILE, preview_columns=PROFILE_LEAD_COLUMNS
+            conn, contract.CUSTOMER_PROFILE, preview_columns=contract.CUSTOMER_PROFILE.guaranteed
         )
         check = contract_check_result(conn, contract.CUSTOMER_PROFILE)
     columns = len(metadata["dagster/column_schema"].columns)

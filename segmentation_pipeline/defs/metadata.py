@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import dagster as dg
 import polars as pl
@@ -93,6 +93,22 @@ def warehouse_table_metadata(
     }
 
 
+def table_spec(
+    contract: TableContract,
+    description: str,
+    deps: Sequence[dg.CoercibleToAssetKey] = (),
+    kinds: Sequence[str] = ("duckdb",),
+) -> dg.AssetSpec:
+    """The spec of the asset that writes `contract`'s table: key = [schema, table], group = schema."""
+    return dg.AssetSpec(
+        [contract.schema, contract.name],
+        description=description,
+        deps=list(deps),
+        kinds=set(kinds),
+        group_name=contract.schema,
+    )
+
+
 def contract_check_spec(contract: TableContract) -> dg.AssetCheckSpec:
     """The blocking check that the asset's table matches its contract (one per written table)."""
     return dg.AssetCheckSpec(
@@ -100,7 +116,7 @@ def contract_check_spec(contract: TableContract) -> dg.AssetCheckSpec:
         asset=contract.table.split("."),
         blocking=True,
         description=f"{contract.table} has exactly the contract's columns and types, and no null where the "
-        "contract refuses one (contracts/tables.py).",
+        "contract refuses one (contracts/tables/).",
     )
 
 

@@ -9,23 +9,24 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import tables as contract
+from segmentation_pipeline.contracts.tables.consumers import CUSTOMER_SCORES_READS
 from segmentation_pipeline.defs.metadata import (
     contract_check_result,
     contract_check_spec,
     preview,
     table_metadata,
+    table_spec,
 )
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.models.classes.customer_classes import ClassThresholds, classify_customers
-from segmentation_pipeline.models.clv.predictions import PARAMS_SCHEMA, CLVConfig, StoredFit, compute_clv
+from segmentation_pipeline.models.clv.fits import PARAMS_SCHEMA
+from segmentation_pipeline.models.clv.predictions import StoredFit, compute_clv
 from segmentation_pipeline.models.rfm.scores import score_rfm
-from segmentation_pipeline.models.segmentation.clustering import (
-    SegmentationConfig,
-    SegmentModel,
-    segment_customers,
-)
+from segmentation_pipeline.models.segmentation.clustering import SegmentModel, segment_customers
+from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.warehouse.tables import (
+    ensure_table,
     insert_frame,
     query_frame,
     read_sql,
@@ -39,26 +40,21 @@ CUSTOMER_CLASSES = contract.CUSTOMER_CLASSES.table
 CUSTOMER_FEATURES_KEY = dg.AssetKey(["features", "customer_features"])
 
 
-# The feature columns RFM and the classes use: reading these rather than all 58 saves ~0.25 s at 1M.
-SCORE_INPUTS = [
-    "customer_id", "as_of_date", "frequency", "purchase_days", "recency_days", "monetary", "margin",
-    "first_order_date", "tenure_days", "late_payment_share", "mean_days_late", "return_rate", "nps",
-]  # fmt: skip
-
-
 @dataclass
 class ScoreTables:
     rfm: pl.DataFrame
     classes: pl.DataFrame
 
 
-def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
+def build_score_tables(conn, basis: ValueBasis, thresholds: ClassThresholds | None = None) -> ScoreTables:
     """Read the features, score RFM, classify and write both tables: the asset minus Dagster
     (benchmarks/bench_features.py --warehouse times it after the features)."""
-    columns = ", ".join(SCORE_INPUTS)
+    # Only the feature columns RFM and the classes use (their consumer declaration): reading these
+    # rather than every feature saves time at scale (benchmarks/README.md).
+    columns = ", ".join(CUSTOMER_SCORES_READS.columns)
     features = query_frame(conn, f"SELECT {columns} FROM features.customer_features")
     rfm = score_rfm(features, monetary=basis.basis)
-    classes = classify_customers(features, ClassThresholds())
+    classes = classify_customers(features, thresholds or ClassThresholds())
     del features
     with transaction(conn):  # both or neither
         write_table(conn, contract.RFM_SCORES, rfm)
@@ -68,28 +64,31 @@ def build_score_tables(conn, basis: ValueBasis) -> ScoreTables:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["models", "rfm_scores"],
+        table_spec(
+            contract.RFM_SCORES,
             description="R, F and M scores (1-5) and the named RFM segment of every customer.",
             deps=[CUSTOMER_FEATURES_KEY],
-            kinds={"duckdb", "polars"},
-            group_name="models",
+            kinds=("duckdb", "polars"),
         ),
-        dg.AssetSpec(
-            ["models", "customer_classes"],
+        table_spec(
+            contract.CUSTOMER_CLASSES,
             description="Customer classes of the articles: lifecycle, risk, volume and loyalty.",
             deps=[CUSTOMER_FEATURES_KEY],
-            kinds={"duckdb", "polars"},
-            group_name="models",
+            kinds=("duckdb", "polars"),
         ),
     ],
     check_specs=[contract_check_spec(c) for c in (contract.RFM_SCORES, contract.CUSTOMER_CLASSES)],
 )
-def customer_scores(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+def customer_scores(
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    stages: dg.ResourceParam[StageConfigs],
+    warehouse: DuckDBResource,
+):
     """RFM and classes from one read of the features."""
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
-        scores = build_score_tables(conn, basis)
+        scores = build_score_tables(conn, basis, stages.classes)
         checks = [contract_check_result(conn, c) for c in (contract.RFM_SCORES, contract.CUSTOMER_CLASSES)]
     context.log.info(basis.describe())
     rfm, classes = scores.rfm, scores.classes
@@ -160,12 +159,12 @@ CLV_PREDICTIONS = contract.CLV_PREDICTIONS.table
 CLV_MODEL_PARAMS = contract.CLV_MODEL_PARAMS.table
 
 
-CLV_FIT_STATE = "models.clv_fit_state"
+CLV_FIT_STATE = contract.CLV_FIT_STATE.table
 
 
 def read_stored_fit(conn, basis: ValueBasis, holdout_days: int) -> StoredFit | None:
     """The published fits, when made on this value basis and holdout (else the run refits)."""
-    conn.execute(read_sql("models/clv_fit_state"))
+    ensure_table(conn, contract.CLV_FIT_STATE)
     rows = conn.execute(
         f"SELECT fitted_as_of, chosen_model, holdout_json FROM {CLV_FIT_STATE} "
         "WHERE value_basis = ? AND holdout_days = ?",
@@ -187,33 +186,35 @@ def read_clv_order_days(conn, basis: ValueBasis) -> pl.DataFrame:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            ["models", "clv_predictions"],
+        table_spec(
+            contract.CLV_PREDICTIONS,
             description="Per customer: P(alive), expected orders over 3 and 12 months, expected order value and the "
             "discounted 12-month margin CLV with its tier. The purchase model (BG/NBD or Pareto/NBD) is chosen on a "
             "holdout; too little data gives a warning and no CLV rather than untrustworthy numbers. The fits are reused "
             "by the runs of the following 6 days (CLVConfig.refit_every_days; SEGMENTATION_FULL_REFRESH=1 refits), "
             "every customer is still predicted from their own history each run.",
             deps=[["features", "customer_orders"]],
-            kinds={"duckdb", "scipy"},
-            group_name="models",
+            kinds=("duckdb", "scipy"),
         ),
-        dg.AssetSpec(
-            ["marts", "clv_model_params"],
+        table_spec(
+            contract.CLV_MODEL_PARAMS,
             description="Fitted parameters of the CLV models with log-likelihood, customers and fit date.",
             deps=[["features", "customer_orders"]],
-            kinds={"duckdb"},
-            group_name="marts",
         ),
     ],
     check_specs=[contract_check_spec(c) for c in (contract.CLV_PREDICTIONS, contract.CLV_MODEL_PARAMS)],
 )
-def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource):
+def clv_models(
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    stages: dg.ResourceParam[StageConfigs],
+    warehouse: DuckDBResource,
+):
     as_of = settings.analysis_date()
-    config = CLVConfig(holdout_days=settings.holdout_days, annual_discount_rate=settings.annual_discount_rate)
+    config = stages.clv
     with warehouse.get_connection() as conn:
         basis = read_value_basis(conn, settings.rfm_monetary)
-        stored = None if settings.full_refresh else read_stored_fit(conn, basis, settings.holdout_days)
+        stored = None if settings.full_refresh else read_stored_fit(conn, basis, config.holdout_days)
         result = compute_clv(
             read_clv_order_days(conn, basis), as_of, config, value_column="value", stored=stored
         )
@@ -226,7 +227,7 @@ def clv_models(context: dg.AssetExecutionContext, settings: PipelineSettings, wa
                 if result.chosen_model is not None:
                     conn.execute(
                         f"INSERT INTO {CLV_FIT_STATE} VALUES (?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                        [as_of, result.chosen_model, basis.basis, settings.holdout_days,
+                        [as_of, result.chosen_model, basis.basis, config.holdout_days,
                          json.dumps(result.holdout)],
                     )  # fmt: skip
         checks = [
@@ -299,11 +300,14 @@ def _previous_model(conn, as_of: dt.date) -> SegmentModel | None:
     "the previous segments (Hungarian matching) so ids stay stable; prospects form segment 0.",
 )
 def customer_segments(
-    context: dg.AssetExecutionContext, settings: PipelineSettings, warehouse: DuckDBResource
+    context: dg.AssetExecutionContext,
+    settings: PipelineSettings,
+    stages: dg.ResourceParam[StageConfigs],
+    warehouse: DuckDBResource,
 ) -> dg.MaterializeResult:
     as_of = settings.analysis_date()
     with warehouse.get_connection() as conn:
-        conn.execute(read_sql("models/segment_state"))
+        ensure_table(conn, contract.SEGMENT_MODEL_STATE)
         profile = read_segmentation_input(conn)
         previous = _previous_model(conn, as_of)
         previous_assignment = (
@@ -313,7 +317,7 @@ def customer_segments(
             ).fetchall()[0][0]
             else None
         )
-        result = segment_customers(profile, previous, previous_assignment, as_of, SegmentationConfig())
+        result = segment_customers(profile, previous, previous_assignment, as_of, stages.segmentation)
         assignment = result.assignment.with_columns(as_of_date=pl.lit(as_of, pl.Date))
         state = pl.DataFrame(
             [{

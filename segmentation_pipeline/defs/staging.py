@@ -6,7 +6,7 @@ from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import SOURCES, SourceContract
 from segmentation_pipeline.contracts.docs import COLUMN_DESCRIPTIONS, SOURCE_DESCRIPTIONS
-from segmentation_pipeline.contracts.models import LANDING_DATE
+from segmentation_pipeline.contracts.tables.ops import LANDING_DATE, ROW_NUMBER, SOURCE_FILE
 from segmentation_pipeline.defs.metadata import column_schema, preview
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.staging.gate import (
@@ -17,9 +17,9 @@ from segmentation_pipeline.staging.gate import (
     hold,
     open_holds,
 )
-from segmentation_pipeline.staging.load import LOADED_AT, SourceLoad, load_source
-from segmentation_pipeline.staging.readers import ROW_NUMBER
-from segmentation_pipeline.staging.validate import SOURCE_FILE
+from segmentation_pipeline.staging.load import load_source
+from segmentation_pipeline.staging.outcome import SourceLoad
+from segmentation_pipeline.staging.tables import LOADED_AT
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 REJECTED_SHARE_CHECK = "rejected_share_below_threshold"

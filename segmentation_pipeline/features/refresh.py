@@ -29,22 +29,25 @@ from pathlib import Path
 import duckdb
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.features import customer_features
-from segmentation_pipeline.features.customer_features import EVENT_TIME
+from segmentation_pipeline.contracts.tables import BUILD_STATE
+from segmentation_pipeline.features import customer_features, inputs, order_features, source_features
 from segmentation_pipeline.staging import reads as staging_reads
-from segmentation_pipeline.staging.load import LOADED_AT, staging_table
-from segmentation_pipeline.warehouse.tables import read_sql, table_exists
+from segmentation_pipeline.staging.tables import LOADED_AT, ensure_source_tables, staging_table
+from segmentation_pipeline.warehouse.tables import ensure_table, read_sql, table_exists
 
-STATE_TABLE = "features.build_state"
+STATE_TABLE = BUILD_STATE.table
 DELTA_TABLE = "_delta_customers"  # temporary: the customers an incremental build recomputes
 FULL, INCREMENTAL = "full", "incremental"
 MAX_INCREMENTAL_SHARE = 0.25  # above it a full build is about as fast, and simpler
 _FINGERPRINTED = [
-    Path(customer_features.__file__),
+    *(Path(m.__file__) for m in (customer_features, inputs, order_features, source_features)),
     Path(staging_reads.__file__),
     Path(__file__),
 ]
-_FINGERPRINTED_SQL = ["staging/customers_current", "staging/products_current"]
+_FINGERPRINTED_SQL = [
+    "staging/customers_current", "staging/products_current", "features/order_lines", "features/order_aggregates",
+    "features/top_codes", "features/changed_customers",
+]  # fmt: skip
 
 
 def code_fingerprint() -> str:
@@ -156,40 +159,12 @@ def replaced_since(conn: duckdb.DuckDBPyConnection, state: BuildState) -> bool:
 
 def mark_changed_customers(conn: duckdb.DuckDBPyConnection, previous: BuildState, as_of: dt.date) -> int:
     """Fill the temporary table DELTA_TABLE with the customers to recompute; returns how many."""
-    since = _loaded_since(previous)
-    between = previous.as_of_date, as_of
-
-    def came_into_view(column: str) -> str:
-        # The column's day is after the previous analysis date and on or before this one.
-        return f'("{column}" >= CAST(? AS DATE) + INTERVAL 1 DAY AND "{column}" < CAST(? AS DATE) + INTERVAL 1 DAY)'
-
-    parts: list[str] = []
-    params: list = []
-    for source in previous.present_sources:
-        table = staging_table(source)
-        if source in EVENT_TIME:
-            parts.append(
-                f"SELECT customer_id FROM {table} WHERE {LOADED_AT} > ? OR {came_into_view(EVENT_TIME[source])}"
-            )
-            params += [since, *between]
-        elif source == "customers":
-            parts.append(
-                f"SELECT customer_id FROM {table} WHERE {LOADED_AT} > ? "
-                f"OR {came_into_view('updated_at')} OR {came_into_view('signup_date')}"
-            )
-            params += [since, *between, *between]
-    if {"orders", "products"} <= set(previous.present_sources):
-        parts.append(
-            f"""SELECT customer_id FROM {staging_table("orders")} WHERE product_id IN (
-                    SELECT product_id FROM {staging_table("products")}
-                    WHERE {LOADED_AT} > ? OR {came_into_view("updated_at")})"""
-        )
-        params += [since, *between]
-    changed = " UNION ALL ".join(parts) or "SELECT NULL::VARCHAR AS customer_id"
+    for source in SOURCES.values():  # the query reads every staging table (staging steps create them)
+        if not table_exists(conn, staging_table(source.name)):
+            ensure_source_tables(conn, source)
     conn.execute(
-        f"""CREATE OR REPLACE TEMP TABLE {DELTA_TABLE} AS
-            SELECT DISTINCT customer_id FROM ({changed}) WHERE customer_id IS NOT NULL""",
-        params,
+        read_sql("features/changed_customers"),
+        {"since": _loaded_since(previous), "previous": previous.as_of_date, "as_of": as_of},
     )
     return conn.execute(f"SELECT count(*) FROM {DELTA_TABLE}").fetchall()[0][0]
 
@@ -212,7 +187,7 @@ def record_build(
     conn: duckdb.DuckDBPyConnection, state: BuildState, plan: RefreshPlan, customers_recomputed: int
 ) -> None:
     """Replace features.build_state (inside the caller's transaction, with the tables)."""
-    conn.execute(read_sql("features/build_state"))
+    ensure_table(conn, BUILD_STATE)
     conn.execute(f"DELETE FROM {STATE_TABLE}")
     conn.execute(
         f"INSERT INTO {STATE_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

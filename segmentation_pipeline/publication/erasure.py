@@ -7,13 +7,14 @@ from pathlib import Path
 
 import duckdb
 
+from segmentation_pipeline.contracts.tables import ERASED_CUSTOMERS
 from segmentation_pipeline.publication.snapshot import (
     SNAPSHOT_NAME,
     prune_all_but_current,
     publish_marts,
     remove_stale_copies,
 )
-from segmentation_pipeline.warehouse.tables import ensure_schemas, read_sql, transaction
+from segmentation_pipeline.warehouse.tables import ensure_schemas, ensure_table, transaction
 
 
 def _tables_with_customer_id(conn: duckdb.DuckDBPyConnection) -> list[str]:
@@ -56,7 +57,7 @@ def unknown_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) 
 def erase_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) -> dict[str, int]:
     """Delete every row of these customers, in one transaction; returns rows removed per table."""
     ensure_schemas(conn)
-    conn.execute(read_sql("ops/erased_customers"))
+    ensure_table(conn, ERASED_CUSTOMERS)
     removed: dict[str, int] = {}
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     with transaction(conn):

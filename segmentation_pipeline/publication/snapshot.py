@@ -9,7 +9,7 @@ views read the previous folder (kept until the publication after next, KEEP_VERS
 connection sees the new one, never a mix.
 
 Why views: the 76-column profile was otherwise written three times per run (warehouse, snapshot,
-Parquet), ~1.4 s each at a million customers, and the snapshot's copy cost the most of the three.
+Parquet), each a large write at scale, and the snapshot's copy cost the most of the three.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def publish_marts(
         f"ATTACH {quote_literal(str(tmp_snapshot))} AS publication (STORAGE_VERSION {quote_literal(SNAPSHOT_STORAGE_VERSION)})"
     )
     try:
-        conn.execute("BEGIN TRANSACTION")  # one commit for every statement (~5 ms each otherwise)
+        conn.execute("BEGIN TRANSACTION")  # one commit for every statement, not one each
         for table in tables:
             parquet = (version_dir / f"{table}.parquet").resolve()
             conn.execute(f"COPY marts.{table} TO {quote_literal(str(parquet))} (FORMAT parquet)")

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 import duckdb
 
-from segmentation_pipeline.staging.load import FileOutcome, SourceLoad
-from segmentation_pipeline.warehouse.tables import read_sql
+from segmentation_pipeline.contracts.tables import GATE_HOLDS
+from segmentation_pipeline.staging.outcome import FileOutcome, SourceLoad
+from segmentation_pipeline.warehouse.tables import ensure_table
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ def files_to_hold(load: SourceLoad, share_failed: bool) -> list[tuple[str, str |
 def hold(
     conn: duckdb.DuckDBPyConnection, source: str, files: list[tuple[str, str | None, str]], run_id: str | None
 ) -> None:
-    conn.execute(read_sql("ops/gate_holds"))
+    ensure_table(conn, GATE_HOLDS)
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
     for file, checksum, reason in files:
         # Delete then insert (a new hold replaces an accepted one): DuckLake tables have no key for
@@ -67,7 +68,7 @@ def hold(
 
 
 def open_holds(conn: duckdb.DuckDBPyConnection, source: str) -> list[Hold]:
-    conn.execute(read_sql("ops/gate_holds"))
+    ensure_table(conn, GATE_HOLDS)
     rows = conn.execute(
         "SELECT file, reason, held_at, run_id FROM ops.gate_holds WHERE source = ? AND accepted_at IS NULL ORDER BY file",
         [source],

@@ -8,255 +8,45 @@ are written in one transaction, so a failure or a kill leaves the warehouse as i
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import os
 import re
-import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from segmentation_pipeline.contracts import SourceContract
-from segmentation_pipeline.contracts.models import LANDING_DATE
+from segmentation_pipeline.contracts.tables.ops import LANDING_DATE, ROW_NUMBER, SOURCE_FILE
+from segmentation_pipeline.staging.erased import erased_ids, erased_rows, scrub_erased
 from segmentation_pipeline.staging.landing import LandingFile, discover, latest_acceptable_date
-from segmentation_pipeline.staging.readers import ROW_NUMBER, RawRead, read_landing_file
+from segmentation_pipeline.staging.manifest import changed_files, duplicates_of_changed, record_outcomes
+from segmentation_pipeline.staging.outcome import FileOutcome, SourceLoad
+from segmentation_pipeline.staging.readers import RawRead, read_landing_file
+from segmentation_pipeline.staging.tables import (
+    LOADED_AT,
+    ensure_source_tables,
+    quarantine_table,
+    staging_table,
+)
 from segmentation_pipeline.staging.validate import (
     QUARANTINE_ROW_SCHEMA,
-    SOURCE_FILE,
     error_rows,
     validate_rows,
 )
 from segmentation_pipeline.warehouse.tables import (
-    duckdb_type,
     insert_frame,
     query_frame,
-    read_sql,
-    table_exists,
     transaction,
 )
 
 log = logging.getLogger(__name__)
 
-LOADED_AT = "_loaded_at"
 # "duplicate key (k): first seen in <file> row <n>" counts as one reason whatever the file.
 _DUPLICATE_DETAIL = re.compile(r": (first seen|a newer version is) in .*$")
-ERASED_RULE = "customer erased (right to be forgotten): values not kept"
-QUARANTINE_COLUMNS = {
-    SOURCE_FILE: "VARCHAR",
-    ROW_NUMBER: "BIGINT",
-    LANDING_DATE: "DATE",
-    "rule": "VARCHAR",
-    "raw_values": "VARCHAR",
-    "quarantined_at": "TIMESTAMP",
-    "run_id": "VARCHAR",
-}
-
-
-@dataclass
-class FileOutcome:
-    file: LandingFile
-    checksum: str | None  # None when the file could not be read
-    status: str
-    rows_received: int | None
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    error: str | None = None
-    rows_expected: int = 0  # quarantined rows whose every rule is declared expected for the source
-
-
-@dataclass
-class SourceLoad:
-    """What one run did with one source: the metadata and the rejected-share check read this."""
-
-    source: str
-    files_seen: int = 0
-    files_unchanged: int = 0
-    files_deferred: int = 0  # dated after the analysis date: loaded by a later run
-    files_waiting: int = 0  # still being written, or re-landed empty: not loaded this run
-    # Files the gate must hold whatever the shares: (file, checksum, reason).
-    suspicious: list[tuple[LandingFile, str | None, str]] = field(default_factory=list)
-    outcomes: list[FileOutcome] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    reasons: Counter = field(default_factory=Counter)
-
-    @property
-    def rows_received(self) -> int:
-        return sum(o.rows_received or 0 for o in self.outcomes)
-
-    @property
-    def rows_loaded(self) -> int:
-        return sum(o.rows_loaded for o in self.outcomes)
-
-    @property
-    def rows_quarantined(self) -> int:
-        return sum(o.rows_quarantined for o in self.outcomes)
-
-    @property
-    def rows_expected(self) -> int:
-        return sum(o.rows_expected for o in self.outcomes)
-
-    @property
-    def rows_erased(self) -> int:
-        """Rows of erased customers: rejected by policy, not because the data is bad."""
-        return self.reasons.get(ERASED_RULE, 0)
-
-
-def staging_table(source: str) -> str:
-    return f"staging.{source}"
-
-
-def quarantine_table(source: str) -> str:
-    return f"quarantine.{source}"
-
-
-def ensure_source_tables(conn: duckdb.DuckDBPyConnection, contract: SourceContract) -> None:
-    """Typed staging table (contract columns + lineage) and quarantine table, if missing."""
-    columns = [f'"{name}" {duckdb_type(dtype)}' for name, dtype in contract.columns.items()]
-    columns += [f"{SOURCE_FILE} VARCHAR NOT NULL", f"{ROW_NUMBER} BIGINT NOT NULL", f"{LANDING_DATE} DATE"]
-    columns += [f"{LOADED_AT} TIMESTAMP NOT NULL"]
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {staging_table(contract.name)} ({', '.join(columns)})")
-    quarantine = ", ".join(f"{name} {kind}" for name, kind in QUARANTINE_COLUMNS.items())
-    conn.execute(f"CREATE TABLE IF NOT EXISTS {quarantine_table(contract.name)} ({quarantine})")
-    conn.execute(read_sql("ops/landing_files"))
-    conn.execute(read_sql("ops/staging_replacements"))
-    conn.execute(read_sql("ops/gate_holds"))
-
-
-def file_checksum(path: Path) -> str:
-    digest = hashlib.blake2b(digest_size=16)
-    with path.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _checksum(file: LandingFile) -> str | None:
-    """The content's checksum; None when it cannot be read (the reader then says why)."""
-    if file.refused:  # never open what is refused (a symlink may point outside raw/)
-        return f"refused:{file.size}:{file.mtime_ns}"
-    try:
-        return file_checksum(file.path)
-    except OSError:
-        return None
-
-
-def _changed_files(
-    conn: duckdb.DuckDBPyConnection, files: list[LandingFile], result: SourceLoad, settle_seconds: float
-) -> list[tuple[LandingFile, str | None]]:
-    known = {
-        row[0]: row[1:]
-        for row in conn.execute(
-            """SELECT file, size_bytes, mtime_ns, inode, ctime_ns, checksum, rows_loaded
-               FROM ops.landing_files WHERE source = ?""",
-            [result.source],
-        ).fetchall()
-    }
-    accepted_empty = {
-        row[0]: row[1]
-        for row in conn.execute(
-            "SELECT file, checksum FROM ops.gate_holds WHERE source = ? AND accepted_at IS NOT NULL",
-            [result.source],
-        ).fetchall()
-    }
-    changed = []
-    settled_before = time.time_ns() - int(settle_seconds * 1e9)
-    for file in files:
-        previous = known.get(file.relpath)
-        stat = (file.size, file.mtime_ns, file.inode, file.ctime_ns)
-        # Size and mtime alone miss a copy that keeps both (cp -p, rsync -t); inode and ctime do not.
-        if previous and previous[:4] == stat:
-            result.files_unchanged += 1
-            continue
-        if file.mtime_ns > settled_before:
-            result.files_waiting += 1
-            result.warnings.append(
-                f"{file.relpath}: modified less than {settle_seconds:g} s ago (SEGMENTATION_SETTLE_SECONDS), "
-                "perhaps still being written: it waits for the next run"
-            )
-            continue
-        checksum = _checksum(file)
-        if not file.refused and (after := _stat(file)) != stat[:2]:
-            result.files_waiting += 1
-            result.warnings.append(
-                f"{file.relpath}: changed while being read ({after}): it waits for the next run"
-            )
-            continue
-        if previous and checksum is not None and previous[4] == checksum:
-            # Touched but identical (e.g. copied again): remember the new stat, reload nothing.
-            conn.execute(
-                """UPDATE ops.landing_files SET size_bytes = ?, mtime_ns = ?, inode = ?, ctime_ns = ?
-                   WHERE source = ? AND file = ?""",
-                [*stat, result.source, file.relpath],
-            )
-            result.files_unchanged += 1
-            continue
-        if previous and previous[5] and _holds_no_row(file) and accepted_empty.get(file.relpath) != checksum:
-            # An empty file in place of one that had rows is an accident far more often than a day
-            # without data: keep its rows and hold the gate until a person accepts the empty file.
-            what = "empty (0 bytes)" if file.size == 0 else "without a data row"
-            reason = (
-                f"re-landed {what} after {previous[5]:,} rows were loaded from it: its rows are kept "
-                "until it is re-landed with data, or accepted as empty"
-            )
-            result.files_waiting += 1
-            result.warnings.append(f"{file.relpath}: {reason}")
-            result.suspicious.append((file, checksum, reason))
-            continue
-        changed.append((file, checksum))
-    return changed
-
-
-def _holds_no_row(file: LandingFile) -> bool:
-    """True for a file with no data row at all (0 bytes, a CSV header alone, an empty Parquet file)."""
-    if file.size == 0:
-        return True
-    if file.refused or file.size > 1 << 16:
-        return False
-    try:
-        if file.fmt == "parquet":
-            return pl.scan_parquet(file.path).select(pl.len()).collect().item() == 0
-        lines = [line for line in file.path.read_bytes().splitlines() if line.strip()]
-        return len(lines) <= (1 if file.fmt == "csv" else 0)
-    except (OSError, pl.exceptions.PolarsError):
-        return False  # unreadable: the reader says why
-
-
-def _stat(file: LandingFile) -> tuple[int, int] | None:
-    try:
-        stat = file.path.stat()
-    except OSError:
-        return None
-    return stat.st_size, stat.st_mtime_ns
-
-
-def _duplicates_of_changed(
-    conn: duckdb.DuckDBPyConnection,
-    contract: SourceContract,
-    files: list[LandingFile],
-    changed: list[tuple[LandingFile, str | None]],
-) -> list[tuple[LandingFile, str | None]]:
-    """Files whose rows were rejected as duplicates of a changed file: judged again with it.
-
-    Without this, a duplicate corrected by re-landing the file that held the first copy would stay
-    in quarantine for ever, its row lost.
-    """
-    changed_paths = [f.relpath for f, _ in changed]
-    if not changed_paths:
-        return []
-    rows = conn.execute(
-        f"""SELECT DISTINCT q.{SOURCE_FILE} FROM {quarantine_table(contract.name)} q,
-                   unnest(?::VARCHAR[]) AS c(file)
-            WHERE contains(q.rule, 'first seen in ' || c.file || ' row ')""",
-        [changed_paths],
-    ).fetchall()
-    dependent = {row[0] for row in rows} - set(changed_paths)
-    return [(f, _checksum(f)) for f in files if f.relpath in dependent]
 
 
 _COLUMN_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_ .-]{0,63}$")
@@ -347,41 +137,6 @@ def _cross_file_duplicates(
         conn.unregister("_batch_keys")
 
 
-def _erased_ids(conn: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    if not table_exists(conn, "ops.erased_customers"):
-        return pl.DataFrame(schema={"customer_id": pl.String})
-    return query_frame(conn, "SELECT customer_id FROM ops.erased_customers")
-
-
-def _scrub_erased(quarantine: pl.DataFrame, erased: pl.DataFrame) -> pl.DataFrame:
-    """Bad rows of erased customers keep neither their values nor the rules those values broke."""
-    if erased.height == 0 or quarantine.height == 0:
-        return quarantine
-    ids = erased["customer_id"].to_list()
-    fields = "|".join(re.escape(i) for i in ids)
-    raw = pl.col("raw_values")
-    of_erased = raw.str.json_path_match("$.customer_id").str.strip_chars().is_in(
-        ids
-    ) | raw.str.json_path_match("$._line").str.contains(rf'(?:^|[,;"\s])(?:{fields})(?:$|[,;"\s])')
-    return quarantine.with_columns(
-        pl.when(of_erased.fill_null(False)).then(pl.lit(ERASED_RULE)).otherwise(pl.col("rule")).alias("rule"),
-        pl.when(of_erased.fill_null(False)).then(pl.lit(None, pl.String)).otherwise(raw).alias("raw_values"),
-    )
-
-
-def _erased_rows(good: pl.DataFrame, erased: pl.DataFrame) -> pl.DataFrame:
-    """Rows of customers erased on request: rejected without keeping their values."""
-    if "customer_id" not in good.columns or erased.height == 0:
-        return pl.DataFrame(schema=QUARANTINE_ROW_SCHEMA)
-    return good.join(erased, on="customer_id", how="semi").select(
-        SOURCE_FILE,
-        ROW_NUMBER,
-        LANDING_DATE,
-        pl.lit(ERASED_RULE).alias("rule"),
-        pl.lit(None, pl.String).alias("raw_values"),
-    )
-
-
 def _read_all(files: Iterable[LandingFile]) -> list[RawRead]:
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         return list(pool.map(read_landing_file, files))
@@ -395,8 +150,8 @@ def load_source(
     run_id: str | None = None,
     expected_rules: tuple[str, ...] = (),
     settle_seconds: float = 0.0,
-    # Files validated together: at 1M customers, loading two years of orders (1.1 GB of CSV) took
-    # 10.5 s / 3.9 GB peak in 128 MB batches, 11.0 s / 3.5 GB in 48 MB ones, 12.4 s / 3.4 GB in 32.
+    # Files validated together: larger batches are a little faster and peak higher in memory;
+    # 48 MB is the middle (benchmarks/README.md, "Figures behind the code").
     batch_bytes: int = 48 << 20,
 ) -> SourceLoad:
     """Load every new or changed file of `contract.name` landed on or before `as_of`.
@@ -416,8 +171,8 @@ def load_source(
             result.warnings.append(
                 f"{file.relpath}: dated {file.landing_date}, after tomorrow: it waits (and does not move the analysis date)"
             )
-    changed = _changed_files(conn, files, result, settle_seconds)
-    changed += _duplicates_of_changed(conn, contract, files, changed)
+    changed = changed_files(conn, files, result, settle_seconds)
+    changed += duplicates_of_changed(conn, contract, files, changed)
     if not changed:
         return result
     now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
@@ -437,54 +192,11 @@ def load_source(
                 "INSERT INTO ops.staging_replacements VALUES (?, ?, ?, ?)",
                 [contract.name, rows_removed, now, run_id],
             )
-        erased = _erased_ids(conn)
+        erased = erased_ids(conn)
         for batch in _batches(changed, batch_bytes):
             _load_batch(conn, batch, contract, result, now, run_id, erased, expected_rules)
-        _record_outcomes(conn, contract.name, result.outcomes, as_of, now, run_id)
+        record_outcomes(conn, contract.name, result.outcomes, as_of, now, run_id)
     return result
-
-
-def _record_outcomes(
-    conn: duckdb.DuckDBPyConnection,
-    source: str,
-    outcomes: list[FileOutcome],
-    as_of: dt.date,
-    now: dt.datetime,
-    run_id: str | None,
-) -> None:
-    frame = pl.DataFrame(
-        {
-            "source": source,
-            "file": [o.file.relpath for o in outcomes],
-            "landing_date": [o.file.landing_date for o in outcomes],
-            "size_bytes": [o.file.size for o in outcomes],
-            "mtime_ns": [o.file.mtime_ns for o in outcomes],
-            "inode": [o.file.inode for o in outcomes],
-            "ctime_ns": [o.file.ctime_ns for o in outcomes],
-            "checksum": [o.checksum for o in outcomes],
-            "status": [o.status for o in outcomes],
-            "error": [o.error for o in outcomes],
-            "rows_received": [o.rows_received for o in outcomes],
-            "rows_loaded": [o.rows_loaded for o in outcomes],
-            "rows_quarantined": [o.rows_quarantined for o in outcomes],
-            "rows_expected": [o.rows_expected for o in outcomes],
-            "as_of_date": as_of,
-            "loaded_at": now,
-            "run_id": run_id,
-        },
-        schema_overrides={
-            "landing_date": pl.Date,
-            "error": pl.String,
-            "checksum": pl.String,
-            "rows_received": pl.Int64,
-            "run_id": pl.String,
-        },
-    )
-    conn.register("_landing_outcomes", frame)
-    try:
-        conn.execute(read_sql("ops/landing_file_upsert"))
-    finally:
-        conn.unregister("_landing_outcomes")
 
 
 def _load_batch(
@@ -532,7 +244,7 @@ def _load_batch(
                 )
             )  # fmt: skip
             good = good.join(duplicates, on=[SOURCE_FILE, ROW_NUMBER], how="anti")
-        of_erased = _erased_rows(good, erased)
+        of_erased = erased_rows(good, erased)
         if of_erased.height:
             quarantined.append(of_erased)
             good = good.join(
@@ -540,7 +252,7 @@ def _load_batch(
             )
         insert_frame(conn, staging_table(contract.name), good.with_columns(pl.lit(now).alias(LOADED_AT)))
     quarantined.insert(0, pl.DataFrame(schema=QUARANTINE_ROW_SCHEMA))  # pl.concat needs one frame
-    quarantine = _scrub_erased(pl.concat(quarantined, how="vertical"), erased).with_columns(
+    quarantine = scrub_erased(pl.concat(quarantined, how="vertical"), erased).with_columns(
         pl.lit(now).alias("quarantined_at"), pl.lit(run_id, pl.String).alias("run_id")
     )
     insert_frame(conn, quarantine_table(contract.name), quarantine)

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 
 import polars as pl
 
+from segmentation_pipeline.contracts.tables.ops import ROW_NUMBER
 from segmentation_pipeline.staging.landing import LandingFile
-
-ROW_NUMBER = "_row_number"
 
 
 @dataclass

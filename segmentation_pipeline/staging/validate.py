@@ -15,10 +15,8 @@ import pandera.errors
 import polars as pl
 
 from segmentation_pipeline.contracts import SourceContract
-from segmentation_pipeline.contracts.models import LANDING_DATE
-from segmentation_pipeline.staging.readers import ROW_NUMBER
+from segmentation_pipeline.contracts.tables.ops import LANDING_DATE, ROW_NUMBER, SOURCE_FILE
 
-SOURCE_FILE = "_source_file"
 # A rejected row as every rejection path hands it to the quarantine table.
 QUARANTINE_ROW_SCHEMA = {
     SOURCE_FILE: pl.String,

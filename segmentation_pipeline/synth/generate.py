@@ -13,7 +13,7 @@ import polars as pl
 
 from segmentation_pipeline.synth import archetypes as arch
 from segmentation_pipeline.synth import days as daily
-from segmentation_pipeline.synth import world
+from segmentation_pipeline.synth import events, world
 from segmentation_pipeline.synth.days import FORMATS
 
 DEFAULT_END = dt.date(2026, 6, 30)
@@ -132,10 +132,10 @@ def generate_landing_zone(
     rng = _rng(seed, _WORLD_STREAM)
     people = world.make_customers(rng, customers, window, archetypes)
     catalogue = world.make_catalogue(rng, customers)
-    orders = world.make_orders(rng, people, window)
-    surveys = world.make_surveys(rng, people, window)
-    accounts, social = world.make_social(rng, people, window)
-    tickets = world.make_tickets(rng, people, window)
+    orders = events.make_orders(rng, people, window)
+    surveys = events.make_surveys(rng, people, window)
+    accounts, social = events.make_social(rng, people, window)
+    tickets = events.make_tickets(rng, people, window)
 
     signed_by_end_of_day = np.searchsorted(
         people.signup_us, window.start_us + np.arange(1, days + 1, dtype=np.int64) * world.DAY_US

@@ -16,16 +16,10 @@ from pathlib import Path
 
 import duckdb
 
-from segmentation_pipeline.warehouse.tables import ensure_schemas, read_sql
+from segmentation_pipeline.contracts.tables import OPS_TABLES
+from segmentation_pipeline.warehouse.tables import ensure_schemas, ensure_table
 
 LAKE_ALIAS = "lake"
-# Tables that several steps create (IF NOT EXISTS) and write: made once before the steps run.
-SHARED_TABLES_SQL = (
-    "ops/landing_files",
-    "ops/staging_replacements",
-    "ops/gate_holds",
-    "ops/erased_customers",
-)
 # Extension wheel (duckdb-extension-<wheel>) → the name DuckDB loads it by (its entry point).
 EXTENSION_WHEELS = {"ducklake": "ducklake", "postgres": "postgres_scanner", "httpfs": "httpfs"}
 
@@ -89,7 +83,7 @@ def create_s3_secret(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(f"CREATE OR REPLACE SECRET lake_s3 (TYPE s3, {', '.join(options)})")
 
 
-# One DuckDB database per process and lake: loading the three extensions costs 1-3 s (100 MB of
+# One DuckDB database per process and lake: loading the three extensions takes seconds (large
 # shared objects), so each step's connections are cursors on it (own transaction, same attachments).
 _DATABASES: dict[tuple, duckdb.DuckDBPyConnection] = {}
 
@@ -156,8 +150,8 @@ def prepare(conn: duckdb.DuckDBPyConnection, attempts: int = 20) -> None:
         try:
             conn.execute("BEGIN TRANSACTION")
             ensure_schemas(conn)
-            for name in SHARED_TABLES_SQL:
-                conn.execute(read_sql(name))
+            for contract in OPS_TABLES:  # several steps create (IF NOT EXISTS) and write them
+                ensure_table(conn, contract)
             conn.execute("COMMIT")
             return
         except duckdb.TransactionException:

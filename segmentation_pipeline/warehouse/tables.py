@@ -80,6 +80,20 @@ def create_table(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> No
     comment_table(conn, contract)
 
 
+def ensure_table(conn: duckdb.DuckDBPyConnection, contract: TableContract) -> None:
+    """The contract's table if missing (commented when created), with the columns added since.
+
+    Every statement is IF NOT EXISTS: once the table is whole nothing is written, so parallel
+    DuckLake steps calling this do not conflict.
+    """
+    created = not table_exists(conn, contract.table)
+    conn.execute(contract.ddl())
+    for statement in contract.upgrade_ddl():
+        conn.execute(statement)
+    if created:
+        comment_table(conn, contract)
+
+
 def write_table(conn: duckdb.DuckDBPyConnection, contract: TableContract, frame: pl.DataFrame) -> int:
     """Create or replace the contract's table, typed as declared, from `frame`, with its comments,
     inside the caller's transaction.
@@ -156,8 +170,8 @@ def insert_frame(
 
 def query_frame(conn: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> pl.DataFrame:
     # execute() then .pl(), not sql(params=...).pl(): with parameters, sql() first materialises the
-    # result in a Python-side relation, 50-100x the CPU (1.1 s instead of 0.01 s for 140k rows of
-    # staging.social on DuckDB 1.5.5; 0.3 s on 2.0, where a connection has no .pl()).
+    # result in a Python-side relation, many times the CPU (benchmarks/README.md, "Figures behind
+    # the code"); on DuckDB 2.0 a connection has no .pl().
     return conn.execute(sql, params or []).pl()
 
 

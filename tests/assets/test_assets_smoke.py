@@ -12,12 +12,12 @@ from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import SOURCES
 from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES, CUSTOMER_ORDERS, SEGMENTS
+from segmentation_pipeline.definitions import resources
 from segmentation_pipeline.defs.marts import segment_marts
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
 from segmentation_pipeline.defs.models import clv_models, customer_scores, customer_segments
-from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.staging.load import ensure_source_tables
+from segmentation_pipeline.staging.tables import ensure_source_tables
 from segmentation_pipeline.warehouse.tables import create_table, ensure_schemas
 
 
@@ -37,10 +37,7 @@ def materialize(assets, tmp_path, database) -> dg.ExecuteInProcessResult:
     settings = Settings(data_dir=tmp_path, as_of="2025-06-30", settle_seconds=0)
     return dg.materialize(
         assets,
-        resources={
-            "settings": PipelineSettings.from_settings(settings),
-            "warehouse": DuckDBResource(database=str(database)),
-        },
+        resources=resources(settings, DuckDBResource(database=str(database))),
         raise_on_error=False,
     )
 

@@ -17,12 +17,12 @@ import polars as pl
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import SOURCES
+from segmentation_pipeline.definitions import resources
 from segmentation_pipeline.defs.features import customer_feature_tables
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
 from segmentation_pipeline.defs.models import clv_models, customer_scores
-from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.staging.load import ensure_source_tables, staging_table
+from segmentation_pipeline.staging.tables import ensure_source_tables, staging_table
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 AS_OF = dt.date(2025, 6, 30)
@@ -81,10 +81,7 @@ def test_an_unknown_product_gives_a_null_margin_that_every_step_accepts(tmp_path
     settings = Settings(data_dir=tmp_path, as_of=AS_OF.isoformat(), settle_seconds=0)
     result = dg.materialize(
         [customer_feature_tables, customer_scores, clv_models],
-        resources={
-            "settings": PipelineSettings.from_settings(settings),
-            "warehouse": DuckDBResource(database=str(database)),
-        },
+        resources=resources(settings, DuckDBResource(database=str(database))),
         raise_on_error=False,
     )
 

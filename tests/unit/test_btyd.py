@@ -20,8 +20,11 @@ from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.special import betaln, gammaln
 
-from segmentation_pipeline.models.btyd import estimation as btyd
-from segmentation_pipeline.models.clv.predictions import aggregate_purchases, purchase_summary
+from segmentation_pipeline.models import btyd
+from segmentation_pipeline.models.btyd import data as btyd_data
+from segmentation_pipeline.models.btyd import estimation as btyd_fit
+from segmentation_pipeline.models.btyd import likelihood as btyd_likelihood
+from segmentation_pipeline.models.clv.purchases import aggregate_purchases, purchase_summary
 
 CDNOW = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 CALIBRATION_END = date(1997, 9, 30)
@@ -179,8 +182,8 @@ def test_quadrature_fallback_agrees_with_hyp2f1_where_both_work() -> None:
     for _ in range(200):
         r, s, alpha, beta = np.exp(rng.uniform(-2, 3, 4))
         x, t = np.array([float(rng.integers(0, 60))]), np.array([rng.uniform(0, 100)])
-        direct = btyd._pnbd_log_f(r, alpha, s, beta, x, t)
-        assert btyd._pnbd_log_f_quadrature(r, alpha, s, beta, x, t) == pytest.approx(
+        direct = btyd_likelihood._pnbd_log_f(r, alpha, s, beta, x, t)
+        assert btyd_likelihood._pnbd_log_f_quadrature(r, alpha, s, beta, x, t) == pytest.approx(
             direct, rel=1e-10, abs=1e-12
         )
 
@@ -379,11 +382,11 @@ def day_grid_data(n: int = 3000, x_max: int = 300, seed: int = 11) -> btyd.RfmDa
 )
 def test_grid_integral_matches_pair_by_pair(params: dict) -> None:
     d = day_grid_data()
-    p = btyd._param_vector(btyd.PARETO_NBD, params)
-    grid = btyd._pnbd_log_integral_grid(p, d, grad=True)
+    p = btyd_data._param_vector(btyd.PARETO_NBD, params)
+    grid = btyd_likelihood._pnbd_log_integral_grid(p, d, grad=True)
     assert grid is not None
     log_i, g = grid
-    exact = btyd._pnbd_log_integral_pairs(p, d, grad=False)[0]
+    exact = btyd_likelihood._pnbd_log_integral_pairs(p, d, grad=False)[0]
     np.testing.assert_allclose(log_i, exact, rtol=1e-12, atol=1e-12)
     # The analytic gradient against central differences of the grid values.
     h = 1e-6
@@ -392,7 +395,8 @@ def test_grid_integral_matches_pair_by_pair(params: dict) -> None:
         up[i] *= np.exp(h)
         down[i] *= np.exp(-h)
         numeric = (
-            btyd._pnbd_log_integral_grid(up, d, False)[0] - btyd._pnbd_log_integral_grid(down, d, False)[0]
+            btyd_likelihood._pnbd_log_integral_grid(up, d, False)[0]
+            - btyd_likelihood._pnbd_log_integral_grid(down, d, False)[0]
         ) / (2 * h)
         np.testing.assert_allclose(g[i], numeric, rtol=1e-6, atol=1e-7 * (1.0 + np.abs(log_i).max()))
 
@@ -403,7 +407,10 @@ def test_grid_is_used_on_day_granularity_data() -> None:
     d = day_grid_data(n=20_000)
     assert len(d.t_values) > 700
     assert (
-        btyd._pnbd_log_integral_grid(btyd._param_vector(btyd.PARETO_NBD, PARETO_LARGE_S), d, True) is not None
+        btyd_likelihood._pnbd_log_integral_grid(
+            btyd_data._param_vector(btyd.PARETO_NBD, PARETO_LARGE_S), d, True
+        )
+        is not None
     )
 
 
@@ -414,10 +421,10 @@ def test_grid_declines_when_too_large_and_pairs_take_over() -> None:
     x = rng.integers(0, 3000, n).astype(float)
     t_x = np.where(x > 0, rng.random(n) * T, 0.0)
     d = btyd.RfmData.build(x, t_x, T)
-    p = btyd._param_vector(btyd.PARETO_NBD, PARETO_A_GT_B)
-    assert btyd._pnbd_log_integral_grid(p, d, grad=False) is None
-    log_i, _ = btyd._pnbd_log_integral(p, d, grad=False)
-    np.testing.assert_array_equal(log_i, btyd._pnbd_log_integral_pairs(p, d, grad=False)[0])
+    p = btyd_data._param_vector(btyd.PARETO_NBD, PARETO_A_GT_B)
+    assert btyd_likelihood._pnbd_log_integral_grid(p, d, grad=False) is None
+    log_i, _ = btyd_likelihood._pnbd_log_integral(p, d, grad=False)
+    np.testing.assert_array_equal(log_i, btyd_likelihood._pnbd_log_integral_pairs(p, d, grad=False)[0])
 
 
 def test_rfm_data_t_grid() -> None:
@@ -436,14 +443,16 @@ def test_suffix_mean_matches_direct_sum(spread: float) -> None:
     direct = np.zeros_like(values)
     for i in range(40):
         direct[..., i] = (np.exp(log_j[:, i:] - log_c[:, i : i + 1]) * values[..., i:]).sum(axis=-1)
-    np.testing.assert_allclose(btyd._suffix_mean(log_j, log_c, values), direct, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(
+        btyd_likelihood._suffix_mean(log_j, log_c, values), direct, rtol=1e-10, atol=1e-12
+    )
 
 
 def test_pareto_objective_gradient_in_large_s_regime() -> None:
     # End to end through the row-level chain rule: the objective's gradient against differences.
     d = day_grid_data(n=5000)
-    objective = btyd._rfm_objective(btyd.PARETO_NBD, d)
-    u = np.log(btyd._param_vector(btyd.PARETO_NBD, PARETO_LARGE_S))
+    objective = btyd_fit._rfm_objective(btyd.PARETO_NBD, d)
+    u = np.log(btyd_data._param_vector(btyd.PARETO_NBD, PARETO_LARGE_S))
     _, grad = objective(u)
     h = 1e-6
     for i in range(4):

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, datetime, timedelta
-from pathlib import Path
 
 import numpy as np
 import polars as pl
 import pytest
 
-from segmentation_pipeline.models.btyd import estimation as btyd
-from segmentation_pipeline.models.clv.predictions import (
-    PARAMS_SCHEMA,
-    TIERS,
-    CLVConfig,
-    StoredFit,
-    _sorted_codes,
-    aggregate_purchases,
-    clv_tiers,
-    compute_clv,
-    purchase_summary,
-)
+from segmentation_pipeline.models import btyd
+from segmentation_pipeline.models.clv.fits import PARAMS_SCHEMA
+from segmentation_pipeline.models.clv.predictions import TIERS, CLVConfig, StoredFit, clv_tiers, compute_clv
+from segmentation_pipeline.models.clv.purchases import _sorted_codes, aggregate_purchases, purchase_summary
+from tests.unit.test_btyd import cdnow_order_days
 
-CDNOW = Path(__file__).resolve().parents[1] / "data" / "CDNOW_sample.txt"
 START = date(2023, 1, 1)
 AS_OF = START + timedelta(days=729)
 FITTED_AT = datetime(2025, 1, 2, 6, 0)
@@ -140,14 +131,7 @@ def test_summary_rejects_bad_input() -> None:
 
 
 def test_summary_cdnow_published_example() -> None:
-    rows = [line.split() for line in CDNOW.read_text().splitlines() if line.strip()]
-    frame = pl.DataFrame(
-        {
-            "customer_id": [r[0] for r in rows],
-            "order_date": [r[2] for r in rows],
-            "revenue": [float(r[4]) for r in rows],
-        }
-    ).with_columns(pl.col("order_date").str.to_date("%Y%m%d"), margin=pl.col("revenue"))
+    frame = cdnow_order_days()
     summary = summarize_purchases(frame, date(1997, 9, 30), date(1998, 6, 30))
     assert summary.height == 2357
     # Customer 00004 is FHL's worked example: x = 2, t_x = 30.43, T = 38.86.
@@ -323,14 +307,7 @@ def test_failed_refit_falls_back_to_runner_up(
 
 
 def test_cdnow_end_to_end_calibration_matches_published() -> None:
-    rows = [line.split() for line in CDNOW.read_text().splitlines() if line.strip()]
-    frame = pl.DataFrame(
-        {
-            "customer_id": [r[0] for r in rows],
-            "order_date": [r[2] for r in rows],
-            "revenue": [float(r[4]) for r in rows],
-        }
-    ).with_columns(pl.col("order_date").str.to_date("%Y%m%d"), margin=pl.col("revenue"))
+    frame = cdnow_order_days()
     # 1998-06-30 minus 273 days is the published calibration end, 1997-09-30.
     out = compute_clv(frame, date(1998, 6, 30), CLVConfig(holdout_days=273))
     params = {(m, p): v for m, p, v in out.params.select("model", "parameter", "value").iter_rows()}

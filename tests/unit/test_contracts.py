@@ -15,10 +15,18 @@ from segmentation_pipeline.contracts.tables import (
     CUSTOMER_ORDERS,
     CUSTOMER_PROFILE,
     GUARANTEED,
+    LANDING_FILES,
+    STATE_TABLES,
     WRITTEN_TABLES,
     Consumer,
+    quarantine_contract,
 )
-from segmentation_pipeline.warehouse.tables import contract_violations, ensure_schemas, write_table
+from segmentation_pipeline.warehouse.tables import (
+    contract_violations,
+    ensure_schemas,
+    ensure_table,
+    write_table,
+)
 
 
 def nullability_mismatches(consumer: Consumer) -> list[str]:
@@ -66,6 +74,13 @@ def test_guaranteed_columns_are_the_spec_outputs():
     assert CUSTOMER_PROFILE.names[: len(GUARANTEED["customer_profile"])] == GUARANTEED["customer_profile"]
 
 
+def test_the_profile_repeats_every_feature_column():
+    features = WRITTEN_TABLES["features.customer_features"]
+    assert [c for c in CUSTOMER_PROFILE.columns if c.name in features.names and not c.guaranteed] == [
+        c for c in features.columns if c.name not in GUARANTEED["customer_profile"]
+    ]
+
+
 def test_repeated_columns_keep_the_upstream_description():
     features = WRITTEN_TABLES["features.customer_features"]
     assert CUSTOMER_PROFILE.column("tenure_days") == features.column("tenure_days")
@@ -91,6 +106,27 @@ def test_ddl_makes_an_empty_table_that_meets_its_contract(conn, table):
     # The Polars schema of the contract writes back to the same types.
     write_table(conn, contract, pl.DataFrame(schema=polars_schema(contract)))
     assert contract_violations(conn, contract) == []
+
+
+@pytest.mark.parametrize("table", [*STATE_TABLES, "quarantine.orders"])
+def test_state_and_quarantine_tables_come_from_their_contracts(conn, table):
+    contract = STATE_TABLES.get(table) or quarantine_contract("orders")
+    ensure_table(conn, contract)
+    ensure_table(conn, contract)  # again: nothing changes
+    assert contract_violations(conn, contract) == []
+    assert not set(contract.names) & set(PERSONAL_COLUMNS)
+
+
+def test_a_warehouse_created_before_gains_the_columns_added_later(conn):
+    first_release = LANDING_FILES.ddl().split(', "inode"')[0] + ")"
+    conn.execute(first_release)
+    conn.execute(
+        "INSERT INTO ops.landing_files (source, file, status, rows_loaded, rows_quarantined, loaded_at) "
+        "VALUES ('orders', 'orders/orders_2025-01-01.csv', 'loaded', 1, 0, now()::TIMESTAMP)"
+    )
+    ensure_table(conn, LANDING_FILES)
+    assert contract_violations(conn, LANDING_FILES) == []
+    assert conn.execute("SELECT inode, rows_expected FROM ops.landing_files").fetchall() == [(None, 0)]
 
 
 def test_a_write_that_breaks_the_contract_fails_and_keeps_the_previous_table(conn):

@@ -20,8 +20,8 @@ import pytest
 from segmentation_pipeline.contracts import SOURCES
 from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES as CUSTOMER_FEATURES_CONTRACT
 from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
-from segmentation_pipeline.staging.load import ensure_source_tables, staging_table
 from segmentation_pipeline.staging.reads import read_staging
+from segmentation_pipeline.staging.tables import ensure_source_tables, staging_table
 from segmentation_pipeline.warehouse.tables import ensure_schemas
 
 AS_OF = date(2024, 6, 30)
@@ -585,3 +585,11 @@ def test_current_versions_of_customers_and_products():
         "D": "File b",
     }
     assert "email" not in got.columns
+
+
+def test_the_order_lines_sql_codes_channels_as_their_position_in_order_channels():
+    from segmentation_pipeline.features.inputs import ORDER_CHANNELS
+    from segmentation_pipeline.warehouse.tables import read_sql
+
+    codes = " ".join(f"WHEN '{c}' THEN {i}" for i, c in enumerate(ORDER_CHANNELS) if i > 0)
+    assert f"CASE o.channel {codes} ELSE 0 END" in read_sql("features/order_lines")

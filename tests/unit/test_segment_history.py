@@ -6,7 +6,11 @@ from datetime import date
 
 import polars as pl
 
-from segmentation_pipeline.marts.history.segment_history import history_rows, migrations
+from segmentation_pipeline.marts.history.segment_history import (
+    compare_with_previous,
+    history_rows,
+    migrations,
+)
 
 DAY1, DAY2 = date(2026, 6, 1), date(2026, 6, 2)
 
@@ -77,4 +81,28 @@ def test_without_revenue_and_empty_current():
     empty = migrations(day1, day2.clear())
     assert empty.height == 0 and empty.columns == [
         "as_of_date", "kind", "from_segment", "to_segment", "customers", "revenue"
+    ]  # fmt: skip
+
+
+def test_only_customers_whose_segments_changed_get_a_history_row():
+    previous = pl.DataFrame(
+        {"customer_id": ["a", "b"], "as_of_date": [date(2025, 1, 1), date(2025, 1, 20)],
+         "segment_id": [1, 2], "rfm_segment": ["Champions", "Lost"]},
+        schema={"customer_id": pl.String, "as_of_date": pl.Date, "segment_id": pl.Int64, "rfm_segment": pl.String},
+    )  # fmt: skip
+    current = pl.DataFrame(
+        {"customer_id": ["a", "b", "c"], "as_of_date": [date(2025, 1, 31)] * 3, "segment_id": [1, 3, 1],
+         "rfm_segment": ["Champions", "Lost", None]},
+        schema=previous.schema,
+    )  # fmt: skip
+    revenue = pl.DataFrame({"customer_id": ["a", "b", "c"], "revenue": [10.0, 20.0, 0.0]})
+    moves, changed = compare_with_previous(previous, current, revenue)
+    assert changed["customer_id"].to_list() == ["b", "c"]  # a stayed; b moved; c is new
+    segment_moves = moves.filter(pl.col("kind") == "segment").sort(
+        "to_segment", "from_segment", nulls_last=True
+    )
+    # Both previous rows count as the one previous run, whatever date each was written on.
+    assert set(moves["as_of_date"]) == {date(2025, 1, 31)}
+    assert segment_moves.select("from_segment", "to_segment", "customers").rows() == [
+        ("1", "1", 1), (None, "1", 1), ("2", "3", 1),
     ]  # fmt: skip

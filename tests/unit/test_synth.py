@@ -14,7 +14,7 @@ import pytest
 
 from segmentation_pipeline.cli import main
 from segmentation_pipeline.contracts import SOURCES, enums
-from segmentation_pipeline.contracts.models import LANDING_DATE
+from segmentation_pipeline.contracts.tables.ops import LANDING_DATE
 from segmentation_pipeline.synth import FORMATS, generate_landing_zone
 from segmentation_pipeline.synth.archetypes import NAMES, SHARES
 

@@ -109,3 +109,22 @@ def migrations(
         .select(list(MIGRATION_SCHEMA))
         .sort(["kind", "from_segment", "to_segment"], nulls_last=False)
     )
+
+
+def compare_with_previous(
+    previous: pl.DataFrame, current: pl.DataFrame, revenue: pl.DataFrame
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(migrations, changed history rows) of this run against each customer's previous segments.
+
+    `previous`: the latest history row per customer before this run (whatever its date);
+    `current`: `history_rows` of this run; `revenue`: customer_id, revenue. Only customers whose
+    segments changed get a history row.
+    """
+    if previous.height:
+        # One "previous run" for the comparison, whatever date each customer's last change had.
+        previous = previous.with_columns(as_of_date=pl.lit(previous["as_of_date"].max(), pl.Date))
+    moves = migrations(previous, current, revenue)
+    changed = current.join(
+        previous, on=["customer_id", "segment_id", "rfm_segment"], how="anti", nulls_equal=True
+    )
+    return moves, changed

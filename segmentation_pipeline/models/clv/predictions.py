@@ -51,12 +51,19 @@ from datetime import UTC, date, datetime, timedelta
 import numpy as np
 import polars as pl
 
-from segmentation_pipeline.models.btyd import estimation as btyd
+from segmentation_pipeline.models import btyd
+from segmentation_pipeline.models.clv.fits import (
+    PARAMS_SCHEMA,
+    fit_model,
+    holdout_metrics,
+    params_frame,
+    rfm_data,
+)
+from segmentation_pipeline.models.clv.purchases import aggregate_purchases, purchase_summary
 
 DAYS_PER_MONTH = 365.25 / 12
 TIERS = ("top 1%", "1-5%", "5-10%", "10-25%", "25-50%", "bottom 50%")
 _TIER_CUTS = (0.01, 0.05, 0.10, 0.25, 0.50)
-_EPOCH = date(1970, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -134,143 +141,6 @@ class CLVResult:
 # --------------------------------------------------------------------------------------------
 
 
-def aggregate_purchases(
-    order_days: pl.DataFrame, calibration_end: date, end: date, value_column: str = "margin"
-) -> pl.DataFrame:
-    """Per-customer purchase-day aggregates of orders up to `end`, split at `calibration_end`.
-
-    `value_column` is the money the CLV is in (margin, or revenue when costs are unknown); it is
-    called margin below.
-
-    Columns: customer_id, first_date, last_cal/last_all, n_cal/n_all (purchase days),
-    revenue_/margin_ cal/all (sums), first_revenue/first_margin (of the first purchase day).
-
-    Done in NumPy on one int64 key (customer code * span + day): at 10M orders a Polars group_by
-    on (customer_id, order_date) has nearly as many groups as rows and takes seconds, while
-    sorting one integer key takes ~0.1 s and everything else is a bincount.
-    """
-    columns = ("customer_id", "order_date", "revenue", value_column)
-    missing = set(columns) - set(order_days.columns)
-    if missing:
-        raise ValueError(f"order_days lacks column(s): {', '.join(sorted(missing))}")
-    frame = order_days.select(*columns[:3], pl.col(value_column).alias("margin"))
-    nulls = {c: n for c, n in zip(frame.columns, frame.null_count().row(0), strict=True) if n}
-    if nulls:
-        # The caller picks a value basis that is known for every counted order (features/value_basis.py).
-        raise ValueError(
-            f"order_days has nulls ({nulls}); the value column {value_column!r} must be known for every counted "
-            "order: use revenue as the value basis when unit costs are missing"
-        )
-    day = frame["order_date"].cast(pl.Date).to_physical().to_numpy().astype(np.int64)
-    keep = day <= (end - _EPOCH).days
-    empty = {
-        "customer_id": pl.String, "first_date": pl.Date, "last_cal": pl.Date, "last_all": pl.Date,
-        "n_cal": pl.Int64, "n_all": pl.Int64, "revenue_cal": pl.Float64, "margin_cal": pl.Float64,
-        "revenue_all": pl.Float64, "margin_all": pl.Float64, "first_revenue": pl.Float64,
-        "first_margin": pl.Float64,
-    }  # fmt: skip
-    if not keep.any():
-        return pl.DataFrame(schema=empty)
-    code_all = _sorted_codes(frame["customer_id"])
-    n = int(code_all.max()) + 1
-    revenue = frame["revenue"].to_numpy().astype(np.float64)
-    margin = frame["margin"].to_numpy().astype(np.float64)
-    code = code_all
-    if not keep.all():  # orders after `end` are ignored
-        code, day, revenue, margin = code[keep], day[keep], revenue[keep], margin[keep]
-    cal = (calibration_end - _EPOCH).days
-
-    # Distinct (customer, day) pairs, sorted by customer then day.
-    d0 = int(day.min())
-    span = int(day.max()) - d0 + 1
-    key = np.sort(code * span + (day - d0))
-    key = key[np.r_[True, key[1:] != key[:-1]]]
-    ucode = key // span
-    uday = key - ucode * span + d0
-    n_all = np.bincount(ucode, minlength=n)
-    n_cal = np.bincount(ucode[uday <= cal], minlength=n)
-    ends = np.cumsum(n_all)
-    starts = ends - n_all
-    present = np.flatnonzero(n_all)  # customers with an order up to `end`
-    first = np.full(n, -1, dtype=np.int64)
-    first[present] = uday[starts[present]]
-    # Calibration days are a prefix of each customer's sorted days.
-    last_cal = uday[np.maximum(starts + n_cal - 1, 0)]
-
-    def sums(values: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
-        weights = values if rows is None else values * rows  # masking by multiplication: no gather
-        return np.bincount(code, weights=weights, minlength=n)[present]
-
-    in_cal = day <= cal
-    on_first = day == first[code]
-    position = np.empty(n, dtype=np.int64)
-    position[code_all] = np.arange(len(code_all))  # any row of each customer, for its id
-
-    def dates(values: np.ndarray) -> pl.Series:
-        return pl.Series(values.astype(np.int32)).cast(pl.Date)
-
-    return pl.DataFrame(
-        {
-            "customer_id": frame["customer_id"].gather(position[present]),
-            "first_date": dates(first[present]),
-            "last_cal": dates(last_cal[present]),
-            "last_all": dates(uday[ends[present] - 1]),
-            "n_cal": n_cal[present],
-            "n_all": n_all[present],
-            "revenue_cal": sums(revenue, in_cal),
-            "margin_cal": sums(margin, in_cal),
-            "revenue_all": sums(revenue),
-            "margin_all": sums(margin),
-            "first_revenue": sums(revenue, on_first),
-            "first_margin": sums(margin, on_first),
-        },
-        schema=empty,
-    ).with_columns(last_cal=pl.when(pl.col("n_cal") > 0).then(pl.col("last_cal")))
-
-
-def _sorted_codes(ids: pl.Series) -> np.ndarray:
-    """0-based code of each id in the sorted distinct ids (a dense rank).
-
-    rank("dense") sorts every row: 3-6 s for 5M string ids on two cores. Sorting the distinct ids
-    and casting to an Enum with them as categories (a hash lookup per row) gives the same codes
-    in ~0.7 s.
-    """
-    if ids.dtype == pl.String:
-        return ids.cast(pl.Enum(ids.unique().sort())).to_physical().to_numpy().astype(np.int64)
-    return ids.rank("dense").to_numpy().astype(np.int64) - 1
-
-
-def purchase_summary(
-    agg: pl.DataFrame, end: date, suffix: str, time_unit_days: float, holdout: bool = False
-) -> pl.DataFrame:
-    """Per-customer (x, t_x, T) summary for the BTYD models as of `end`, from `aggregate_purchases`.
-
-    suffix "cal" summarises the calibration period, "all" the whole history: one row per customer
-    with a purchase in it, customer_id, x (repeat purchase days), t_x (last - first purchase),
-    T (end - first purchase), both in `time_unit_days` units, mean_repeat_margin and
-    mean_repeat_revenue (over repeat purchase days, null when x = 0) and, with `holdout`,
-    x_holdout = purchase days after the calibration period.
-    """
-    n = pl.col(f"n_{suffix}")
-
-    def units(later: pl.Expr, earlier: pl.Expr) -> pl.Expr:
-        return (later - earlier).dt.total_days().cast(pl.Float64) / time_unit_days
-
-    def repeat_mean(total: str, first: str) -> pl.Expr:
-        return pl.when(n > 1).then((pl.col(total) - pl.col(first)) / (n - 1))
-
-    columns = {
-        "x": (n - 1).cast(pl.Int64),
-        "t_x": units(pl.col(f"last_{suffix}"), pl.col("first_date")),
-        "T": units(pl.lit(end), pl.col("first_date")),
-        "mean_repeat_margin": repeat_mean(f"margin_{suffix}", "first_margin"),
-        "mean_repeat_revenue": repeat_mean(f"revenue_{suffix}", "first_revenue"),
-    }
-    if holdout:
-        columns["x_holdout"] = (pl.col("n_all") - n).cast(pl.Int64)
-    return agg.filter(n > 0).select("customer_id", **columns)
-
-
 # --------------------------------------------------------------------------------------------
 # Tiers
 # --------------------------------------------------------------------------------------------
@@ -311,17 +181,6 @@ def _prediction_schema(config: CLVConfig) -> dict[str, pl.DataType]:
     }
 
 
-PARAMS_SCHEMA = {
-    "model": pl.String,
-    "parameter": pl.String,
-    "value": pl.Float64,
-    "time_unit": pl.String,
-    "log_likelihood": pl.Float64,
-    "n_customers": pl.Int64,
-    "fitted_at": pl.Datetime("us"),
-    "at_bound": pl.Boolean,
-}
-
 # The model expects under this share of customers to have dropped out by now: it found no dropout,
 # and its P(alive) says nothing about who is still active (days_overdue in the profile does).
 NO_DROPOUT_SHARE = 0.01
@@ -329,47 +188,6 @@ P_ALIVE_BASES = {  # the values of p_alive_basis and what they mean
     "model": "P(alive) from the purchase model",
     "model_without_dropout": "the model found no dropout: P(alive) is ~1 by construction, not evidence of activity",
 }
-
-
-def _params_frame(fits: dict[str, btyd.FitResult], time_unit: str, fitted_at: datetime) -> pl.DataFrame:
-    """One row per parameter of each converged fit (the others are reported as warnings)."""
-    rows = [
-        {
-            "model": name,
-            "parameter": parameter,
-            "value": value,
-            # Gamma-Gamma parameters are money, not time, but the column is kept uniform.
-            "time_unit": time_unit,
-            "log_likelihood": fit.log_likelihood,
-            "n_customers": fit.n_customers,
-            "fitted_at": fitted_at,
-            "at_bound": parameter in fit.at_bound,
-        }
-        for name, fit in fits.items()
-        if fit.converged
-        for parameter, value in fit.params.items()
-    ]
-    return pl.DataFrame(rows, schema=PARAMS_SCHEMA)
-
-
-def _holdout_metrics(predicted: np.ndarray, actual: np.ndarray) -> dict[str, float]:
-    err = predicted - actual
-    return {
-        "n_customers": float(len(actual)),
-        "predicted_total": float(predicted.sum()),
-        "actual_total": float(actual.sum()),
-        "mae": float(np.mean(np.abs(err))),
-        "rmse": float(np.sqrt(np.mean(err**2))),
-    }
-
-
-def _fit(model: str, data: btyd.RfmData, start: dict[str, float] | None = None) -> btyd.FitResult:
-    fitter = btyd.fit_bgnbd if model == btyd.BG_NBD else btyd.fit_pareto_nbd
-    return fitter(data, start=start)
-
-
-def _rfm_data(summary: pl.DataFrame) -> btyd.RfmData:
-    return btyd.RfmData.build(*(summary[c].to_numpy().astype(np.float64) for c in ("x", "t_x", "T")))
 
 
 def compute_clv(
@@ -399,7 +217,7 @@ def compute_clv(
     def refuse(reason: str) -> CLVResult:
         warnings.append(f"CLV not computed: {reason}")
         empty = pl.DataFrame(schema=_prediction_schema(config))
-        return CLVResult(empty, _params_frame(fits, unit, fitted_at), holdout, None, warnings, fits)
+        return CLVResult(empty, params_frame(fits, unit, fitted_at), holdout, None, warnings, fits)
 
     calibration_end = as_of - timedelta(days=config.holdout_days)
     agg = aggregate_purchases(order_days, calibration_end, as_of, value_column)
@@ -430,19 +248,19 @@ def compute_clv(
         )
     if config.selection_sample and cal.height > config.selection_sample:
         cal = cal.sample(config.selection_sample, seed=0)
-    cal_data = _rfm_data(cal)
+    cal_data = rfm_data(cal)
     actual = cal["x_holdout"].to_numpy().astype(np.float64)
     t_holdout = config.holdout_days / config.time_unit_days
     for model in (btyd.BG_NBD, btyd.PARETO_NBD):
         bg = fits.get(f"{btyd.BG_NBD}_calibration")
         start = btyd.pareto_start_from_bgnbd(bg.params) if model == btyd.PARETO_NBD and bg.converged else None
-        fit = _fit(model, cal_data, start)
+        fit = fit_model(model, cal_data, start)
         fits[f"{model}_calibration"] = fit
         if not fit.converged:
             warnings.append(f"{model} calibration fit rejected: {fit.message}")
             continue
         predicted = btyd.expected_purchases(fit, t_holdout, cal_data)
-        holdout[model] = _holdout_metrics(predicted, actual) | {"log_likelihood": fit.log_likelihood}
+        holdout[model] = holdout_metrics(predicted, actual) | {"log_likelihood": fit.log_likelihood}
     ranked = sorted(holdout, key=lambda m: holdout[m]["mae"])
     if not ranked:
         return refuse("no purchase model converged on the calibration period")
@@ -450,10 +268,10 @@ def compute_clv(
     # 2. Refit the best model on the full history (warm-started from its calibration fit);
     #    fall back to the runner-up if that refit fails.
     full = purchase_summary(agg, as_of, "all", config.time_unit_days)  # same rows and order as `agg`
-    full_data = _rfm_data(full)
+    full_data = rfm_data(full)
     final = None
     for model in ranked:
-        fit = _fit(model, full_data, start=fits[f"{model}_calibration"].params)
+        fit = fit_model(model, full_data, start=fits[f"{model}_calibration"].params)
         fits[model] = fit
         if fit.converged:
             final = fit
@@ -462,7 +280,7 @@ def compute_clv(
     if final is None:
         return refuse("no purchase model converged on the full history")
     result = _predict(agg, full, final, config, fits, warnings)
-    return dataclasses.replace(result, params=_params_frame(fits, unit, fitted_at), holdout=holdout)
+    return dataclasses.replace(result, params=params_frame(fits, unit, fitted_at), holdout=holdout)
 
 
 def _predict(
@@ -475,7 +293,7 @@ def _predict(
 ) -> CLVResult:
     """Steps 3-4 for every customer of `agg` with the purchase model `final` (and the Gamma-Gamma
     fit in `fits`, fitted here when absent); params and holdout are the caller's to fill in."""
-    full_data = _rfm_data(full)
+    full_data = rfm_data(full)
     # 3. Purchases: P(alive) and cumulative expected purchases at the end of each month.
     months = np.arange(1, config.horizon_months + 1)
     alive, cumulative = btyd.predict_purchases(

@@ -1,8 +1,9 @@
 -- The customer master as of the analysis date: the latest version per customer_id (latest
 -- updated_at wins; a tie goes to the later landing date, a dated file before an undated one,
 -- then to the later file and row), ignoring versions produced after the date.
--- arg_max per id picks the winning row without the window's sort of every version (~40% less
--- CPU on 1.2M versions); `_landing_date IS NOT NULL` keeps the window's NULLS LAST order.
+-- arg_max per id picks the winning row without the window's sort of every version (less CPU:
+-- benchmarks/README.md, "Figures behind the code"); `_landing_date IS NOT NULL` keeps the
+-- window's NULLS LAST order.
 SELECT * EXCLUDE (_source_file, _row_number, _landing_date, _loaded_at, email, full_name)
 FROM staging.customers
 WHERE rowid IN (
