@@ -11,8 +11,14 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES, CUSTOMER_ORDERS, SEGMENTS
-from segmentation_pipeline.definitions import resources
+from segmentation_pipeline.contracts.tables import (
+    CUSTOMER_FEATURES,
+    CUSTOMER_ORDERS,
+    CUSTOMER_PROFILE,
+    SEGMENTS,
+)
+from segmentation_pipeline.definitions import ASSET_MODULES, resources
+from segmentation_pipeline.defs import features, staging
 from segmentation_pipeline.defs.marts import segment_marts
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
 from segmentation_pipeline.defs.models import clv_models, customer_scores, customer_segments
@@ -75,3 +81,39 @@ def test_segments_and_segment_marts_on_zero_customers(tmp_path):
             "WHERE table_schema = 'marts' AND table_name = 'segments' ORDER BY ordinal_position"
         ).fetchall()
     assert columns == [(c.name, c.type) for c in SEGMENTS.columns]  # typed as its contract says
+
+
+def test_every_step_after_the_features_runs_on_zero_customers_through_publication(tmp_path):
+    """Models, marts, quality, report and publication, each `defs` module's assets and checks, on
+    empty typed inputs: every step succeeds, every check passes, and a BI tool finds every mart,
+    empty and typed, in the snapshot."""
+    database = empty_warehouse(tmp_path)
+    modules = [m for m in ASSET_MODULES if m not in (staging, features)]
+    settings = Settings(data_dir=tmp_path, as_of="2025-06-30", settle_seconds=0)
+    result = dg.materialize(
+        [*dg.load_assets_from_modules(modules), *dg.load_asset_checks_from_modules(modules)],
+        resources=resources(settings, DuckDBResource(database=str(database))),
+        raise_on_error=False,
+    )
+    assert result.success, [str(e.event_specific_data.error) for e in result.get_step_failure_events()]
+    failed = [(e.asset_key, e.check_name) for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed == []
+    with duckdb.connect(str(tmp_path / "marts.duckdb"), read_only=True) as snapshot:
+        published = dict(
+            snapshot.execute("SELECT table_name, estimated_size FROM duckdb_tables()").fetchall()
+        )
+        published |= {
+            v: 0
+            for (v,) in snapshot.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+        }
+        for name in ("customer_profile", "segments", "service_queue"):
+            assert name in published, f"marts.{name} is not in the snapshot"
+            assert snapshot.execute(f'SELECT count(*) FROM "{name}"').fetchone() == (0,), name
+        # rfm_segments keeps a row per RFM segment (BI charts show every segment), none with a customer
+        assert snapshot.execute("SELECT count(*), sum(customers) FROM rfm_segments").fetchone() == (12, 0)
+        assert "data_quality" in published  # the landing zone's files: none here
+        profile_columns = [r[0] for r in snapshot.execute("DESCRIBE customer_profile").fetchall()]
+    assert profile_columns == [c.name for c in CUSTOMER_PROFILE.columns]
+    assert list((tmp_path / "reports").glob("*.html")), (
+        "the report is written, saying there is no customer yet"
+    )
