@@ -129,3 +129,26 @@ def test_the_run_command_refuses_a_lake_another_run_holds(lake_catalog: str, tmp
     assert "the-other-run" in done.stdout, "the message names the run that holds the lake"
     assert not (tmp_path / "marts.duckdb").exists(), "nothing was published"
     assert not list((tmp_path / "lake").rglob("*.parquet")), "no step wrote to the lake"
+
+
+_PREPARE = """
+import sys
+from segmentation_pipeline.warehouse import lake
+conn = lake.connect(sys.argv[1], sys.argv[2])
+lake.prepare(conn)
+"""
+
+
+@pytest.mark.slow  # six processes on a new catalog (~15 s)
+def test_step_processes_preparing_a_new_lake_at_once_all_start(lake_catalog: str, tmp_path: Path):
+    # The first run's parallel steps all create the schemas and ops tables at once: the commits that
+    # conflict are retried (a failed COMMIT has already ended its transaction), none fails the step.
+    data_path = f"{tmp_path / 'lake'}/"
+    steps = [
+        subprocess.Popen(
+            [sys.executable, "-c", _PREPARE, lake_catalog, data_path], stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(6)
+    ]
+    errors = [step.communicate(timeout=120)[1] for step in steps]
+    assert [step.returncode for step in steps] == [0] * 6, "\n".join(errors)

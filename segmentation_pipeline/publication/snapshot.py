@@ -22,7 +22,7 @@ from pathlib import Path
 
 import duckdb
 
-from segmentation_pipeline.warehouse.tables import quote_literal
+from segmentation_pipeline.warehouse.tables import quote_literal, rollback
 
 SNAPSHOT_NAME = "marts.duckdb"
 PARQUET_LINK = "marts"
@@ -120,7 +120,7 @@ def publish_marts(
                 )
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     finally:
         conn.execute("DETACH publication")

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from segmentation_pipeline.contracts.tables import OPS_TABLES
-from segmentation_pipeline.warehouse.tables import ensure_schemas, ensure_table
+from segmentation_pipeline.warehouse.tables import ensure_schemas, ensure_table, rollback
 
 LAKE_ALIAS = "lake"
 # Extension wheel (duckdb-extension-<wheel>) → the name DuckDB loads it by (its entry point).
@@ -155,7 +155,7 @@ def prepare(conn: duckdb.DuckDBPyConnection, attempts: int = 20) -> None:
             conn.execute("COMMIT")
             return
         except duckdb.TransactionException:
-            conn.execute("ROLLBACK")
+            rollback(conn)  # the failed COMMIT may have ended the transaction already
             if attempt == attempts - 1:
                 raise
             time.sleep(0.05 + random.random() * 0.2 * (attempt + 1))

@@ -46,6 +46,13 @@ def ensure_schemas(conn: duckdb.DuckDBPyConnection) -> None:
         conn.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
 
 
+def rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if any: a COMMIT that failed (a DuckLake write conflict)
+    has already ended it, and a second error would hide the first."""
+    with contextlib.suppress(duckdb.TransactionException):
+        conn.execute("ROLLBACK")
+
+
 @contextlib.contextmanager
 def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConnection]:
     """All or nothing: a failure (or a kill) mid-way leaves the previous state in place."""
@@ -53,7 +60,7 @@ def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[duckdb.DuckDBPyConn
     try:
         yield conn
     except BaseException:
-        conn.execute("ROLLBACK")
+        rollback(conn)
         raise
     conn.execute("COMMIT")
 
