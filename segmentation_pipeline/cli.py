@@ -9,6 +9,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from segmentation_pipeline.warehouse.run_lock import WarehouseBusyError
+
 DATA_DIR_ENV = "SEGMENTATION_DATA_DIR"
 
 
@@ -157,16 +159,16 @@ def _erase(args: argparse.Namespace) -> int:
     from segmentation_pipeline.publication.erasure import erase_and_republish
     from segmentation_pipeline.publication.snapshot import prune_all_but_current, published_as_of
     from segmentation_pipeline.settings import Settings
-    from segmentation_pipeline.warehouse.run_lock import RunLock
+    from segmentation_pipeline.warehouse.session import held_warehouse, warehouse_exists
 
     settings = Settings.from_env()
-    if not settings.warehouse_path.exists():
+    if not warehouse_exists(settings):
         print(f"error: no warehouse at {settings.warehouse_path}", file=sys.stderr)
         return 2
     ids = list(dict.fromkeys(i.strip() for i in args.customer_ids))
-    with RunLock(settings.warehouse_path, wait_seconds=args.wait, owner="erase"):
+    with held_warehouse(settings, args.wait, owner="erase") as conn:
         removed, unknown, stale = erase_and_republish(
-            settings.warehouse_path, settings.data_dir, ids, f"erase-{uuid.uuid4().hex[:8]}"
+            conn, settings.data_dir, ids, f"erase-{uuid.uuid4().hex[:8]}"
         )
     erased = [i for i in ids if i not in unknown]
     if erased:
@@ -214,21 +216,18 @@ def _add_erase(subparsers: argparse._SubParsersAction) -> None:
 def _accept(args: argparse.Namespace) -> int:
     import getpass
 
-    import duckdb
-
     from segmentation_pipeline.contracts import source_contract
     from segmentation_pipeline.settings import Settings
     from segmentation_pipeline.staging.gate import accept
-    from segmentation_pipeline.warehouse.run_lock import RunLock
+    from segmentation_pipeline.warehouse.session import held_warehouse, warehouse_exists
 
     settings = Settings.from_env()
     source_contract(args.source)  # an unknown source is an error that lists the known ones
-    if not settings.warehouse_path.exists():
+    if not warehouse_exists(settings):
         print(f"error: no warehouse at {settings.warehouse_path}", file=sys.stderr)
         return 2
     who = args.by or getpass.getuser()
-    lock = RunLock(settings.warehouse_path, wait_seconds=args.wait, owner=f"accept by {who}")
-    with lock, duckdb.connect(str(settings.warehouse_path)) as conn:
+    with held_warehouse(settings, args.wait, owner=f"accept by {who}") as conn:
         try:
             accepted = [accept(conn, args.source, file, who) for file in args.files]
         except LookupError as error:
@@ -277,3 +276,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileExistsError, ValueError, KeyError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except WarehouseBusyError as error:  # a run (or another command) holds the warehouse
+        print(f"error: {error}", file=sys.stderr)
+        return 1

@@ -152,3 +152,47 @@ def test_step_processes_preparing_a_new_lake_at_once_all_start(lake_catalog: str
     ]
     errors = [step.communicate(timeout=120)[1] for step in steps]
     assert [step.returncode for step in steps] == [0] * 6, "\n".join(errors)
+
+
+@pytest.mark.slow  # two `python -m segmentation_pipeline` commands on a lake (~20 s)
+def test_accept_and_erase_work_on_a_lake_under_its_run_lock(lake_catalog: str, tmp_path: Path):
+    data_path = f"{(tmp_path / 'lake').resolve()}/"
+    with lake.connect(lake_catalog, data_path) as conn:
+        lake.prepare(conn)  # the schemas and ops tables, as a first run's steps make them
+        conn.execute(
+            "CREATE TABLE staging.customers AS SELECT * FROM (VALUES ('C1', 'a@x.fr'), ('C2', 'b@x.fr')) t(customer_id, email)"
+        )
+        conn.execute(
+            "CREATE TABLE marts.customer_profile AS SELECT * FROM (VALUES ('C1', 3), ('C2', 5)) t(customer_id, orders)"
+        )
+        conn.execute(
+            "INSERT INTO ops.gate_holds (source, file, reason, held_at) "
+            "VALUES ('orders', 'orders/orders_2026-06-01.csv', 'rejected share 40% > 5%', now()::TIMESTAMP)"
+        )
+    env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"} | {
+        "SEGMENTATION_DATA_DIR": str(tmp_path),
+        "SEGMENTATION_WAREHOUSE": "ducklake",
+        "SEGMENTATION_DUCKLAKE_CATALOG": lake_catalog,
+    }
+
+    def command(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "segmentation_pipeline", *args, "--wait", "1"],
+            env=env, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+
+    accepted = command("accept", "orders", "orders_2026-06-01.csv", "--by", "jane")
+    assert accepted.returncode == 0, accepted.stdout + accepted.stderr
+    erased = command("erase", "C1", "NOBODY")
+    assert erased.returncode == 1, erased.stdout + erased.stderr  # one id is unknown: said, not recorded
+    assert "erased 1 customer(s): C1" in erased.stdout
+    assert "unknown customer id(s), found nowhere, not recorded: NOBODY" in erased.stderr
+    with LakeRunLock(lake_catalog, data_path, owner="a run"):  # a command waits for a run, then fails
+        held = command("erase", "C2")
+    assert held.returncode == 1 and "error: another run is using the DuckLake" in held.stderr, held.stderr
+    assert "run a run" in held.stderr and "Traceback" not in held.stderr
+    with lake.connect(lake_catalog, data_path) as conn:
+        assert conn.execute("SELECT accepted_by FROM ops.gate_holds").fetchall() == [("jane",)]
+        assert conn.execute("SELECT customer_id FROM staging.customers").fetchall() == [("C2",)]
+        assert conn.execute("SELECT customer_id FROM marts.customer_profile").fetchall() == [("C2",)]
+        assert conn.execute("SELECT customer_id FROM ops.erased_customers").fetchall() == [("C1",)]

@@ -82,7 +82,7 @@ def erase_customers(conn: duckdb.DuckDBPyConnection, customer_ids: list[str]) ->
 
 
 def erase_and_republish(
-    warehouse_path: Path, data_dir: Path, customer_ids: list[str], run_id: str
+    conn: duckdb.DuckDBPyConnection, data_dir: Path, customer_ids: list[str], run_id: str
 ) -> tuple[dict[str, int], list[str], list[Path]]:
     """Erase the known ids, drop stale copies (temporary and dated snapshots), republish the rows
     removed (if published) and drop older Parquet copies.
@@ -90,13 +90,12 @@ def erase_and_republish(
     Returns (rows removed per table, unknown ids, stale copies removed). The published aggregates
     (segments, RFM shares) are recomputed by a run afterwards (see cli `erase`).
     """
-    with duckdb.connect(str(warehouse_path)) as conn:
-        ensure_schemas(conn)
-        unknown = unknown_customers(conn, customer_ids)
-        known = [c for c in customer_ids if c not in unknown]
-        removed = erase_customers(conn, known) if known else {}
-        stale = remove_stale_copies(data_dir)
-        if (data_dir / SNAPSHOT_NAME).exists():
-            publish_marts(conn, data_dir, run_id)
-            prune_all_but_current(data_dir)
+    ensure_schemas(conn)
+    unknown = unknown_customers(conn, customer_ids)
+    known = [c for c in customer_ids if c not in unknown]
+    removed = erase_customers(conn, known) if known else {}
+    stale = remove_stale_copies(data_dir)
+    if (data_dir / SNAPSHOT_NAME).exists():
+        publish_marts(conn, data_dir, run_id)
+        prune_all_but_current(data_dir)
     return removed, unknown, stale

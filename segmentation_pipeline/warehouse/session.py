@@ -1,0 +1,44 @@
+"""The warehouse held as a run holds it, for the commands that write it between runs (accept, erase).
+
+On the DuckDB file: its run lock and a connection to the file. On a DuckLake: the lake's run lock
+(a PostgreSQL advisory lock) and a connection with the lake attached. Either way a run started
+meanwhile waits for the command, and the command waits for a run in progress.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import duckdb
+
+from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.warehouse import lake
+from segmentation_pipeline.warehouse.lake_lock import LakeRunLock
+from segmentation_pipeline.warehouse.run_lock import RunLock
+
+
+def warehouse_exists(settings: Settings) -> bool:
+    """Whether there is a warehouse to act on (a lake's catalog is on its server: assumed there)."""
+    return settings.warehouse == "ducklake" or settings.warehouse_path.exists()
+
+
+@contextlib.contextmanager
+def held_warehouse(
+    settings: Settings, wait_seconds: float, owner: str
+) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A connection to the warehouse of `settings`, with its run lock held until the block ends."""
+    if settings.warehouse == "ducklake":
+        with LakeRunLock(settings.ducklake_catalog, settings.lake_data_path, wait_seconds, owner):
+            conn = lake.connect(settings.ducklake_catalog, settings.lake_data_path, settings.duckdb_config())
+            try:
+                lake.prepare(conn)
+                yield conn
+            finally:
+                conn.close()
+    else:
+        with (
+            RunLock(settings.warehouse_path, wait_seconds, owner),
+            duckdb.connect(str(settings.warehouse_path)) as conn,
+        ):
+            yield conn
