@@ -125,7 +125,7 @@ def test_the_run_command_refuses_a_lake_another_run_holds(lake_catalog: str, tmp
         )
     output = done.stdout + done.stderr
     assert done.returncode != 0, output
-    assert "the run could not start: another run is using the DuckLake" in done.stdout, output
+    assert "the run failed outside its steps: another run is using the DuckLake" in done.stdout, output
     assert "the-other-run" in done.stdout, "the message names the run that holds the lake"
     assert not (tmp_path / "marts.duckdb").exists(), "nothing was published"
     assert not list((tmp_path / "lake").rglob("*.parquet")), "no step wrote to the lake"

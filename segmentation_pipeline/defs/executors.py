@@ -14,12 +14,14 @@ import dagster as dg
 
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.warehouse.lake_lock import LakeRunLock
+from segmentation_pipeline.warehouse.run_lock import RunLock
+from segmentation_pipeline.warehouse.session import run_lock
 
 
 class RunLockedExecutor(dg.Executor):
     """Another executor's run, between acquiring and releasing a run lock."""
 
-    def __init__(self, inner: dg.Executor, lock_for_run: Callable[[str], LakeRunLock]):
+    def __init__(self, inner: dg.Executor, lock_for_run: Callable[[str], LakeRunLock | RunLock]):
         self._inner = inner
         self._lock_for_run = lock_for_run
 
@@ -39,13 +41,8 @@ class RunLockedExecutor(dg.Executor):
 def lake_executor(settings: Settings, multiprocess_config: dict) -> dg.ExecutorDefinition:
     """The multiprocess executor with `multiprocess_config`, holding the lake while the run lasts."""
 
-    def lock_for_run(run_id: str) -> LakeRunLock:
-        return LakeRunLock(
-            settings.ducklake_catalog,
-            settings.lake_data_path,
-            wait_seconds=settings.lock_wait_seconds,
-            owner=run_id,
-        )
+    def lock_for_run(run_id: str) -> LakeRunLock | RunLock:
+        return run_lock(settings, settings.lock_wait_seconds, owner=run_id)
 
     @dg.executor(
         name="multiprocess_under_lake_lock",

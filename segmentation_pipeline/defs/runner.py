@@ -266,10 +266,11 @@ def _summary(
                     error = error.cause
                 print(f"  the run could not start: {error.message.strip()[:2000]}")
             if event.event_type_value == "PIPELINE_FAILURE" and event.event_specific_data.error:
-                # raised outside any step, e.g. by the executor: the lake is held by another run
+                # raised outside any step: by the executor (the lake is held by another run, so no
+                # step started) or by step processes that failed to set up
                 error = event.event_specific_data.error
                 message = re.sub(r"^[\w.]+: ", "", error.message.strip())  # without the exception's class
-                print(f"  the run could not start: {message[:2000]}")
+                print(f"  the run failed outside its steps: {message[:2000]}")
             if event.event_type_value == "STEP_FAILURE":
                 print(
                     f"  step {event.step_key} failed: {event.event_specific_data.error.message.strip()[:2000]}"
