@@ -352,3 +352,19 @@ def test_tree_model_round_trips_reuses_and_refits_with_stable_ids():
     )
     assert refit.refitted and refit.ari_vs_previous == pytest.approx(1.0)
     assert sorted(refit.model.segment_ids) == sorted(first.model.segment_ids)
+
+
+def test_the_null_is_fitted_on_a_log_grid_of_k_and_interpolated_between():
+    # The grid keeps both ends of the search and thins out at high k, where fits are dearest.
+    assert k_choice.null_grid(range(2, 21), 7) == [2, 3, 4, 6, 9, 14, 20]
+    assert k_choice.null_grid(range(2, 5), 7) == [2, 3, 4]  # fewer k than points: every k
+    assert k_choice.null_grid(range(2, 21), 0) == list(range(2, 21))
+    x = np.random.default_rng(5).normal(size=(400, 4)).astype(np.float32)
+    config = replace(FAST, null_grid_points=7)
+    gridded = k_choice.null_silhouettes(x, range(2, 21), config)
+    every = k_choice.null_silhouettes(x, range(2, 21), replace(config, null_grid_points=0))
+    assert sorted(gridded) == list(range(2, 21))
+    for k in (2, 3, 4, 6, 9, 14, 20):  # fitted: the same fits as with every k
+        assert gridded[k] == pytest.approx(every[k], abs=1e-9)
+    for k, (lo, hi) in {5: (4, 6), 10: (9, 14), 17: (14, 20)}.items():  # between its neighbours
+        assert min(gridded[lo], gridded[hi]) <= gridded[k] <= max(gridded[lo], gridded[hi])

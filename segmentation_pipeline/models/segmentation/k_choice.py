@@ -87,14 +87,29 @@ def subcluster_tree(
     return km, ward_merges(km.cluster_centers_, np.bincount(km.labels_, minlength=km.n_clusters))
 
 
+def null_grid(ks: range, points: int) -> list[int]:
+    """The k at which the null is fitted: `points` of `ks`, spaced evenly in log k (both ends kept).
+
+    The null silhouette falls smoothly with k, so a few fitted k and interpolation in log k give
+    the rest; k-means costs grow with k, so the grid thins out where fits are dearest.
+    """
+    if points <= 0 or points >= len(ks):
+        return list(ks)
+    grid = np.unique(np.round(np.geomspace(ks.start, ks.stop - 1, points)).astype(int))
+    return [int(k) for k in grid]
+
+
 def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> dict[int, float]:
     """Mean silhouette, per k, of the model (k-means at k, or the sub-cluster tree cut at k) on copies of `x` with columns shuffled.
 
     Each column keeps its distribution (zero-inflated shares, 0/1 answers) but no structure links
     the columns, so this is what the silhouette reaches at each k on data without segments.
+    k-means runs at the `null_grid_points` k of `null_grid` only (linear in log k between them);
+    the tree's cuts cost nothing, so it has every k.
     """
     rng = np.random.default_rng([config.random_state, 7])
-    totals = dict.fromkeys(ks, 0.0)
+    fitted = list(ks) if config.model == "tree" else null_grid(ks, config.null_grid_points)
+    totals = dict.fromkeys(fitted, 0.0)
     with threadpool_limits(limits=1):  # this thread's own OpenMP setting (the caller's does not carry over)
         for _ in range(config.null_copies):
             shuffled = np.ascontiguousarray(
@@ -103,7 +118,7 @@ def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> di
             distances = pairwise_euclidean(shuffled)
             if config.model == "tree":
                 km, parts = subcluster_tree(shuffled, config)
-            for k in ks:
+            for k in fitted:
                 if config.model == "tree":
                     labels = parts[k][km.labels_] if k in parts else km.labels_
                 else:
@@ -111,7 +126,11 @@ def null_silhouettes(x: np.ndarray, ks: range, config: SegmentationConfig) -> di
                         shuffled, k, None, config.null_n_init, config.search_max_iter, config.random_state
                     ).labels_
                 totals[k] += silhouette_from_distances(distances, labels) / config.null_copies
-    return totals
+    if len(fitted) == len(ks):
+        return totals
+    at = np.log(np.asarray(fitted, dtype=np.float64))
+    values = np.asarray([totals[k] for k in fitted])
+    return {k: totals[k] if k in totals else float(np.interp(np.log(k), at, values)) for k in ks}
 
 
 def pairwise_euclidean(x: np.ndarray) -> np.ndarray:
