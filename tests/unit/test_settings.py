@@ -42,10 +42,21 @@ def test_a_settings_object_built_in_code_is_checked_too(changes, message):
     assert message in str(error.value)
 
 
-def test_the_resource_carries_exactly_the_settings_fields():
-    names = [f.name for f in dataclasses.fields(Settings)]
-    assert list(PipelineSettings.model_fields) == names
-    # No default of its own: a resource is always built from a checked Settings.
-    assert all(field.is_required() for field in PipelineSettings.model_fields.values())
+def test_the_launchpad_shows_every_setting_with_its_type_description_and_value():
     settings = Settings(data_dir="/srv/x", holdout_days=30, settle_seconds=0)
-    assert PipelineSettings.from_settings(settings).settings() == dataclasses.replace(settings)
+    resource_def = PipelineSettings.from_settings(settings).get_resource_definition()
+    config = resource_def.config_schema.as_field().config_type.fields
+    assert list(config) == [f.name for f in dataclasses.fields(Settings)]
+    for f in dataclasses.fields(Settings):
+        assert config[f.name].description == f.metadata["doc"], f.name
+    kinds = {name: config[name].config_type.key for name in ("data_dir", "holdout_days", "full_refresh")}
+    assert kinds == {
+        "data_dir": "StringSourceType",
+        "holdout_days": "IntSourceType",
+        "full_refresh": "BoolSourceType",
+    }
+    assert (config["claim_support"].config_type.key, config["assumed_margin_rate"].config_type.key) == (
+        "Float",
+        "Noneable.Float",
+    )
+    assert PipelineSettings.from_settings(settings).settings() == settings
