@@ -1,5 +1,7 @@
-"""Dagster resources: the run's settings and the warehouse (a DuckDB file, or a DuckLake)."""
+"""Dagster resources: the run's settings, the stage configs and the warehouse (a DuckDB file, or a DuckLake)."""
 
+# No `from __future__ import annotations`: Dagster reads a nested resource's annotation
+# (`StageConfigsResource.settings`) as a class to accept a resource configured at launch.
 import contextlib
 import dataclasses
 import datetime as dt
@@ -14,6 +16,7 @@ from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr, create_model
 
 from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.warehouse import lake
 from segmentation_pipeline.warehouse.run_lock import (
     RunLock,
@@ -52,14 +55,19 @@ _SettingsConfig = create_model("SettingsConfig", __base__=dg.ConfigurableResourc
 class PipelineSettings(_SettingsConfig):
     """The run's settings (segmentation_pipeline/settings.py, one SEGMENTATION_* variable each).
 
-    Built from a checked Settings when the definitions load; a run's config (the Launchpad) may
-    change any of them. They are checked again once per run, as the resources start, before any step.
+    Set from the environment when the definitions load; a run's config (the Launchpad) may change
+    any of them. They are checked once per run, as the resources start, before any step.
     """
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "PipelineSettings":
+    def from_settings(cls, settings: Settings) -> "dg.PartialResource[PipelineSettings]":
+        """The resource over these settings, each still open to a run's config.
+
+        Configured at launch (every field given a default here) so that the resources built on it
+        (`StageConfigsResource`) read it as the run configured it, not as the definitions loaded it.
+        """
         values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
-        return cls(**{**values, "data_dir": str(settings.data_dir)})
+        return cls.configure_at_launch(**{**values, "data_dir": str(settings.data_dir)})
 
     _settings: Settings | None = PrivateAttr(default=None)
     _as_of: dt.date | None = PrivateAttr(default=None)
@@ -79,6 +87,15 @@ class PipelineSettings(_SettingsConfig):
 
     def analysis_date(self) -> dt.date:
         return self._as_of or self.settings().analysis_date()
+
+
+class StageConfigsResource(dg.ConfigurableResource):
+    """Each stage's config (stages.StageConfigs), made as a run starts from the run's settings."""
+
+    settings: PipelineSettings  # the top-level `settings` resource, with the run's config
+
+    def create_resource(self, context: dg.InitResourceContext) -> StageConfigs:
+        return StageConfigs.from_settings(self.settings.settings())
 
 
 class Warehouse(DuckDBResource):

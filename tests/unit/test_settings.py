@@ -49,6 +49,8 @@ def test_the_launchpad_shows_every_setting_with_its_type_description_and_value()
     assert list(config) == [f.name for f in dataclasses.fields(Settings)]
     for f in dataclasses.fields(Settings):
         assert config[f.name].description == f.metadata["doc"], f.name
+        assert not config[f.name].is_required, f.name  # every value given, any may be changed
+    assert (config["data_dir"].default_value, config["holdout_days"].default_value) == ("/srv/x", 30)
     kinds = {name: config[name].config_type.key for name in ("data_dir", "holdout_days", "full_refresh")}
     assert kinds == {
         "data_dir": "StringSourceType",
@@ -59,4 +61,5 @@ def test_the_launchpad_shows_every_setting_with_its_type_description_and_value()
         "Float",
         "Noneable.Float",
     )
-    assert PipelineSettings.from_settings(settings).settings() == settings
+    # The values as Dagster carries them give back the same Settings.
+    assert PipelineSettings(**PipelineSettings.from_settings(settings).data).settings() == settings
