@@ -1,6 +1,7 @@
 """One settings object: its defaults are the only ones, every construction is checked."""
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -63,3 +64,12 @@ def test_the_launchpad_shows_every_setting_with_its_type_description_and_value()
     )
     # The values as Dagster carries them give back the same Settings.
     assert PipelineSettings(**PipelineSettings.from_settings(settings).data).settings() == settings
+
+
+def test_the_readme_lists_every_setting():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Settings (environment variables)", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        env_name(f.name) for f in dataclasses.fields(Settings) if f"`{env_name(f.name)}`" not in section
+    ]
+    assert not missing, f"README.md, section Settings, lacks {missing}"
