@@ -8,7 +8,7 @@ import datetime as dt
 import typing
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import duckdb
@@ -23,6 +23,9 @@ from segmentation_pipeline.warehouse.run_lock import (
     WarehouseBusyError,
     check_not_held_by_another_process,
 )
+
+if TYPE_CHECKING:  # what `configure_at_launch` returns; Dagster does not export its name
+    from dagster._config.pythonic_config import PartialResource
 
 # The run's analysis date, resolved once when the run is requested (CLI, schedule, sensor) and
 # recorded on it; every step reads the same date.
@@ -56,11 +59,14 @@ class PipelineSettings(_SettingsConfig):
     """The run's settings (segmentation_pipeline/settings.py, one SEGMENTATION_* variable each).
 
     Set from the environment when the definitions load; a run's config (the Launchpad) may change
-    any of them. They are checked once per run, as the resources start, before any step.
+    any of them for its steps and stage configs, checked once as the run's resources start, before
+    any step. Those that choose the warehouse and the executor (data_dir, warehouse, ducklake_*,
+    duckdb_memory_limit, lock_wait_seconds, workers) are read as the definitions load: change them
+    in the environment.
     """
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "dg.PartialResource[PipelineSettings]":
+    def from_settings(cls, settings: Settings) -> "PartialResource[PipelineSettings]":
         """The resource over these settings, each still open to a run's config.
 
         Configured at launch (every field given a default here) so that the resources built on it
