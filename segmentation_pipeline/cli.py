@@ -8,8 +8,12 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from segmentation_pipeline.warehouse.run_lock import WarehouseBusyError
+
+if TYPE_CHECKING:
+    from segmentation_pipeline.settings import Settings
 
 DATA_DIR_ENV = "SEGMENTATION_DATA_DIR"
 
@@ -64,35 +68,24 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command(
-    subparsers: argparse._SubParsersAction,
-    name: str,
-    handler: Callable[[argparse.Namespace], int],
-    **texts: str,
-) -> argparse.ArgumentParser:
-    """A subcommand (`help`, `description`) whose arguments `main` hands to `handler`."""
-    parser = subparsers.add_parser(name, **texts)
-    parser.set_defaults(handler=handler)
-    return parser
+class NoWarehouseError(Exception):
+    """A command that works on the warehouse, run where no run has made one yet."""
 
 
-def _add_wait(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--wait", type=float, default=60.0, help="seconds to wait for a running pipeline (default 60)"
-    )
+def _settings_of_existing_warehouse() -> Settings:
+    """The environment's settings, when their warehouse exists (else NoWarehouseError)."""
+    from segmentation_pipeline.settings import Settings
+    from segmentation_pipeline.warehouse.session import warehouse_exists
+
+    settings = Settings.from_env()
+    if not warehouse_exists(settings):
+        raise NoWarehouseError(f"no warehouse at {settings.warehouse_path}")
+    return settings
 
 
-def _add_generate(subparsers: argparse._SubParsersAction) -> None:
+def _generate_arguments(p: argparse.ArgumentParser) -> None:
     from segmentation_pipeline.synth.generate import DEFAULT_END
 
-    p = _command(
-        subparsers,
-        "generate",
-        _generate,
-        help="write a sample landing zone (raw files + ground truth)",
-        description="Generate sample landing files under OUT/raw, the true archetypes under OUT/truth "
-        "and, with --faults, bad input listed in OUT/truth/faults.jsonl.",
-    )
     p.add_argument("--customers", type=_positive, default=5000, help="number of customers (default 5000)")
     p.add_argument("--days", type=_positive, help="days of daily files (default 730; 365 with --export)")
     p.add_argument("--seed", type=int, default=42, help="random seed; same arguments give the same bytes")
@@ -136,16 +129,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0 if run_pipeline(verbose=args.verbose) else 1
 
 
-def _add_run(subparsers: argparse._SubParsersAction) -> None:
-    p = _command(
-        subparsers,
-        "run",
-        _run,
-        help="materialise every asset once (what `make run` does)",
-        description="One in-process run of the daily job over $SEGMENTATION_DATA_DIR; on a brand-new data dir "
-        "(no raw file, no warehouse) the sample data set is generated there first. Settings come from SEGMENTATION_* "
-        "variables (README).",
-    )
+def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--verbose", action="store_true", help="print Dagster's full event log instead of one line per step"
     )
@@ -158,13 +142,9 @@ def _erase(args: argparse.Namespace) -> int:
     from segmentation_pipeline.defs.runner import run_pipeline
     from segmentation_pipeline.publication.erasure import erase_and_republish
     from segmentation_pipeline.publication.snapshot import prune_all_but_current, published_as_of
-    from segmentation_pipeline.settings import Settings
-    from segmentation_pipeline.warehouse.session import held_warehouse, warehouse_exists
+    from segmentation_pipeline.warehouse.session import held_warehouse
 
-    settings = Settings.from_env()
-    if not warehouse_exists(settings):
-        print(f"error: no warehouse at {settings.warehouse_path}", file=sys.stderr)
-        return 2
+    settings = _settings_of_existing_warehouse()
     ids = list(dict.fromkeys(i.strip() for i in args.customer_ids))
     with held_warehouse(settings, args.wait, owner="erase") as conn:
         removed, unknown, stale = erase_and_republish(
@@ -200,32 +180,19 @@ def _erase(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_erase(subparsers: argparse._SubParsersAction) -> None:
-    p = _command(
-        subparsers,
-        "erase",
-        _erase,
-        help="remove customers everywhere (right to be forgotten) and republish the marts",
-        description="Delete every row of the given customers from staging, quarantine, features, models, "
-        "history and marts, republish the BI snapshot and Parquet files, and block them from future loads.",
-    )
+def _erase_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("customer_ids", nargs="+", metavar="CUSTOMER_ID")
-    _add_wait(p)
 
 
 def _accept(args: argparse.Namespace) -> int:
     import getpass
 
     from segmentation_pipeline.contracts import source_contract
-    from segmentation_pipeline.settings import Settings
     from segmentation_pipeline.staging.gate import accept
-    from segmentation_pipeline.warehouse.session import held_warehouse, warehouse_exists
+    from segmentation_pipeline.warehouse.session import held_warehouse
 
-    settings = Settings.from_env()
     source_contract(args.source)  # an unknown source is an error that lists the known ones
-    if not warehouse_exists(settings):
-        print(f"error: no warehouse at {settings.warehouse_path}", file=sys.stderr)
-        return 2
+    settings = _settings_of_existing_warehouse()
     who = args.by or getpass.getuser()
     with held_warehouse(settings, args.wait, owner=f"accept by {who}") as conn:
         try:
@@ -239,33 +206,70 @@ def _accept(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_accept(subparsers: argparse._SubParsersAction) -> None:
-    p = _command(
-        subparsers,
-        "accept",
-        _accept,
-        help="accept a file the quality gate holds, so that the next run proceeds",
-        description="A file that failed its source's rejected-share check (or was unreadable, or re-landed "
-        "empty) keeps the check failing on every run until it is re-landed or accepted here. The acceptance "
-        "is recorded with the time and who (ops.gate_holds, marts.data_quality).",
-    )
+def _accept_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("source", metavar="SOURCE")
     p.add_argument(
         "files", nargs="+", metavar="FILE", help="path under raw/ (orders/orders_2026-07-01.csv) or bare name"
     )
     p.add_argument("--by", default="", help="who accepts (default: the user name)")
-    _add_wait(p)
+
+
+class Command(NamedTuple):
+    """A subcommand: `main` hands its parsed arguments to `handler`."""
+
+    handler: Callable[[argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None]
+    help: str
+    description: str
+    holds_warehouse: bool = False  # takes the warehouse as a run does: waits for a running one (--wait)
+
+
+COMMANDS = {
+    "generate": Command(
+        _generate, _generate_arguments, "write a sample landing zone (raw files + ground truth)",
+        "Generate sample landing files under OUT/raw, the true archetypes under OUT/truth and, with "
+        "--faults, bad input listed in OUT/truth/faults.jsonl.",
+    ),
+    "run": Command(
+        _run, _run_arguments, "materialise every asset once (what `make run` does)",
+        "One in-process run of the daily job over $SEGMENTATION_DATA_DIR; on a brand-new data dir (no raw "
+        "file, no warehouse) the sample data set is generated there first. Settings come from SEGMENTATION_* "
+        "variables (README).",
+    ),
+    "erase": Command(
+        _erase, _erase_arguments, "remove customers everywhere (right to be forgotten) and republish the marts",
+        "Delete every row of the given customers from staging, quarantine, features, models, history and "
+        "marts, republish the BI snapshot and Parquet files, and block them from future loads.",
+        holds_warehouse=True,
+    ),
+    "accept": Command(
+        _accept, _accept_arguments, "accept a file the quality gate holds, so that the next run proceeds",
+        "A file that failed its source's rejected-share check (or was unreadable, or re-landed empty) keeps "
+        "the check failing on every run until it is re-landed or accepted here. The acceptance is recorded "
+        "with the time and who (ops.gate_holds, marts.data_quality).",
+        holds_warehouse=True,
+    ),
+}  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="segmentation_pipeline", description="Customer-segmentation pipeline tools."
     )
+    waits = argparse.ArgumentParser(add_help=False)
+    waits.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for a running pipeline (default 60)"
+    )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    _add_generate(subparsers)
-    _add_run(subparsers)
-    _add_erase(subparsers)
-    _add_accept(subparsers)
+    for name, command in COMMANDS.items():
+        p = subparsers.add_parser(
+            name,
+            help=command.help,
+            description=command.description,
+            parents=[waits] if command.holds_warehouse else [],
+        )
+        command.arguments(p)
+        p.set_defaults(handler=command.handler)
     return parser
 
 
@@ -273,7 +277,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except (FileExistsError, ValueError, KeyError) as error:
+    except (FileExistsError, ValueError, KeyError, NoWarehouseError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except WarehouseBusyError as error:  # a run (or another command) holds the warehouse

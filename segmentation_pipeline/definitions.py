@@ -5,10 +5,15 @@ from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.defs import features, marts, models, publication, quality, reports, staging
 from segmentation_pipeline.defs.executors import lake_executor
-from segmentation_pipeline.defs.resources import LakeWarehouse, PipelineSettings, Warehouse, run_tags
+from segmentation_pipeline.defs.resources import (
+    LakeWarehouse,
+    PipelineSettings,
+    StageConfigsResource,
+    Warehouse,
+    run_tags,
+)
 from segmentation_pipeline.defs.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.stages import StageConfigs
 
 JOB_NAME = "daily_segmentation"
 ASSET_MODULES = [staging, features, models, marts, quality, reports, publication]
@@ -31,10 +36,12 @@ def warehouse_resource(settings: Settings) -> Warehouse | LakeWarehouse:
 
 def resources(settings: Settings, warehouse: DuckDBResource | None = None) -> dict[str, object]:
     """The assets' resources over one set of settings (a test may bring its own warehouse)."""
+    # Settings were checked as they were made (a bad value fails as the definitions load); a run's
+    # config may change them, and the stage configs are made from them as the run starts.
+    pipeline_settings = PipelineSettings.from_settings(settings)
     return {
-        "settings": PipelineSettings.from_settings(settings),
-        # Every stage's config, built here once from the same settings (a bad value fails now).
-        "stages": StageConfigs.from_settings(settings),
+        "settings": pipeline_settings,
+        "stages": StageConfigsResource(settings=pipeline_settings),
         "warehouse": warehouse or warehouse_resource(settings),
     }
 

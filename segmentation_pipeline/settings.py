@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import Field, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from segmentation_pipeline.staging.landing import latest_acceptable_date, newest_landing_date
 
@@ -21,8 +22,16 @@ def env_name(field_name: str) -> str:
     return f"SEGMENTATION_{field_name.upper()}"
 
 
-def _bounds(low: float | None = None, high: float | None = None, choices: tuple[str, ...] = ()) -> dict:
-    return {"low": low, "high": high, "choices": choices}
+def _setting(
+    default: Any,
+    doc: str,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    choices: tuple[str, ...] = (),
+) -> Any:
+    """A setting: its default, its description (the Dagster UI shows it) and its bounds."""
+    return field(default=default, metadata={"doc": doc, "low": low, "high": high, "choices": choices})
 
 
 TRUE, FALSE = ("1", "true", "yes"), ("0", "false", "no")
@@ -86,59 +95,91 @@ def _parse(f: Field, text: str):
 class Settings:
     """Every knob an operator may turn; each maps to one SEGMENTATION_* environment variable.
 
-    The defaults and bounds here are the only ones: `from_env` reads a variable only when it is
-    set, the Dagster resource carries these values, and every construction is checked (a bad value
+    The defaults, descriptions and bounds here are the only ones: `from_env` reads a variable only
+    when it is set, the Dagster resource's fields are made from these, and every construction is checked (a bad value
     raises SettingsError naming the variable, when the definitions load and before any step).
     """
 
-    data_dir: Path = Path("data")
-    as_of: str = ""  # YYYY-MM-DD; empty = date of the newest landed file
-    # a source's rejected share above this fails the run
-    reject_threshold: float = field(default=0.05, metadata=_bounds(0, 1))
-    # "margin" (profit, as the articles advise) or "revenue"
-    rfm_monetary: str = field(default="margin", metadata=_bounds(choices=("margin", "revenue")))
-    # currency units of service cost per effort-score point
-    cost_per_effort_point: float = field(default=2.0, metadata=_bounds(0))
-    annual_discount_rate: float = field(default=0.10, metadata=_bounds(0, 1))
-    holdout_days: int = field(default=90, metadata=_bounds(1))
-    brand: str = "Maison Exemple"
-    category: str = "home and lifestyle goods"  # English positioning: "… a range of <category> …"
-    category_fr: str = (
-        "articles pour la maison et l'art de vivre"  # French: « … une gamme d'<category_fr> … »
+    data_dir: Path = _setting(Path("data"), "Landing zone (raw/), warehouse and reports.")
+    as_of: str = _setting(
+        "", "Analysis date YYYY-MM-DD, at most tomorrow; empty = the date of the newest landed file."
     )
-    # a persona states a trait only when it holds for this share of the segment
-    claim_support: float = field(default=0.6, metadata=_bounds(0, 1))
-    # how long a second run waits for the warehouse before failing
-    lock_wait_seconds: float = field(default=60.0, metadata=_bounds(0))
-    # DuckDB's own cache; Polars frames live beside it in the same process, so keep it bounded
-    # (queries that need more spill to disk instead of growing the process).
-    duckdb_memory_limit: str = "1500MB"
+    reject_threshold: float = _setting(
+        0.05, "A source's rejected share above this fails the run.", low=0, high=1
+    )
+    rfm_monetary: str = _setting(
+        "margin",
+        "Preferred value basis of RFM's M, CLV and ROI: margin (profit, as the articles advise; used "
+        "only when every counted order's unit costs are known, else revenue) or revenue.",
+        choices=("margin", "revenue"),
+    )
+    cost_per_effort_point: float = _setting(
+        2.0, "Currency units of service cost per service effort-score point.", low=0
+    )
+    annual_discount_rate: float = _setting(0.10, "Discount rate of the 12-month CLV.", low=0, high=1)
+    holdout_days: int = _setting(90, "Holdout period (days) used to choose the CLV model.", low=1)
+    brand: str = _setting("Maison Exemple", "The brand named in the positioning statements.")
+    category: str = _setting(
+        "home and lifestyle goods", 'English positioning: "... a range of <category> ...".'
+    )
+    category_fr: str = _setting(
+        "articles pour la maison et l'art de vivre",
+        "French positioning: « ... une gamme d'<category_fr> ... ».",
+    )
+    claim_support: float = _setting(
+        0.6, "A persona states a trait only when it holds for this share of the segment.", low=0, high=1
+    )
+    lock_wait_seconds: float = _setting(
+        60.0, "How long a second run waits for the warehouse before failing.", low=0
+    )
+    # Polars frames live beside DuckDB's cache in the same process, so keep it bounded.
+    duckdb_memory_limit: str = _setting(
+        "1500MB",
+        "DuckDB's cache limit (queries that need more spill to disk instead of growing the process).",
+    )
     # Lower during the feature build, where Polars' frames peak beside DuckDB's cache: the build's
     # peak RSS falls at no cost in time, while a lower limit for every step slows publication.
-    features_duckdb_memory_limit: str = "1000MB"
-    # Recompute every customer's features rather than only those whose inputs changed.
-    full_refresh: bool = False
-    # ISO 4217 code of every money column and text (the landing contract carries no currency).
-    currency: str = "EUR"
-    # When set (0 < rate < 1): revenue-based money is also shown as an estimated margin, labelled
-    # as such. Unset = no estimate (margins are never invented).
-    assumed_margin_rate: float | None = field(default=None, metadata=_bounds(0, 1))
-    # A landing file modified more recently than this may still be being written: it waits for the
-    # next run. Code that has just written complete files itself passes 0 (tests, `make run`'s
-    # sample data).
-    settle_seconds: float = field(default=60.0, metadata=_bounds(0))
-    # Rejections declared expected, per source (`orders:missing:customer_id,...`): still quarantined
-    # and counted in marts.data_quality, but not toward the blocking rejected-share threshold.
-    expected_rejections: str = ""
-    # "duckdb": one embedded DuckDB file, one run and one writer at a time (in-process steps).
-    # "ducklake": a DuckLake (catalog in PostgreSQL, data as Parquet on disk or S3) that many
-    # processes write at once: the job's steps run in parallel processes (multiprocess executor).
-    warehouse: str = field(default="duckdb", metadata=_bounds(choices=("duckdb", "ducklake")))
-    ducklake_catalog: str = ""  # PostgreSQL URL of the catalog database (postgresql://user@host:port/db)
-    # Where the lake's Parquet files go: a directory or s3://bucket/prefix/; empty = DATA_DIR/lake/.
-    ducklake_data_path: str = ""
-    # DuckLake mode: step processes running at once
-    workers: int = field(default=2, metadata=_bounds(1))
+    features_duckdb_memory_limit: str = _setting(
+        "1000MB", "DuckDB's cache limit during the feature build (Polars' frames peak beside it)."
+    )
+    full_refresh: bool = _setting(
+        False, "Recompute every customer's features rather than only those whose inputs changed."
+    )
+    currency: str = _setting(
+        "EUR", "ISO 4217 code of every money column and text (the landing contract carries no currency)."
+    )
+    assumed_margin_rate: float | None = _setting(
+        None,
+        "When set (0 < rate < 1): revenue-based money is also shown as an estimated margin, labelled as "
+        "such. Unset = no estimate (margins are never invented).",
+        low=0,
+        high=1,
+    )
+    # Code that has just written complete files itself passes 0 (tests, `make run`'s sample data).
+    settle_seconds: float = _setting(
+        60.0,
+        "A landing file modified more recently than this may still be being written: it waits for the next run.",
+        low=0,
+    )
+    expected_rejections: str = _setting(
+        "",
+        "Rejections declared expected, SOURCE:RULE comma-separated (orders:missing:customer_id,...): still "
+        "quarantined and counted in marts.data_quality, but not toward the blocking rejected-share threshold.",
+    )
+    warehouse: str = _setting(
+        "duckdb",
+        "duckdb: one embedded DuckDB file, one run and one writer at a time (in-process steps). ducklake: "
+        "a DuckLake (catalog in PostgreSQL, data as Parquet on disk or S3) that many processes write at "
+        "once: the job's steps run in parallel processes (multiprocess executor).",
+        choices=("duckdb", "ducklake"),
+    )
+    ducklake_catalog: str = _setting(
+        "", "PostgreSQL URL of the DuckLake catalog database (postgresql://user@host:port/db)."
+    )
+    ducklake_data_path: str = _setting(
+        "", "Where the lake's Parquet files go: a directory or s3://bucket/prefix/; empty = DATA_DIR/lake/."
+    )
+    workers: int = _setting(2, "DuckLake mode: step processes running at once.", low=1)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a str from code or config
@@ -159,7 +200,7 @@ class Settings:
         """Bounds, choices and forms (raises SettingsError naming the variable)."""
         for f in fields(self):
             value, rule = getattr(self, f.name), f.metadata
-            if value is None or not rule:
+            if value is None:
                 continue
             low, high, choices = rule["low"], rule["high"], rule["choices"]
             if choices and value not in choices:

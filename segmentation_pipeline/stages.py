@@ -1,5 +1,6 @@
-"""Each stage's config, built once from the one typed `Settings` (in definitions.py) and handed to
-the assets as the `stages` resource: a bad value fails when the definitions load, before any step."""
+"""Each stage's config, made from the one typed `Settings` and handed to the assets as the `stages`
+resource (defs/resources.py), from the run's settings as the run starts: a setting changed in a run's
+config reaches every stage."""
 
 from __future__ import annotations
 

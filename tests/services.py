@@ -94,17 +94,37 @@ def create_database(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def _wait_for_http(url: str, process: subprocess.Popen, seconds: float = 30.0) -> None:
+def wait_for_http(
+    url: str, process: subprocess.Popen, name: str, seconds: float = 30.0, log: Path | None = None
+) -> None:
+    """Until `url` answers (status 2xx); ServiceError, with the end of `log`, if `process` exits first
+    or the time runs out."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise ServiceError(f"the S3 server exited with {process.returncode} before answering at {url}")
+            raise ServiceError(
+                f"the {name} exited with {process.returncode} before answering at {url}{_tail(log)}"
+            )
         try:
-            urllib.request.urlopen(url, timeout=1).close()
+            urllib.request.urlopen(url, timeout=5).close()
             return
         except OSError:
-            time.sleep(0.1)
-    raise ServiceError(f"the S3 server did not answer at {url} within {seconds:.0f} s")
+            time.sleep(0.2)
+    raise ServiceError(f"the {name} did not answer at {url} within {seconds:.0f} s{_tail(log)}")
+
+
+def _tail(log: Path | None) -> str:
+    return f":\n{log.read_text(errors='replace')[-3000:]}" if log else ""
+
+
+def stop(process: subprocess.Popen, seconds: float = 10.0) -> None:
+    """Terminate a server, and kill it if it has not exited within `seconds`."""
+    process.terminate()
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 @contextlib.contextmanager
@@ -118,7 +138,7 @@ def s3_server(bucket: str = "segmentation-lake") -> Iterator[dict[str, str]]:
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_for_http(endpoint, process)
+        wait_for_http(endpoint, process, "S3 server")
         # moto accepts any credentials; the bucket must exist before DuckDB writes into it.
         urllib.request.urlopen(
             urllib.request.Request(f"{endpoint}/{bucket}", method="PUT"), timeout=10
@@ -131,9 +151,4 @@ def s3_server(bucket: str = "segmentation-lake") -> Iterator[dict[str, str]]:
             "bucket": bucket,
         }
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)

@@ -8,6 +8,7 @@ import pytest
 from segmentation_pipeline.definitions import JOB_NAME, build_definitions, defs, resources, warehouse_resource
 from segmentation_pipeline.defs.resources import ANALYSIS_DATE_TAG, PipelineSettings, run_tags
 from segmentation_pipeline.settings import Settings, SettingsError
+from segmentation_pipeline.stages import StageConfigs
 
 SPEC_MARTS = {
     "customer_profile", "segments", "rfm_segments", "segment_history", "segment_migrations", "clv_model_params",
@@ -113,12 +114,12 @@ def test_warehouse_settings_are_checked_naming_the_variable(monkeypatch, variabl
     assert message in str(error.value)
 
 
-def test_each_stage_config_is_built_once_from_the_settings_when_the_definitions_load(tmp_path, monkeypatch):
+def test_each_stage_config_is_made_from_the_settings():
     settings = Settings(
-        data_dir=tmp_path, holdout_days=30, annual_discount_rate=0.2, cost_per_effort_point=3.5, brand="Acme",
-        currency="USD", claim_support=0.7,
+        holdout_days=30, annual_discount_rate=0.2, cost_per_effort_point=3.5, brand="Acme", currency="USD",
+        claim_support=0.7,
     )  # fmt: skip
-    stages = resources(settings)["stages"]
+    stages = StageConfigs.from_settings(settings)
     assert (stages.clv.holdout_days, stages.clv.annual_discount_rate) == (30, 0.2)
     assert stages.economics.cost_per_effort_point == 3.5
     assert (stages.personas.brand, stages.personas.currency, stages.personas.claim_support) == (
@@ -128,10 +129,51 @@ def test_each_stage_config_is_built_once_from_the_settings_when_the_definitions_
     )
     on_revenue = stages.for_basis("revenue")
     assert on_revenue.economics.value_basis == on_revenue.personas.value_basis == "revenue"
-    # A bad value fails as the definitions load (what importing definitions.py does), before any step.
+
+
+def test_a_bad_setting_fails_as_the_definitions_load(monkeypatch):
+    # What importing definitions.py does (`dagster dev`, `dg check defs`): before any run.
     monkeypatch.setenv("SEGMENTATION_HOLDOUT_DAYS", "0")
     with pytest.raises(SettingsError, match="SEGMENTATION_HOLDOUT_DAYS=0"):
         build_definitions(Settings.from_env())
+
+
+@dg.asset
+def stage_probe(stages: dg.ResourceParam[StageConfigs]) -> dg.MaterializeResult:
+    """What the stages see: the config values the settings set."""
+    return dg.MaterializeResult(
+        metadata={
+            "claim_support": stages.personas.claim_support,
+            "cost_per_effort_point": stages.economics.cost_per_effort_point,
+        }
+    )
+
+
+def test_a_setting_changed_in_the_run_config_reaches_the_stage_configs(tmp_path):
+    definitions_resources = resources(Settings(data_dir=tmp_path, settle_seconds=0))
+    # As the Launchpad sends it: the `settings` resource's config, one setting changed.
+    run_config = {"resources": {"settings": {"config": {"claim_support": 0.8}}}}
+    result = dg.materialize([stage_probe], resources=definitions_resources, run_config=run_config)
+    [materialization] = result.asset_materializations_for_node("stage_probe")
+    assert materialization.metadata["claim_support"].value == 0.8
+    assert materialization.metadata["cost_per_effort_point"].value == 2.0  # the others as loaded
+
+
+def test_a_bad_setting_in_the_run_config_fails_the_run_before_any_step(tmp_path):
+    definitions_resources = resources(Settings(data_dir=tmp_path, settle_seconds=0))
+    run_config = {"resources": {"settings": {"config": {"claim_support": 1.5}}}}
+    result = dg.materialize(
+        [stage_probe], resources=definitions_resources, run_config=run_config, raise_on_error=False
+    )
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_START"]
+    [failure] = [e for e in result.all_events if e.event_type_value == "RESOURCE_INIT_FAILURE"]
+    error = failure.event_specific_data.error
+    assert error.cls_name == "SettingsError"
+    assert (
+        "SEGMENTATION_CLAIM_SUPPORT=1.5 is not a valid value: expected a number between 0 and 1"
+        in error.message
+    )
 
 
 def _date_probes(raw):

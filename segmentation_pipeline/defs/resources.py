@@ -1,24 +1,31 @@
-"""Dagster resources: the run's settings and the warehouse (a DuckDB file, or a DuckLake)."""
+"""Dagster resources: the run's settings, the stage configs and the warehouse (a DuckDB file, or a DuckLake)."""
 
-from __future__ import annotations
-
+# No `from __future__ import annotations`: Dagster reads a nested resource's annotation
+# (`StageConfigsResource.settings`) as a class to accept a resource configured at launch.
 import contextlib
+import dataclasses
 import datetime as dt
+import typing
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import dagster as dg
 import duckdb
 from dagster_duckdb import DuckDBResource
-from pydantic import PrivateAttr
+from pydantic import Field, PrivateAttr, create_model
 
 from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.warehouse import lake
 from segmentation_pipeline.warehouse.run_lock import (
     RunLock,
     WarehouseBusyError,
     check_not_held_by_another_process,
 )
+
+if TYPE_CHECKING:  # what `configure_at_launch` returns; Dagster does not export its name
+    from dagster._config.pythonic_config import PartialResource
 
 # The run's analysis date, resolved once when the run is requested (CLI, schedule, sensor) and
 # recorded on it; every step reads the same date.
@@ -34,57 +41,67 @@ def run_tags(settings: Settings) -> dict[str, str]:
     }
 
 
-class PipelineSettings(dg.ConfigurableResource):
-    """The run's settings as Dagster config: the fields of settings.Settings, without defaults.
+def _config_fields() -> dict[str, Any]:
+    """The fields of settings.Settings as Dagster config: the same names, types and descriptions (a
+    path as text), without defaults (Settings holds the only ones)."""
+    types = typing.get_type_hints(Settings)
+    return {
+        f.name: (str if types[f.name] is Path else types[f.name], Field(description=f.metadata["doc"]))
+        for f in dataclasses.fields(Settings)
+    }
 
-    Settings holds the only defaults and checks; this resource is always built from a checked
-    Settings (`from_settings`), and `settings()` checks again whatever the run's config changed.
-    tests/unit/test_settings.py keeps the two field lists equal.
+
+# Made from Settings, so that the Launchpad shows every setting with its type and description.
+_SettingsConfig = create_model("SettingsConfig", __base__=dg.ConfigurableResource, **_config_fields())
+
+
+class PipelineSettings(_SettingsConfig):
+    """The run's settings (segmentation_pipeline/settings.py, one SEGMENTATION_* variable each).
+
+    Set from the environment when the definitions load; a run's config (the Launchpad) may change
+    any of them for its steps and stage configs, checked once as the run's resources start, before
+    any step. Those that choose the warehouse and the executor (data_dir, warehouse, ducklake_*,
+    duckdb_memory_limit, lock_wait_seconds, workers) are read as the definitions load: change them
+    in the environment.
     """
 
-    data_dir: str
-    as_of: str
-    reject_threshold: float
-    rfm_monetary: str
-    cost_per_effort_point: float
-    annual_discount_rate: float
-    holdout_days: int
-    brand: str
-    category: str
-    category_fr: str
-    claim_support: float
-    lock_wait_seconds: float
-    duckdb_memory_limit: str
-    features_duckdb_memory_limit: str
-    full_refresh: bool
-    currency: str
-    assumed_margin_rate: float | None
-    settle_seconds: float
-    expected_rejections: str
-    warehouse: str
-    ducklake_catalog: str
-    ducklake_data_path: str
-    workers: int
-
     @classmethod
-    def from_settings(cls, settings: Settings) -> PipelineSettings:
-        values = {k: getattr(settings, k) for k in cls.model_fields}
-        return cls(**{**values, "data_dir": str(settings.data_dir)})
+    def from_settings(cls, settings: Settings) -> "PartialResource[PipelineSettings]":
+        """The resource over these settings, each still open to a run's config.
 
-    def settings(self) -> Settings:
-        values = {k: getattr(self, k) for k in type(self).model_fields}
-        return Settings(**{**values, "data_dir": Path(self.data_dir)})
+        Configured at launch (every field given a default here) so that the resources built on it
+        (`StageConfigsResource`) read it as the run configured it, not as the definitions loaded it.
+        """
+        values = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)}
+        return cls.configure_at_launch(**{**values, "data_dir": str(settings.data_dir)})
 
+    _settings: Settings | None = PrivateAttr(default=None)
     _as_of: dt.date | None = PrivateAttr(default=None)
 
+    def settings(self) -> Settings:
+        """These values as a checked Settings (a bad value raises SettingsError naming it)."""
+        if self._settings is None:
+            self._settings = Settings(**{k: getattr(self, k) for k in type(self).model_fields})
+        return self._settings
+
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        settings = self.settings()  # a bad value in the run's config fails here, before any step
         # Once per run: the run's tag when it has one, else resolved now (a file landing mid-run
         # cannot move the date between steps).
         tag = context.run.tags.get(ANALYSIS_DATE_TAG) if context.run else None
-        self._as_of = dt.date.fromisoformat(tag) if tag else self.settings().analysis_date()
+        self._as_of = dt.date.fromisoformat(tag) if tag else settings.analysis_date()
 
     def analysis_date(self) -> dt.date:
         return self._as_of or self.settings().analysis_date()
+
+
+class StageConfigsResource(dg.ConfigurableResource):
+    """Each stage's config (stages.StageConfigs), made as a run starts from the run's settings."""
+
+    settings: PipelineSettings  # the top-level `settings` resource, with the run's config
+
+    def create_resource(self, context: dg.InitResourceContext) -> StageConfigs:
+        return StageConfigs.from_settings(self.settings.settings())
 
 
 class Warehouse(DuckDBResource):

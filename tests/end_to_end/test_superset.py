@@ -11,7 +11,6 @@ import datetime as dt
 import json
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import threading
@@ -23,6 +22,7 @@ import pytest
 import requests
 
 from segmentation_pipeline.synth import generate_landing_zone
+from tests.services import free_port, stop, wait_for_http
 
 pytestmark = pytest.mark.bi  # and slow, as every end-to-end test (conftest.py)
 
@@ -63,12 +63,6 @@ def run_pipeline(data_dir: Path, as_of: str) -> None:
         text=True,
     )
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Superset:
@@ -148,24 +142,11 @@ def superset(tmp_path_factory):
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert server.poll() is None, (home / "server.log").read_text()[-3000:]
-            try:
-                if requests.get(f"{base}/health", timeout=5).text == "OK":
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "Superset did not answer /health within 180 s"
-            time.sleep(1)
+        wait_for_http(f"{base}/health", server, "Superset server", seconds=180, log=home / "server.log")
         print(f"superset set-up and start: {time.monotonic() - started:.1f} s")
         yield data_dir, Superset(base, password)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server, seconds=30)
         log.close()
 
 

@@ -1,6 +1,7 @@
 """One settings object: its defaults are the only ones, every construction is checked."""
 
 import dataclasses
+from pathlib import Path
 
 import pytest
 
@@ -42,10 +43,33 @@ def test_a_settings_object_built_in_code_is_checked_too(changes, message):
     assert message in str(error.value)
 
 
-def test_the_resource_carries_exactly_the_settings_fields():
-    names = [f.name for f in dataclasses.fields(Settings)]
-    assert list(PipelineSettings.model_fields) == names
-    # No default of its own: a resource is always built from a checked Settings.
-    assert all(field.is_required() for field in PipelineSettings.model_fields.values())
+def test_the_launchpad_shows_every_setting_with_its_type_description_and_value():
     settings = Settings(data_dir="/srv/x", holdout_days=30, settle_seconds=0)
-    assert PipelineSettings.from_settings(settings).settings() == dataclasses.replace(settings)
+    resource_def = PipelineSettings.from_settings(settings).get_resource_definition()
+    config = resource_def.config_schema.as_field().config_type.fields
+    assert list(config) == [f.name for f in dataclasses.fields(Settings)]
+    for f in dataclasses.fields(Settings):
+        assert config[f.name].description == f.metadata["doc"], f.name
+        assert not config[f.name].is_required, f.name  # every value given, any may be changed
+    assert (config["data_dir"].default_value, config["holdout_days"].default_value) == ("/srv/x", 30)
+    kinds = {name: config[name].config_type.key for name in ("data_dir", "holdout_days", "full_refresh")}
+    assert kinds == {
+        "data_dir": "StringSourceType",
+        "holdout_days": "IntSourceType",
+        "full_refresh": "BoolSourceType",
+    }
+    assert (config["claim_support"].config_type.key, config["assumed_margin_rate"].config_type.key) == (
+        "Float",
+        "Noneable.Float",
+    )
+    # The values as Dagster carries them give back the same Settings.
+    assert PipelineSettings(**PipelineSettings.from_settings(settings).data).settings() == settings
+
+
+def test_the_readme_lists_every_setting():
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Settings (environment variables)", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        env_name(f.name) for f in dataclasses.fields(Settings) if f"`{env_name(f.name)}`" not in section
+    ]
+    assert not missing, f"README.md, section Settings, lacks {missing}"
