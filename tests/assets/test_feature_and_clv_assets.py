@@ -8,50 +8,14 @@ then values customers on revenue) and every table must still meet its contract.
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
-import dagster as dg
 import duckdb
 import numpy as np
-import polars as pl
-from dagster_duckdb import DuckDBResource
 
-from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.definitions import resources
 from segmentation_pipeline.defs.features import customer_feature_tables
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
 from segmentation_pipeline.defs.models import clv_models, customer_scores
-from segmentation_pipeline.settings import Settings
-from segmentation_pipeline.staging.tables import ensure_source_tables, staging_table
-from segmentation_pipeline.warehouse.tables import ensure_schemas
-
-AS_OF = dt.date(2025, 6, 30)
-
-
-def stage(database: Path, source: str, rows: list[dict]) -> None:
-    """Rows typed as the landing contract says (left-out columns null) into staging.<source>."""
-    schema = SOURCES[source].columns
-    frame = pl.DataFrame([{c: row.get(c) for c in schema} for row in rows], schema=schema, orient="row")
-    frame = frame.with_columns(
-        _source_file=pl.lit(f"{source}_2025-06-30.csv"),
-        _row_number=pl.int_range(1, pl.len() + 1, dtype=pl.Int64),
-        _landing_date=pl.lit(AS_OF),
-        _loaded_at=pl.lit(dt.datetime(2025, 6, 30, 12)),
-    )
-    with duckdb.connect(str(database)) as conn:
-        ensure_schemas(conn)
-        ensure_source_tables(conn, SOURCES[source])
-        conn.register("_rows", frame)
-        conn.execute(f"INSERT INTO {staging_table(source)} BY NAME SELECT * FROM _rows")
-
-
-def order_line(order: str, customer: str, day: dt.date, product: str, price: float) -> dict:
-    return {
-        "order_id": order, "line_number": 1, "customer_id": customer,
-        "ordered_at": dt.datetime.combine(day, dt.time(10)), "channel": "online", "product_id": product,
-        "quantity": 1, "unit_price": price, "discount": 0.0, "status": "completed", "occasion": "none",
-        "payment_days_late": 0,
-    }  # fmt: skip
+from tests.assets.rows import materialize, order_line, stage
 
 
 def test_an_unknown_product_gives_a_null_margin_that_every_step_accepts(tmp_path):
@@ -78,12 +42,7 @@ def test_an_unknown_product_gives_a_null_margin_that_every_step_accepts(tmp_path
     lines.append(order_line("o-unknown", "c000", dt.date(2025, 6, 1), "PX", 25.0))  # not in the catalogue
     stage(database, "orders", lines)
 
-    settings = Settings(data_dir=tmp_path, as_of=AS_OF.isoformat(), settle_seconds=0)
-    result = dg.materialize(
-        [customer_feature_tables, customer_scores, clv_models],
-        resources=resources(settings, DuckDBResource(database=str(database))),
-        raise_on_error=False,
-    )
+    result = materialize([customer_feature_tables, customer_scores, clv_models], tmp_path)
 
     assert result.success
     checks = {e.asset_key.to_user_string(): e for e in result.get_asset_check_evaluations()}
