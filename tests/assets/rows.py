@@ -52,6 +52,49 @@ def order_line(
     }  # fmt: skip
 
 
+PRODUCT = {"product_id": "P1", "category": "home", "brand": "Acme", "updated_at": dt.datetime(2024, 1, 1)}
+
+
+def stage_two_groups(database: Path) -> None:
+    """40 buyers in two plainly different groups, as of AS_OF, on one product without unit cost
+    (values on revenue): weekly<n> (n = 0..19) bought 8 times in store, weekly, 200 + n each,
+    the last 2025-06-28 minus n % 3 days; oneoff<n> bought once online, 15 + n % 4, on
+    2024-06-01 plus n days."""
+    stage(database, "products", [PRODUCT])
+    lines = []
+    for n in range(20):
+        lines += [
+            order_line(f"w{n}-{k}", f"weekly{n}", dt.date(2025, 6, 28) - dt.timedelta(7 * k + n % 3), "P1",
+                       200.0 + n, channel="store")
+            for k in range(8)
+        ]  # fmt: skip
+        lines.append(
+            order_line(f"o{n}", f"oneoff{n}", dt.date(2024, 6, 1) + dt.timedelta(n), "P1", 15.0 + n % 4)
+        )
+    stage(database, "orders", lines)
+
+
+def stage_shop(database: Path) -> None:
+    """The two groups of `stage_two_groups`, a prospect p1 (signed up 2025-05-01, no order) and
+    service tickets for the weekly buyers only: each weekly<n> has a resolved ticket of effort 2
+    (2025-03-01) and an open one of effort 4 (2025-06-01 plus n days; no resolution recorded for
+    even n, resolved = false for odd n)."""
+    stage_two_groups(database)
+    stage(database, "customers", [
+        {"customer_id": "p1", "signup_date": dt.date(2025, 5, 1), "updated_at": dt.datetime(2025, 5, 1)},
+    ])  # fmt: skip
+    tickets = []
+    for n in range(20):
+        tickets += [
+            {"ticket_id": f"a{n}", "customer_id": f"weekly{n}", "opened_at": dt.datetime(2025, 3, 1, 9),
+             "channel": "email", "effort_score": 2, "resolved": True},
+            {"ticket_id": f"b{n}", "customer_id": f"weekly{n}",
+             "opened_at": dt.datetime(2025, 6, 1, 9) + dt.timedelta(days=n), "channel": "phone",
+             "effort_score": 4, "resolved": None if n % 2 == 0 else False},
+        ]  # fmt: skip
+    stage(database, "service", tickets)
+
+
 def materialize(assets: list, data_dir: Path, **settings: object) -> dg.ExecuteInProcessResult:
     """The assets (and their checks) on data_dir/warehouse.duckdb with the project's resources."""
     config = Settings(data_dir=data_dir, as_of=AS_OF.isoformat(), settle_seconds=0, **settings)

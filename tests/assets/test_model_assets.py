@@ -13,11 +13,10 @@ import pytest
 
 from segmentation_pipeline.defs.features import customer_feature_tables
 from segmentation_pipeline.defs.models import clv_models, customer_scores, customer_segments
-from tests.assets.rows import materialize, order_line, stage
+from tests.assets.rows import PRODUCT, materialize, order_line, stage, stage_two_groups
 from tests.conftest import failure_messages
 
 MODEL_ASSETS = [customer_feature_tables, customer_scores, clv_models, customer_segments]
-PRODUCT = {"product_id": "P1", "category": "home", "brand": "Acme", "updated_at": dt.datetime(2024, 1, 1)}
 
 
 def customer(customer_id: str, signup: dt.date = dt.date(2024, 1, 1)) -> dict:
@@ -110,20 +109,9 @@ def test_fewer_buyers_than_needed_to_split_form_one_segment_and_prospects_segmen
 
 
 def test_two_plainly_different_groups_of_buyers_land_in_different_segments(tmp_path):
-    """20 weekly store buyers of 200 and 20 one-off online buyers of 15 a year ago."""
+    """20 weekly store buyers of ~200 and 20 one-off online buyers of ~15 a year ago."""
     database = tmp_path / "warehouse.duckdb"
-    stage(database, "products", [PRODUCT])
-    lines = []
-    for n in range(20):
-        lines += [
-            order_line(f"w{n}-{k}", f"weekly{n}", dt.date(2025, 6, 28) - dt.timedelta(7 * k + n % 3), "P1",
-                       200.0 + n, channel="store")
-            for k in range(8)
-        ]  # fmt: skip
-        lines.append(
-            order_line(f"o{n}", f"oneoff{n}", dt.date(2024, 6, 1) + dt.timedelta(n), "P1", 15.0 + n % 4)
-        )
-    stage(database, "orders", lines)
+    stage_two_groups(database)
 
     result = materialize(MODEL_ASSETS, tmp_path)
 

@@ -111,7 +111,10 @@ def segment_economics(
         (pl.col("customers") / max(totals[0], 1)).alias("customer_share"),
         (pl.col("revenue") / totals[1] if totals[1] else pl.lit(0.0)).alias("revenue_share"),
         (pl.col("margin") / totals[2] if totals[2] else pl.lit(0.0)).alias("margin_share"),
-        (pl.col("total_service_effort") / pl.col("service_tickets")).alias("mean_effort_score"),
+        # A segment without a ticket has no mean effort (null), not 0 / 0 = NaN.
+        pl.when(pl.col("service_tickets") > 0)
+        .then(pl.col("total_service_effort") / pl.col("service_tickets"))
+        .alias("mean_effort_score"),
         (cost / pl.col("customers")).alias("expected_cost_to_serve_12m_per_customer"),
         (value / pl.col("customers")).alias("clv_12m_per_customer"),
     )
