@@ -154,4 +154,8 @@ def test_service_actions_follow_the_priority_and_never_contradict_it():
     assert "priority 1 of 8" in first and "50.0\u00d7" in first
     unknown = Traits(False, "online", True, "loyal", "shopper", None, None, False, service_known=False)
     assert service_action({}, unknown).startswith("no service data")
+    # Tickets but no CLV: the segment did file tickets, what is missing is the value.
+    no_clv = {**rows[0], "roi": None, "service_priority": None}
+    assert service_action(no_clv, TRAITS).startswith("no CLV this run")
+    assert service_action({**no_clv, "service_tickets": 0.0}, TRAITS).startswith("no ticket")
     assert PersonaConfig().currency == "EUR"

@@ -94,6 +94,8 @@ def service_action(economics: dict | None, t: Traits) -> str:
     if roi is None or priority is None:
         if not t.service_known:
             return "no service data: cost to serve, ROI and priority unknown"
+        if e.get("service_tickets"):  # tickets, so a cost: the value side (CLV) is what is missing
+            return "no CLV this run: ROI unknown, no priority to rank, standard care"
         return "no ticket in this segment's history: no ROI to rank, standard care"
     why = f"service priority {priority} of {ranked}, ROI {_multiple(roi)} the expected 12-month cost to serve"
     if roi < 0:
