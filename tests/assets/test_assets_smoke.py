@@ -1,13 +1,15 @@
 """Assets smoke test: the steps after the features run on empty tables typed by their contracts.
 
 An empty but well-typed input (a new shop, a day with no customers yet) must give empty, typed
-outputs that meet their contracts, not a crash.
+outputs that meet their contracts, not a crash. One run of every step after the features; each test
+reads its part of it.
 """
 
 from __future__ import annotations
 
 import dagster as dg
 import duckdb
+import pytest
 from dagster_duckdb import DuckDBResource
 
 from segmentation_pipeline.contracts import SOURCES
@@ -19,9 +21,7 @@ from segmentation_pipeline.contracts.tables import (
 )
 from segmentation_pipeline.definitions import ASSET_MODULES, resources
 from segmentation_pipeline.defs import features, staging
-from segmentation_pipeline.defs.marts import segment_marts
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
-from segmentation_pipeline.defs.models import clv_models, customer_scores, customer_segments
 from segmentation_pipeline.settings import Settings
 from segmentation_pipeline.staging.tables import ensure_source_tables
 from segmentation_pipeline.warehouse.tables import create_table, ensure_schemas
@@ -39,36 +39,46 @@ def empty_warehouse(tmp_path):
     return database
 
 
-def materialize(assets, tmp_path, database) -> dg.ExecuteInProcessResult:
-    settings = Settings(data_dir=tmp_path, as_of="2025-06-30", settle_seconds=0)
-    return dg.materialize(
-        assets,
+@pytest.fixture(scope="module")
+def zero_customers(tmp_path_factory):
+    """One run of every `defs` module after the features (models, marts, quality, report,
+    publication: assets and checks) on empty typed inputs: its result and data dir."""
+    data_dir = tmp_path_factory.mktemp("zero_customers")
+    database = empty_warehouse(data_dir)
+    modules = [m for m in ASSET_MODULES if m not in (staging, features)]
+    settings = Settings(data_dir=data_dir, as_of="2025-06-30", settle_seconds=0)
+    result = dg.materialize(
+        [*dg.load_assets_from_modules(modules), *dg.load_asset_checks_from_modules(modules)],
         resources=resources(settings, DuckDBResource(database=str(database))),
         raise_on_error=False,
     )
+    return result, data_dir
 
 
-def test_scores_and_clv_on_empty_typed_features(tmp_path):
-    database = empty_warehouse(tmp_path)
-    result = materialize([customer_scores, clv_models], tmp_path, database)
-    assert result.success
+def test_scores_and_clv_on_empty_typed_features(zero_customers):
+    result, data_dir = zero_customers
     evaluations = [e for e in result.get_asset_check_evaluations() if e.check_name == CONTRACT_CHECK]
-    assert len(evaluations) == 4 and all(e.passed for e in evaluations)
-    with duckdb.connect(str(database), read_only=True) as conn:
+    passed = {e.asset_key.to_user_string(): e.passed for e in evaluations}
+    tables = (
+        "models/rfm_scores",
+        "models/customer_classes",
+        "models/clv_predictions",
+        "marts/clv_model_params",
+    )
+    assert {t: passed.get(t) for t in tables} == dict.fromkeys(tables, True)
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
         for table in ("models.rfm_scores", "models.customer_classes", "models.clv_predictions"):
             assert conn.execute(f"SELECT count(*) FROM {table}").fetchall() == [(0,)], table
 
 
-def test_segments_and_segment_marts_on_zero_customers(tmp_path):
-    database = empty_warehouse(tmp_path)
-    result = materialize([customer_scores, clv_models, customer_segments, segment_marts], tmp_path, database)
-    assert result.success, [str(e.event_specific_data.error) for e in result.get_step_failure_events()]
+def test_segments_and_segment_marts_on_zero_customers(zero_customers):
+    result, data_dir = zero_customers
     evaluations = [e for e in result.get_asset_check_evaluations() if e.check_name == CONTRACT_CHECK]
     marts = {e.asset_key.path[1] for e in evaluations if e.asset_key.path[0] == "marts"}
     assert {"segments", "segment_claims", "segment_history", "segment_migrations"} <= marts and all(
         e.passed for e in evaluations
     ), [e.metadata for e in evaluations if not e.passed]
-    with duckdb.connect(str(database), read_only=True) as conn:
+    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
         for table in (
             "marts.segments",
             "marts.segment_claims",
@@ -83,18 +93,11 @@ def test_segments_and_segment_marts_on_zero_customers(tmp_path):
     assert columns == [(c.name, c.type) for c in SEGMENTS.columns]  # typed as its contract says
 
 
-def test_every_step_after_the_features_runs_on_zero_customers_through_publication(tmp_path):
+def test_every_step_after_the_features_runs_on_zero_customers_through_publication(zero_customers):
     """Models, marts, quality, report and publication, each `defs` module's assets and checks, on
     empty typed inputs: every step succeeds, every check passes, and a BI tool finds every mart,
     empty and typed, in the snapshot."""
-    database = empty_warehouse(tmp_path)
-    modules = [m for m in ASSET_MODULES if m not in (staging, features)]
-    settings = Settings(data_dir=tmp_path, as_of="2025-06-30", settle_seconds=0)
-    result = dg.materialize(
-        [*dg.load_assets_from_modules(modules), *dg.load_asset_checks_from_modules(modules)],
-        resources=resources(settings, DuckDBResource(database=str(database))),
-        raise_on_error=False,
-    )
+    result, tmp_path = zero_customers
     assert result.success, [str(e.event_specific_data.error) for e in result.get_step_failure_events()]
     failed = [(e.asset_key, e.check_name) for e in result.get_asset_check_evaluations() if not e.passed]
     assert failed == []

@@ -1,34 +1,25 @@
 """The marts assets (customer profile, segment marts and economics, claims, history, RFM segments,
 service queue) on a hand-written shop: 20 weekly store buyers with service tickets, 20 one-off
-online buyers without any, one prospect (tests/assets/rows.py: stage_shop)."""
+online buyers without any, one prospect (tests/assets/rows.py: stage_shop; built by the
+`shop_dir` fixture of tests/assets/conftest.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-import dagster as dg
 import duckdb
 import pytest
 
-from segmentation_pipeline.defs import features, marts, models
-from tests.assets.rows import AS_OF, materialize, stage_shop
+from tests.assets.rows import AS_OF
 from tests.claim_check import check_published_claims
-from tests.conftest import failure_messages
 
 WEEKLY_REVENUE = sum(8 * (200.0 + n) for n in range(20))  # 33,520
 ONEOFF_REVENUE = sum(15.0 + n % 4 for n in range(20))  # 330
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("shop")
-    stage_shop(data_dir / "warehouse.duckdb")
-    modules = [features, models, marts]
-    result = materialize(
-        [*dg.load_assets_from_modules(modules), *dg.load_asset_checks_from_modules(modules)], data_dir
-    )
-    assert result.success, failure_messages(result)
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
+def shop(shop_dir):
+    with duckdb.connect(str(shop_dir / "warehouse.duckdb"), read_only=True) as conn:
         yield conn
 
 

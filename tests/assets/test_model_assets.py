@@ -1,7 +1,8 @@
 """The models assets (RFM scores, customer classes, CLV, behavioural segments) on hand-written rows.
 
-Three buyers and a prospect whose scores and classes can be worked out on paper, then forty
-buyers in two plainly different groups for the segmentation's split.
+Three buyers and a prospect whose scores and classes can be worked out on paper, then the forty
+buyers in two plainly different groups of the shared shop (tests/assets/conftest.py) for the
+segmentation's split.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import pytest
 
 from segmentation_pipeline.defs.features import customer_feature_tables
 from segmentation_pipeline.defs.models import clv_models, customer_scores, customer_segments
-from tests.assets.rows import PRODUCT, materialize, order_line, stage, stage_two_groups
+from tests.assets.rows import PRODUCT, materialize, order_line, stage
 from tests.conftest import failure_messages
 
 MODEL_ASSETS = [customer_feature_tables, customer_scores, clv_models, customer_segments]
@@ -108,18 +109,13 @@ def test_fewer_buyers_than_needed_to_split_form_one_segment_and_prospects_segmen
     assert segments["c1"] == segments["c2"] == segments["c3"] != (0,)
 
 
-def test_two_plainly_different_groups_of_buyers_land_in_different_segments(tmp_path):
-    """20 weekly store buyers of ~200 and 20 one-off online buyers of ~15 a year ago."""
-    database = tmp_path / "warehouse.duckdb"
-    stage_two_groups(database)
-
-    result = materialize(MODEL_ASSETS, tmp_path)
-
-    assert result.success, failure_messages(result)
-    with duckdb.connect(str(database), read_only=True) as conn:
+def test_two_plainly_different_groups_of_buyers_land_in_different_segments(shop_dir):
+    """20 weekly store buyers of ~200 and 20 one-off online buyers of ~15 a year ago (stage_two_groups)."""
+    with duckdb.connect(str(shop_dir / "warehouse.duckdb"), read_only=True) as conn:
         by_group = conn.execute(
             "SELECT regexp_extract(customer_id, '^[a-z]+'), list(DISTINCT segment_id) "
             "FROM models.customer_segments GROUP BY 1 ORDER BY 1"
         ).fetchall()
-    [(_, oneoff), (_, weekly)] = by_group
+    [(_, oneoff), (_, prospect), (_, weekly)] = by_group
+    assert prospect == [0]
     assert len(oneoff) == len(weekly) == 1 and oneoff != weekly and 0 not in oneoff + weekly

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from segmentation_pipeline.defs.quality import data_quality
-from segmentation_pipeline.defs.staging import staging_assets
+from segmentation_pipeline.defs.staging import REJECTED_SHARE_CHECK, staging_assets
 from tests.assets.rows import materialize
 from tests.conftest import ORDER_HEADER, failure_messages, write_landing
 
@@ -21,11 +21,15 @@ def test_each_file_accounts_for_every_row_it_brought(tmp_path):
     write_landing(raw, "orders", "2025-06-02", f"{ORDER_HEADER}\n{GOOD.format(n=5, day=2)}\n")
     write_landing(raw, "service", "2025-06-02", "ticket_id,customer_id,opened_at,effort_score\nt1,c1,2025-06-02T09:00:00,3\n")  # fmt: skip
 
-    # 1 rejected row in 5 this run: let it through (the default 5% would fail the run, tested in
-    # test_staging_assets) to see how the mart accounts for it.
+    # 1 rejected row in 5 this run: over the default 5% threshold, which fails the run
+    # (test_staging_assets); a threshold of 50% lets it through (the threshold is configurable).
     result = materialize([*staging_assets, data_quality], tmp_path, reject_threshold=0.5)
 
     assert result.success, failure_messages(result)
+    [orders_check] = [
+        e for e in result.get_asset_check_evaluations() if e.asset_key.path == ["staging", "orders"]
+    ]
+    assert orders_check.check_name == REJECTED_SHARE_CHECK and orders_check.passed
     with duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True) as conn:
         accounting = conn.execute(
             """SELECT file, status, rows_received, rows_loaded, rows_quarantined, rejected_share,

@@ -1,35 +1,26 @@
 """The persona report and the published snapshot, built by their assets from the hand-written shop
-of tests/assets/rows.py (stage_shop) through every step after staging."""
+of tests/assets/rows.py (stage_shop) through every step after staging (the `shop_dir` fixture
+of tests/assets/conftest.py)."""
 
 from __future__ import annotations
 
 import html
 import re
 
-import dagster as dg
 import duckdb
 import pytest
 
 from segmentation_pipeline.contracts.tables import WRITTEN_TABLES
-from segmentation_pipeline.definitions import ASSET_MODULES
-from segmentation_pipeline.defs import staging
 from segmentation_pipeline.defs.publication import MART_KEYS
-from tests.assets.rows import AS_OF, materialize, stage_shop
-from tests.conftest import failure_messages, published_marts
+from tests.assets.rows import AS_OF
+from tests.conftest import published_marts
 
 
 @pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    """The data dir after one run of every asset after staging, and a read-only warehouse."""
-    data_dir = tmp_path_factory.mktemp("shop")
-    stage_shop(data_dir / "warehouse.duckdb")
-    modules = [m for m in ASSET_MODULES if m is not staging]
-    result = materialize(
-        [*dg.load_assets_from_modules(modules), *dg.load_asset_checks_from_modules(modules)], data_dir
-    )
-    assert result.success, failure_messages(result)
-    with duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True) as conn:
-        yield data_dir, conn
+def shop(shop_dir):
+    """The shop's data dir (report and snapshot in it) and a read-only connection to its warehouse."""
+    with duckdb.connect(str(shop_dir / "warehouse.duckdb"), read_only=True) as conn:
+        yield shop_dir, conn
 
 
 def report_text(data_dir, suffix: str = "") -> str:

@@ -19,7 +19,7 @@ from segmentation_pipeline.synth import FORMATS, generate_landing_zone
 from segmentation_pipeline.synth.archetypes import NAMES, SHARES
 
 END = dt.date(2026, 6, 30)
-CLEAN = {"customers": 1500, "days": 300, "seed": 11}
+CLEAN = {"customers": 1000, "days": 200, "seed": 11}
 FAULTY = {"customers": 1500, "days": 40, "seed": 5}
 NAME = re.compile(r"^(?P<source>[a-z]+)_(?P<date>\d{4}-\d{2}-\d{2})\.(?P<ext>csv|parquet|jsonl)$")
 WHOLE_FILE_KINDS = {"truncated_file", "not_utf8", "missing_required_column", "empty_file"}
