@@ -20,7 +20,7 @@ from segmentation_pipeline.synth.archetypes import NAMES, SHARES
 
 END = dt.date(2026, 6, 30)
 CLEAN = {"customers": 1000, "days": 200, "seed": 11}
-FAULTY = {"customers": 1500, "days": 40, "seed": 5}
+FAULTY = {"customers": 800, "days": 40, "seed": 5}
 NAME = re.compile(r"^(?P<source>[a-z]+)_(?P<date>\d{4}-\d{2}-\d{2})\.(?P<ext>csv|parquet|jsonl)$")
 WHOLE_FILE_KINDS = {"truncated_file", "not_utf8", "missing_required_column", "empty_file"}
 WHOLE_FILE_KINDS |= {"corrupt_parquet", "corrupt_jsonl", "relanded_corrected", "extra_column"}
@@ -162,7 +162,7 @@ def _snapshot(root: Path) -> dict[str, bytes]:
 
 def test_same_seed_gives_identical_bytes(tmp_path: Path) -> None:
     for name, seed in [("a", 3), ("b", 3), ("c", 4)]:
-        generate_landing_zone(tmp_path / name, 400, 35, seed, end_date=END, faults=True)
+        generate_landing_zone(tmp_path / name, 200, 30, seed, end_date=END, faults=True)
     a, b, c = (_snapshot(tmp_path / n) for n in "abc")
     assert a == b
     assert a != c
