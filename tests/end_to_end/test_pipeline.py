@@ -9,8 +9,9 @@ import polars as pl
 import pytest
 
 from segmentation_pipeline.contracts import PERSONAL_COLUMNS
+from segmentation_pipeline.contracts.tables import GUARANTEED
 from segmentation_pipeline.synth import generate_landing_zone
-from tests.conftest import GUARANTEED, NOT_BUILT_YET, failure_messages, run_daily_job
+from tests.conftest import NOT_BUILT_YET, failure_messages, run_daily_job
 
 END = dt.date(2026, 6, 30)
 # Contents that a rerun on the same files must leave exactly as they were (timestamps aside).

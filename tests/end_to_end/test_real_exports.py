@@ -21,10 +21,10 @@ import duckdb
 import polars as pl
 import pytest
 
+from segmentation_pipeline.contracts.tables import GUARANTEED
 from segmentation_pipeline.synth import generate_landing_zone
 from segmentation_pipeline.synth.real_like import generate_online_shop_export
 from tests.conftest import (
-    GUARANTEED,
     NOT_BUILT_YET,
     columns_of,
     failure_messages,

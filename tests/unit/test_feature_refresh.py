@@ -45,7 +45,7 @@ def file_date(path: Path) -> dt.date:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("refresh") / "generated"
-    generate_landing_zone(root, customers=500, days=DAYS, seed=13, end_date=END, faults=True)
+    generate_landing_zone(root, customers=250, days=DAYS, seed=13, end_date=END, faults=True)
     return root
 
 
