@@ -38,10 +38,10 @@ def test_archetypes_outside_three_to_twelve_are_refused():
 
 
 def test_generate_random_world_writes_its_truth(tmp_path):
-    assert main(["generate", "--world", "random", "--archetypes", "4", "--seed", "9", "--customers", "400",
-                 "--days", "60", "--out", str(tmp_path)]) == 0  # fmt: skip
+    assert main(["generate", "--world", "random", "--archetypes", "4", "--seed", "9", "--customers", "200",
+                 "--days", "30", "--out", str(tmp_path)]) == 0  # fmt: skip
     truth = pl.read_parquet(tmp_path / "truth" / "archetypes.parquet")
-    assert truth.height == 400
+    assert truth.height == 200
     assert set(truth["archetype"]) <= set(draw_archetypes(4, 9).names)
     assert truth["archetype"].n_unique() == 5
     orders = pl.read_csv(next((tmp_path / "raw" / "orders").glob("*.csv")), infer_schema=False)
@@ -61,7 +61,7 @@ def test_archetypes_only_with_a_random_world(tmp_path, capsys):
 def test_random_world_same_seed_same_bytes(tmp_path):
     def digest(out):
         world = draw_archetypes(5, 4)
-        generate_landing_zone(out, 300, 30, 4, end_date=dt.date(2026, 6, 30), archetypes=world)
+        generate_landing_zone(out, 150, 20, 4, end_date=dt.date(2026, 6, 30), archetypes=world)
         return {p.relative_to(out): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
     assert digest(tmp_path / "a") == digest(tmp_path / "b")
