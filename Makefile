@@ -47,7 +47,7 @@ test: setup bi-venv services  ## every test, Superset end to end included
 	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
 
 test-fast: setup services  ## the tests not marked slow (no end-to-end runs, no Superset)
-	$(BIN)/pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --durations=5
+	$(BIN)/pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --durations=5 --hypothesis-profile=fast
 
 bench: setup services  ## million-customer figures: wall time and peak memory per stage
 	$(BIN)/python -m benchmarks.run_all

@@ -9,11 +9,18 @@ from typing import TYPE_CHECKING
 
 import duckdb
 import pytest
+from hypothesis import settings
 
 from tests.services import create_database, postgres_cluster, s3_server
 
 if TYPE_CHECKING:
     import dagster as dg
+
+# Property tests: 200 examples each in `make test`; `make test-fast` (--hypothesis-profile=fast)
+# draws 25, enough to catch a broken invariant in the dev loop, at an eighth of their time.
+settings.register_profile("full", max_examples=200, deadline=None)
+settings.register_profile("fast", max_examples=25, deadline=None)
+settings.load_profile("full")
 
 # The pipeline (Dagster, scikit-learn, Pandera: seconds of imports) is imported where it is used,
 # not here: pytest-xdist's controlling process loads this file too, before it starts the workers.

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from scipy.integrate import quad
 from scipy.special import betaln, gammaln
@@ -266,7 +266,6 @@ def test_heavy_buyers_and_long_histories_stay_finite(fit: btyd.FitResult) -> Non
     assert alive[0] < 1e-6  # ... and one silent for 1990 weeks after 500 purchases is not.
 
 
-@settings(max_examples=200, deadline=None)
 @given(
     model=st.sampled_from([btyd.BG_NBD, btyd.PARETO_NBD]),
     log_params=st.lists(st.floats(-4.0, 4.0), min_size=4, max_size=4),

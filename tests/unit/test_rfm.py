@@ -6,7 +6,7 @@ import itertools
 
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from segmentation_pipeline.models.rfm.scores import (
@@ -216,7 +216,6 @@ def features_frames(draw):
     return frame(rows)
 
 
-@settings(max_examples=150, deadline=None)
 @given(features=features_frames(), monetary=st.sampled_from(["margin", "revenue"]))
 def test_every_buyer_gets_exactly_one_segment(features, monetary):
     scored = features.join(score_rfm(features, monetary=monetary), on="customer_id")
@@ -243,7 +242,6 @@ def test_every_buyer_gets_exactly_one_segment(features, monetary):
         assert segment == expected_segment(r, f, m)
 
 
-@settings(max_examples=100, deadline=None)
 @given(
     features=features_frames(), monetary=st.sampled_from(["margin", "revenue"]), seed=st.integers(0, 10**6)
 )
