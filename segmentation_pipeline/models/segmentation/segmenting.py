@@ -138,22 +138,33 @@ def _fit_model(
             else range(config.k_min, k_hi + 1)
         )
         fits: dict[int, KMeans] = {}
-        # The null fits run in a second thread while this one searches the data (k-means and the
-        # matrix products release the GIL): on two cores the null adds little wall time.
-        with ThreadPoolExecutor(max_workers=1) as pool:
+
+        def search_fit(k: int) -> tuple[KMeans, float]:
+            """A short k-means at k (only the chosen k gets the full n_init) and its silhouette."""
+            with threadpool_limits(limits=1):  # a worker thread's own OpenMP setting
+                km = fit_kmeans(
+                    x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state
+                )
+                return km, silhouette_from_distances(distances, km.labels_[sil_idx])
+
+        # Two worker threads share the null and the per-k fits (k-means and the matrix products
+        # release the GIL), dearest k first: on two cores the search takes about half its CPU time
+        # in wall time. Every fit is seeded on its own, so the result does not depend on the order.
+        with ThreadPoolExecutor(max_workers=2) as pool:
             null = pool.submit(null_silhouettes, x_fit[sil_idx[: config.null_sample_size]], ks, sub_config)
             if config.model == "tree":
                 sub_km, parts = subcluster_tree(x_fit, sub_config, warm_sub)
+            else:
+                searched = {k: pool.submit(search_fit, k) for k in sorted(ks, reverse=True)}
             for k in ks:
                 if config.model == "tree":
                     labels = parts[k][sub_km.labels_]
-                else:  # the search runs short k-means per k; only the chosen k gets the full n_init
-                    fits[k] = fit_kmeans(
-                        x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state
-                    )
+                    silhouette = silhouette_from_distances(distances, labels[sil_idx])
+                else:
+                    fits[k], silhouette = searched[k].result()
                     labels = fits[k].labels_
                 k_min_share[k] = float(np.bincount(labels, minlength=k).min() / labels.shape[0])
-                k_silhouette[k] = round(silhouette_from_distances(distances, labels[sil_idx]), 6)
+                k_silhouette[k] = round(silhouette, 6)
             k_null = null.result()
         for k in ks:
             if config.model == "tree":
