@@ -20,9 +20,8 @@ Design, in short:
   silhouette favours k = 2 whenever one group sits far from the rest, and k-means on structureless
   data of this dimension scores 0.05 at k = 2 and 0.035 at k = 20 anyway; relative to that null the
   choice was better on the tuning worlds (benchmarks/tune_segment_k.py, README). The null fits
-  run in a second thread beside the data search, at `null_grid_points` k spread in log k (the
-  null falls smoothly with k; between them it is interpolated): at every k the null took 56% of
-  the fit's CPU for the same choices within noise (benchmarks/README.md). Each k of the search gets `search_n_init`
+  share two worker threads with the per-k fits of the data search (56% of the fit's CPU is the
+  null's; `null_grid_points` fits it at fewer k, see model.py). Each k of the search gets `search_n_init`
   k-means restarts: the silhouette judges the partition k-means found, and with too few restarts a
   poor local optimum at one k (or a lucky one at k = 2) decides the choice. At a refit the previous
   k is kept unless another's score is more than `k_hysteresis` (a fraction) higher. Fewer than
