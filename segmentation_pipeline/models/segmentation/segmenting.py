@@ -20,9 +20,9 @@ Design, in short:
   silhouette favours k = 2 whenever one group sits far from the rest, and k-means on structureless
   data of this dimension scores 0.05 at k = 2 and 0.035 at k = 20 anyway; relative to that null the
   choice was better on the tuning worlds (benchmarks/tune_segment_k.py, README). The null fits
-  share two worker threads with the per-k fits of the data search (56% of the fit's CPU is the
-  null's; `null_grid_points` fits it at fewer k, see model.py). Each k of the search gets `search_n_init`
-  k-means restarts: the silhouette judges the partition k-means found, and with too few restarts a
+  share two worker threads with the per-k fits of the data search; the null is fitted at
+  `null_grid_points` k and interpolated between them (at every k it was 56% of the fit's CPU, see
+  model.py). Each k of the search gets `search_n_init` k-means restarts: the silhouette judges the partition k-means found, and with too few restarts a
   poor local optimum at one k (or a lucky one at k = 2) decides the choice. At a refit the previous
   k is kept unless another's score is more than `k_hysteresis` (a fraction) higher. Fewer than
   `min_buyers_to_cluster` buyers: one segment.
