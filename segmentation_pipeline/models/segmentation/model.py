@@ -23,7 +23,10 @@ class SegmentationConfig:
     k_min: int = 2
     k_max: int = 20
     min_segment_share: float = 0.02  # a k whose smallest segment is below this is not eligible
-    fit_sample_size: int = 20_000
+    # 10,000 rather than 20,000 buyers (2026-12-01): on a 1M-customer synthetic profile the same
+    # k (7 of 8 planted) and ARI (0.901) at 0.63 of the CPU; on the 20 held-out worlds the same
+    # figures (few have more buyers). The smallest eligible segment (2%) still holds 200 of them.
+    fit_sample_size: int = 10_000
     silhouette_sample_size: int = 5_000
     # "kmeans" (model version 4, the default): k-means at every k, k by silhouette / shuffled null.
     # "tree": k-means into `subclusters` sub-clusters merged by weighted Ward, every k a cut of that
@@ -35,7 +38,7 @@ class SegmentationConfig:
     # decided the choice of k (measured on generated data); 5 costs ~1.3 s more on 1M customers.
     search_n_init: int = 5
     null_n_init: int = 3  # k-means restarts on each shuffled copy, per k
-    # model "tree": 100 sub-clusters hold ~200 buyers each on the 20,000-buyer sample (60 scored
+    # model "tree": 100 sub-clusters held ~200 buyers each on the 20,000-buyer sample it was measured on (60 scored
     # alike on the tuning worlds, 0.776 against 0.783 on the sample world).
     subclusters: int = 100
     subcluster_n_init: int = 2
