@@ -18,7 +18,10 @@ planted archetype, customers with a counted order) and over everyone (vs the arc
 shows: "prospect" until the first order); then the distribution over worlds and the share of
 worlds whose chosen k is within one of K. Not a timed test: a quality report.
 
-    .venv/bin/python -m benchmarks.bench_segment_quality [--worlds 20]
+`--clip C` runs everything with standard scores clipped at C instead of the encoding's `Z_CLIP`
+(0: not clipped), to measure that encoding (the reference rows are cached per encoding).
+
+    .venv/bin/python -m benchmarks.bench_segment_quality [--worlds 20] [--clip C]
 """
 
 from __future__ import annotations
@@ -174,7 +177,12 @@ def main() -> None:
         action="store_true",
         help="baseline and true-K rows only where cached (else skipped)",
     )
+    parser.add_argument("--clip", type=float, default=None, help="clip standard scores here (0: not clipped)")
     args = parser.parse_args()
+    if args.clip is not None:
+        from segmentation_pipeline.models.segmentation import encoding
+
+        encoding.Z_CLIP = args.clip or None  # learn_encoding reads it at each fit
     cache = BENCH_DIR / "worlds"
     results = []
     with threadpool_limits(limits=1):  # as the asset runs it; and the machine is shared

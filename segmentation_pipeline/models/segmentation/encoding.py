@@ -63,7 +63,10 @@ NUMERIC_FEATURES: list[tuple[str, str, str, str]] = [
 # Standard scores beyond 3 are clipped: a small group with extreme values (bulk business baskets)
 # otherwise dominates every distance, and the silhouette prefers "that group vs everyone else" (k = 2)
 # to the other segments (measured on random worlds). Not clipping, or clipping at 5, scored lower on
-# the tuning worlds and on the sample world (0.74 against 0.78 at its 8 archetypes; README).
+# the tuning worlds and on the sample world (0.74 against 0.78 at its 8 archetypes; README). Measured
+# again with k-means at the true K (benchmarks/tune_segment_encoding.py): not clipping gained on the
+# tuning worlds (median ARI over buyers 0.663 against 0.597) but not on the held-out ones (0.720
+# against 0.740), and the pipeline's held-out median over buyers fell (0.694 against 0.722).
 Z_CLIP: float | None = 3.0
 # One-hot answers: 0/1 times the weight, so two different answers are 1 apart (as one standard
 # deviation of a numeric trait).
