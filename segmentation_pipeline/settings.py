@@ -29,9 +29,15 @@ def _setting(
     low: float | None = None,
     high: float | None = None,
     choices: tuple[str, ...] = (),
+    load_time: bool = False,
 ) -> Any:
-    """A setting: its default, its description (the Dagster UI shows it) and its bounds."""
-    return field(default=default, metadata={"doc": doc, "low": low, "high": high, "choices": choices})
+    """A setting: its default, its description (the Dagster UI shows it) and its bounds.
+
+    `load_time`: read when the definitions load, to build the warehouse or the executor (a run's
+    config cannot change it: `Settings.check_run_settings`).
+    """
+    metadata = {"doc": doc, "low": low, "high": high, "choices": choices, "load_time": load_time}
+    return field(default=default, metadata=metadata)
 
 
 TRUE, FALSE = ("1", "true", "yes"), ("0", "false", "no")
@@ -100,7 +106,7 @@ class Settings:
     raises SettingsError naming the variable, when the definitions load and before any step).
     """
 
-    data_dir: Path = _setting(Path("data"), "Landing zone (raw/), warehouse and reports.")
+    data_dir: Path = _setting(Path("data"), "Landing zone (raw/), warehouse and reports.", load_time=True)
     as_of: str = _setting(
         "", "Analysis date YYYY-MM-DD, at most tomorrow; empty = the date of the newest landed file."
     )
@@ -130,12 +136,13 @@ class Settings:
         0.6, "A persona states a trait only when it holds for this share of the segment.", low=0, high=1
     )
     lock_wait_seconds: float = _setting(
-        60.0, "How long a second run waits for the warehouse before failing.", low=0
+        60.0, "How long a second run waits for the warehouse before failing.", low=0, load_time=True
     )
     # Polars frames live beside DuckDB's cache in the same process, so keep it bounded.
     duckdb_memory_limit: str = _setting(
         "1500MB",
         "DuckDB's cache limit (queries that need more spill to disk instead of growing the process).",
+        load_time=True,
     )
     # Lower during the feature build, where Polars' frames peak beside DuckDB's cache: the build's
     # peak RSS falls at no cost in time, while a lower limit for every step slows publication.
@@ -172,14 +179,19 @@ class Settings:
         "a DuckLake (catalog in PostgreSQL, data as Parquet on disk or S3) that many processes write at "
         "once: the job's steps run in parallel processes (multiprocess executor).",
         choices=("duckdb", "ducklake"),
+        load_time=True,
     )
     ducklake_catalog: str = _setting(
-        "", "PostgreSQL URL of the DuckLake catalog database (postgresql://user@host:port/db)."
+        "",
+        "PostgreSQL URL of the DuckLake catalog database (postgresql://user@host:port/db).",
+        load_time=True,
     )
     ducklake_data_path: str = _setting(
-        "", "Where the lake's Parquet files go: a directory or s3://bucket/prefix/; empty = DATA_DIR/lake/."
+        "",
+        "Where the lake's Parquet files go: a directory or s3://bucket/prefix/; empty = DATA_DIR/lake/.",
+        load_time=True,
     )
-    workers: int = _setting(2, "DuckLake mode: step processes running at once.", low=1)
+    workers: int = _setting(2, "DuckLake mode: step processes running at once.", low=1, load_time=True)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a str from code or config
@@ -236,6 +248,30 @@ class Settings:
             )
         if self.as_of:
             self.analysis_date()
+
+    def load_time_changes(self, run: Settings) -> list[str]:
+        """What `run` changes of these settings (the definitions' own) that only a reload can change.
+
+        One sentence per changed load-time setting (`load_time` on its field): its value as the
+        definitions loaded, the run's, and the variable to set instead. Repeating a value is no change.
+        """
+
+        def shown(value: Any) -> str:
+            return repr(str(value) if isinstance(value, Path) else value)
+
+        return [
+            f"{f.name} is read when the definitions load (they loaded with {shown(getattr(self, f.name))}, "
+            f"this run's config gives {shown(getattr(run, f.name))}); set {env_name(f.name)} and reload "
+            "the code location"
+            for f in fields(self)
+            if f.metadata["load_time"] and getattr(run, f.name) != getattr(self, f.name)
+        ]
+
+    def check_run_settings(self, run: Settings) -> None:
+        """Refuse a run's settings that change a load-time setting (SettingsError naming each one)."""
+        changes = self.load_time_changes(run)
+        if changes:
+            raise SettingsError("; ".join(changes))
 
     def expected_rules(self, source: str) -> tuple[str, ...]:
         return parse_expected_rejections(self.expected_rejections).get(source, ())

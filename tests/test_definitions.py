@@ -205,3 +205,88 @@ def test_the_analysis_date_is_resolved_once_per_run_and_read_from_the_run_tag(tm
     assert dates == {"first": expected, "second": expected}
     # The schedule records the date it resolved on the run it requests.
     assert run_tags(Settings(data_dir=tmp_path))[ANALYSIS_DATE_TAG] == "2025-03-01"
+
+
+# Load-time settings (data_dir, warehouse, ducklake_*, duckdb_memory_limit, lock_wait_seconds,
+# workers) chose the warehouse and the executor as the definitions loaded: a run cannot change them.
+LOAD_TIME_CHANGES = [
+    ("data_dir", "elsewhere", "SEGMENTATION_DATA_DIR"),
+    ("duckdb_memory_limit", "4GB", "SEGMENTATION_DUCKDB_MEMORY_LIMIT"),
+    ("lock_wait_seconds", 5.0, "SEGMENTATION_LOCK_WAIT_SECONDS"),
+    ("workers", 4, "SEGMENTATION_WORKERS"),
+    ("ducklake_data_path", "s3://bucket/lake/", "SEGMENTATION_DUCKLAKE_DATA_PATH"),
+]
+
+
+def _orders_landed(data_dir):
+    from tests.conftest import ORDER_HEADER, write_landing
+
+    line = "o1,1,c1,2025-01-01T10:00:00,online,p1,1,10.0,0,completed,none,0"
+    write_landing(data_dir / "raw", "orders", "2025-01-01", f"{ORDER_HEADER}\n{line}\n")
+    return Settings(data_dir=data_dir, settle_seconds=0)
+
+
+def _run_orders_load(settings, run_config):
+    """The real daily job, its orders load selected, under this run config (as the Launchpad sends it)."""
+    job = build_definitions(settings).resolve_job_def(JOB_NAME)
+    return job.execute_in_process(
+        run_config=run_config, asset_selection=[dg.AssetKey(["staging", "orders"])], raise_on_error=False
+    )
+
+
+@pytest.mark.parametrize(("name", "value", "variable"), LOAD_TIME_CHANGES)
+def test_a_run_changing_a_load_time_setting_fails_before_any_step_naming_the_variable(
+    tmp_path, name, value, variable
+):
+    settings = _orders_landed(tmp_path)
+    result = _run_orders_load(settings, {"resources": {"settings": {"config": {name: value}}}})
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type_value == "STEP_START"]
+    [failure] = [e for e in result.all_events if e.event_type_value == "RESOURCE_INIT_FAILURE"]
+    error = failure.event_specific_data.error
+    assert error.cls_name == "SettingsError"
+    loaded = str(getattr(settings, name)) if name == "data_dir" else getattr(settings, name)
+    assert (
+        f"{name} is read when the definitions load (they loaded with {loaded!r}, this run's config gives "
+        f"{value!r}); set {variable} and reload the code location"
+    ) in error.message
+
+
+def test_a_run_config_repeating_the_loaded_values_runs(tmp_path):
+    settings = _orders_landed(tmp_path)
+    # The Launchpad's scaffold repeats every value; one run-time setting changed beside them.
+    repeated = {
+        name: str(value) if name == "data_dir" else value
+        for name, value in PipelineSettings.from_settings(settings).data.items()
+    }
+    result = _run_orders_load(
+        settings, {"resources": {"settings": {"config": {**repeated, "reject_threshold": 0.5}}}}
+    )
+    assert result.success
+    [materialization] = result.asset_materializations_for_node("staging__orders")
+    assert materialization.metadata["dagster/row_count"].value == 1
+
+
+def test_a_lake_run_changing_a_load_time_setting_fails_before_any_step_process(tmp_path, monkeypatch):
+    # The lake's executor checks the run's config where the run is orchestrated, before it starts
+    # step processes or takes the lake's lock (so no catalog server is reached).
+    from segmentation_pipeline.definitions import daily_job_from_env
+
+    monkeypatch.setenv("SEGMENTATION_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SEGMENTATION_WAREHOUSE", "ducklake")
+    monkeypatch.setenv("SEGMENTATION_DUCKLAKE_CATALOG", "postgresql://etl@db.invalid:5432/lake")
+    run_config = {"resources": {"settings": {"config": {"workers": 8}}}}
+    with dg.instance_for_test() as instance:
+        result = dg.execute_job(
+            dg.reconstructable(daily_job_from_env),
+            instance=instance,
+            run_config=run_config,
+            raise_on_error=False,
+        )
+    assert not result.success
+    assert not [e for e in result.all_events if e.event_type_value in ("STEP_WORKER_STARTING", "STEP_START")]
+    [failure] = [e for e in result.all_events if e.event_type_value == "PIPELINE_FAILURE"]
+    assert (
+        "workers is read when the definitions load (they loaded with 2, this run's config gives 8); "
+        "set SEGMENTATION_WORKERS and reload the code location"
+    ) in failure.event_specific_data.error.message

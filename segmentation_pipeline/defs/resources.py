@@ -15,7 +15,7 @@ import duckdb
 from dagster_duckdb import DuckDBResource
 from pydantic import Field, PrivateAttr, create_model
 
-from segmentation_pipeline.settings import Settings
+from segmentation_pipeline.settings import Settings, env_name
 from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.warehouse import lake
 from segmentation_pipeline.warehouse.run_lock import (
@@ -46,9 +46,19 @@ def _config_fields() -> dict[str, Any]:
     path as text), without defaults (Settings holds the only ones)."""
     types = typing.get_type_hints(Settings)
     return {
-        f.name: (str if types[f.name] is Path else types[f.name], Field(description=f.metadata["doc"]))
+        f.name: (str if types[f.name] is Path else types[f.name], Field(description=_description(f)))
         for f in dataclasses.fields(Settings)
     }
+
+
+def _description(f: dataclasses.Field) -> str:
+    """A setting's description in the Launchpad; a load-time one says where to change it."""
+    if not f.metadata["load_time"]:
+        return f.metadata["doc"]
+    return (
+        f"{f.metadata['doc']} Read when the definitions load: set {env_name(f.name)} and reload the code "
+        "location (a run's config may only repeat the loaded value)."
+    )
 
 
 # Made from Settings, so that the Launchpad shows every setting with its type and description.
@@ -59,10 +69,10 @@ class PipelineSettings(_SettingsConfig):
     """The run's settings (segmentation_pipeline/settings.py, one SEGMENTATION_* variable each).
 
     Set from the environment when the definitions load; a run's config (the Launchpad) may change
-    any of them for its steps and stage configs, checked once as the run's resources start, before
-    any step. Those that choose the warehouse and the executor (data_dir, warehouse, ducklake_*,
-    duckdb_memory_limit, lock_wait_seconds, workers) are read as the definitions load: change them
-    in the environment.
+    them for its steps and stage configs, checked once as the run's resources start, before any
+    step. Those that choose the warehouse and the executor (`load_time` in settings.py) are read as
+    the definitions load: a run's config may repeat their value, and a run that changes one fails
+    there, naming the variable to set instead.
     """
 
     @classmethod
@@ -86,6 +96,9 @@ class PipelineSettings(_SettingsConfig):
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         settings = self.settings()  # a bad value in the run's config fails here, before any step
+        loaded = _loaded_settings(context.resource_def)
+        if loaded is not None:
+            loaded.check_run_settings(settings)
         # Once per run: the run's tag when it has one, else resolved now (a file landing mid-run
         # cannot move the date between steps).
         tag = context.run.tags.get(ANALYSIS_DATE_TAG) if context.run else None
@@ -93,6 +106,14 @@ class PipelineSettings(_SettingsConfig):
 
     def analysis_date(self) -> dt.date:
         return self._as_of or self.settings().analysis_date()
+
+
+def _loaded_settings(resource_def: dg.ResourceDefinition | None) -> Settings | None:
+    """The settings the definitions loaded with: the defaults they gave this resource's config."""
+    if resource_def is None:  # a resource built by hand, outside a run
+        return None
+    config = resource_def.config_schema.as_field().config_type.fields
+    return Settings(**{name: f.default_value for name, f in config.items() if f.default_provided})
 
 
 class StageConfigsResource(dg.ConfigurableResource):
