@@ -41,13 +41,16 @@ services:  ## install PostgreSQL (Debian's postgresql-15) when no pg_ctl is ther
 # module fixtures (a generated world, a base run, a Superset server) are built once. The slowest
 # tests are listed at the end of every run.
 TEST_WORKERS ?= 2
+# The tests write bytecode (this machine sets PYTHONDONTWRITEBYTECODE): each worker then imports the
+# package and the test modules compiled (pytest keeps its assertion-rewritten modules too), which
+# saved 4-5 s of CPU per worker at collection.
+PYTEST := PYTHONDONTWRITEBYTECODE= $(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile
 
 test: setup bi-venv services  ## every test, Superset end to end included
-	$(BIN)/python -m compileall -q segmentation_pipeline > /dev/null
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=15
+	$(PYTEST) --durations=15
 
 test-fast: setup services  ## the tests not marked slow (no end-to-end runs, no Superset)
-	$(BIN)/pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile --durations=5 --hypothesis-profile=fast
+	$(PYTEST) -m "not slow" --durations=5 --hypothesis-profile=fast
 
 bench: setup services  ## million-customer figures: wall time and peak memory per stage
 	$(BIN)/python -m benchmarks.run_all

@@ -267,6 +267,7 @@ def test_a_run_config_repeating_the_loaded_values_runs(tmp_path):
     assert materialization.metadata["dagster/row_count"].value == 1
 
 
+@pytest.mark.slow  # a run on a persistent Dagster instance, as the multiprocess executor needs (~5-10 s)
 def test_a_lake_run_changing_a_load_time_setting_fails_before_any_step_process(tmp_path, monkeypatch):
     # The lake's executor checks the run's config where the run is orchestrated, before it starts
     # step processes or takes the lake's lock (so no catalog server is reached).
@@ -281,6 +282,7 @@ def test_a_lake_run_changing_a_load_time_setting_fails_before_any_step_process(t
             dg.reconstructable(daily_job_from_env),
             instance=instance,
             run_config=run_config,
+            asset_selection=[dg.AssetKey(["staging", "orders"])],
             raise_on_error=False,
         )
     assert not result.success

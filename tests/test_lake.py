@@ -42,6 +42,7 @@ def test_commits_of_parallel_processes_all_land(lake_catalog: str, tmp_path: Pat
     assert list((tmp_path / "lake").rglob("*.parquet")), "the rows are Parquet files under the data path"
 
 
+@pytest.mark.slow  # starts a moto S3 server for one table (~10 s on a loaded machine, 3 s of it the server)
 def test_data_path_on_s3(lake_catalog: str, s3_endpoint: dict[str, str]):
     frame = pl.DataFrame(
         {"customer_id": [f"C{i}" for i in range(5000)], "value": [i / 7 for i in range(5000)]}
