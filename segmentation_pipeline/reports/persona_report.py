@@ -237,25 +237,20 @@ def _card(r: dict, i: int, currency: str, claims: list[dict], language: str, t: 
     }
 
 
-def _basis_note(segments: pl.DataFrame, profile: pl.DataFrame, currency: str) -> str:
-    """What the money and P(alive) rest on: said once, at the top, since every figure depends on it."""
-    basis = segments["value_basis"][0] if "value_basis" in segments.columns and segments.height else None
-    value = {
-        "margin": "value is margin (unit costs known for every counted order)",
-        "revenue": "value is revenue: unit costs are not known for every counted order, so margin, ROI and CLV "
-        "are on revenue",
-    }.get(basis or "", "value basis unknown")
-    p_alive = {
-        "model": "P(alive) from the purchase model",
-        "model_without_dropout": "the purchase model found no dropout: P(alive) is ~1 by construction and says "
-        "nothing about who is still active (read days_overdue in the profile instead)",
-        "unknown": "no P(alive): the CLV model was not fitted this run",
-    }
+def _basis_note(segments: pl.DataFrame, profile: pl.DataFrame, currency: str, t: dict) -> str:
+    """What the money and P(alive) rest on: said once, at the top, since every figure depends on it.
+
+    Whole sentences from the phrasebook (`basis_note`): the currency, the value basis, P(alive)."""
+    words = t["basis_note"]
+    money_in = words["money"].format(currency=currency)
+    if not segments.height:  # no segment: no customer, so no counted order to tell the basis or P(alive)
+        return f"{money_in} {words['no_customers']}"
+    basis = segments["value_basis"][0] if "value_basis" in segments.columns else None
     bases = set(profile["p_alive_basis"].drop_nulls()) if "p_alive_basis" in profile.columns else set()
     if bases - {"unknown"}:
         bases.discard("unknown")  # prospects have no P(alive); the buyers' basis is the one to state
-    p_alive_txt = "; ".join(p_alive.get(b, b) for b in sorted(bases)) or "no P(alive)"
-    return f"Money in {currency}; {value}. {p_alive_txt}."
+    p_alive = [words.get(b, b) for b in sorted(bases)] or [words["unknown"]]
+    return " ".join([money_in, words.get(basis or "", words["basis_unknown"]), *p_alive])
 
 
 def render_persona_report(
@@ -290,7 +285,7 @@ def render_persona_report(
         as_of=as_of.isoformat(),
         other_language_href=other_language_href,
         kpis={"customers": f"{customers:,}", "segments": seg.height, "revenue": money(revenue, currency)},
-        basis_note=_basis_note(seg, profile, currency),
+        basis_note=_basis_note(seg, profile, currency, t),
         sizes=_sizes(rows, currency, t),
         cards=[
             _card(r, i, currency, by_segment.get(r["segment_id"], []), language, t)

@@ -28,6 +28,20 @@ WORDS: dict[str, dict[str, object]] = {
         "CLV). Service priority 1 is served first: segments in ROI order, nothing else.",
         "no_service": "No service data: cost to serve, ROI and service priority are unknown (—).",
         "basis": {"margin": "margin", "revenue": "revenue"},
+        # The header's note: what the money and P(alive) rest on (persona_report._basis_note).
+        "basis_note": {
+            "money": "Money in {currency}.",
+            "margin": "Value is margin (unit costs known for every counted order).",
+            "revenue": "Value is revenue: unit costs are not known for every counted order, so margin, ROI and CLV "
+            "are on revenue.",
+            "basis_unknown": "The value basis (margin or revenue) is not recorded for these segments.",
+            "no_customers": "No customer yet: with no counted order, neither the value basis (margin or revenue) "
+            "nor P(alive) is known.",
+            "model": "P(alive) comes from the purchase model.",
+            "model_without_dropout": "The purchase model found no dropout: P(alive) is ~1 by construction and says "
+            "nothing about who is still active (read days_overdue in the profile instead).",
+            "unknown": "No P(alive): the CLV model was not fitted this run.",
+        },
     },
     "fr": {
         "title": "Segments clients et personas", "date": "Date d'analyse", "customers": "clients",
@@ -55,5 +69,18 @@ WORDS: dict[str, dict[str, object]] = {
         "priorité 1 est servie d'abord : les segments dans l'ordre de leur ROI, rien d'autre.",
         "no_service": "Aucune donnée de service : coût de service, ROI et priorité inconnus (—).",
         "basis": {"margin": "marge", "revenue": "chiffre d'affaires"},
+        "basis_note": {
+            "money": "Montants en {currency}.",
+            "margin": "La valeur est la marge (coûts unitaires connus pour chaque commande comptée).",
+            "revenue": "La valeur est le chiffre d'affaires : les coûts unitaires ne sont pas connus pour chaque "
+            "commande comptée, donc marge, ROI et CLV sont calculés sur le chiffre d'affaires.",
+            "basis_unknown": "La base de valeur (marge ou chiffre d'affaires) n'est pas indiquée pour ces segments.",
+            "no_customers": "Aucun client pour l'instant : sans commande comptée, ni la base de valeur (marge ou "
+            "chiffre d'affaires) ni la P(alive) ne sont connues.",
+            "model": "La P(alive) vient du modèle d'achat.",
+            "model_without_dropout": "Le modèle d'achat n'a trouvé aucun abandon : la P(alive) vaut ~1 par "
+            "construction et ne dit rien de qui est encore actif (voir plutôt days_overdue dans le profil).",
+            "unknown": "Pas de P(alive) : le modèle de CLV n'a pas été ajusté lors de cette exécution.",
+        },
     },
 }  # fmt: skip

@@ -7,6 +7,9 @@ reads its part of it.
 
 from __future__ import annotations
 
+import html
+import re
+
 import dagster as dg
 import duckdb
 import pytest
@@ -115,10 +118,24 @@ def test_every_step_after_the_features_runs_on_zero_customers_through_publicatio
             assert name in published, f"marts.{name} is not in the snapshot"
             assert snapshot.execute(f'SELECT count(*) FROM "{name}"').fetchone() == (0,), name
         # rfm_segments keeps a row per RFM segment (BI charts show every segment), none with a customer
-        assert snapshot.execute("SELECT count(*), sum(customers) FROM rfm_segments").fetchone() == (12, 0)
+        # (their share is null: 0 of 0 customers is no share)
+        assert snapshot.execute(
+            "SELECT count(*), sum(customers), count(share) FROM rfm_segments"
+        ).fetchone() == (
+            12,
+            0,
+            0,
+        )
         assert "data_quality" in published  # the landing zone's files: none here
         profile_columns = [r[0] for r in snapshot.execute("DESCRIBE customer_profile").fetchall()]
     assert profile_columns == [c.name for c in CUSTOMER_PROFILE.columns]
-    assert list((tmp_path / "reports").glob("*.html")), (
-        "the report is written, saying there is no customer yet"
-    )
+    reports = [tmp_path / "reports" / f"persona_report_2025-06-30{suffix}.html" for suffix in ("", ".fr")]
+    # The report is written in English and French, saying there is no customer yet, and why.
+    for path, note in zip(reports, (
+        "Money in EUR. No customer yet: with no counted order, neither the value basis (margin or revenue) "
+        "nor P(alive) is known.",
+        "Montants en EUR. Aucun client pour l'instant : sans commande comptée, ni la base de valeur (marge ou "
+        "chiffre d'affaires) ni la P(alive) ne sont connues.",
+    ), strict=True):  # fmt: skip
+        [shown] = re.findall(r'<p class="note">(.*?)</p></header>', path.read_text(encoding="utf-8"))
+        assert html.unescape(shown) == note, path.name

@@ -49,7 +49,7 @@ def test_the_report_names_no_figure_its_data_does_not_show(shop):
     data_dir, conn = shop
     text = report_text(data_dir)
     # No CLV this run (too few repeat buyers): no value, P(alive) or ROI figure for any persona.
-    assert "no P(alive): the CLV model was not fitted this run" in text
+    assert "No P(alive): the CLV model was not fitted this run." in text
     assert "No 12-month CLV in this run" in text
     assert (
         text.count("mean CLV, next 12 months: —") == text.count("service ROI, next 12 months: unknown") == 3

@@ -6,6 +6,7 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
+from html import unescape
 
 import jinja2
 import polars as pl
@@ -160,3 +161,26 @@ def test_the_report_words_are_the_same_keys_in_both_languages():
             assert len(english) == len(french) and (
                 not isinstance(english, dict) or set(english) == set(french)
             )
+
+
+def header_note(html: str) -> str:
+    [note] = re.findall(r'<p class="note">(.*?)</p></header>', html, flags=re.S)
+    return unescape(note)
+
+
+@pytest.mark.parametrize("language", ["en", "fr"])
+def test_the_header_note_is_whole_sentences_in_the_reports_language(report, language):
+    segments = report[1].with_columns(value_basis=pl.lit("revenue"))
+    profile = small_profile().with_columns(p_alive_basis=pl.lit("unknown"))
+    words = WORDS[language]["basis_note"]
+    money_in = words["money"].format(currency="EUR")
+    html = render_persona_report(segments, profile, None, None, None, AS_OF, "EUR", language=language)
+    assert header_note(html) == f"{money_in} {words['revenue']} {words['unknown']}"
+    # Zero customers: a sentence that says what is unknown and why, not "value basis unknown. no P(alive)."
+    html = render_persona_report(
+        segments.clear(), profile.clear(), None, None, None, AS_OF, "EUR", language=language
+    )
+    assert header_note(html) == f"{money_in} {words['no_customers']}"
+    for note in (header_note(html), *words.values()):
+        for sentence in re.split(r"(?<=\.) ", note):  # each starts with a capital and ends with "."
+            assert sentence[0].isupper() and sentence.endswith("."), sentence

@@ -286,7 +286,9 @@ def test_summary_counts_revenue_margin_shares_and_order():
 def test_summary_of_empty_profile():
     empty = frame([]).with_columns(rfm_segment=pl.lit(None, dtype=pl.String))
     summary = summarize_rfm_segments(empty)
-    assert summary["customers"].sum() == 0 and summary["share"].sum() == 0.0
+    assert summary["rfm_segment"].to_list() == list(SEGMENT_ORDER)  # every row kept, for dashboards
+    assert summary["customers"].sum() == 0
+    assert summary["share"].null_count() == summary.height  # 0 of 0 customers is no share, not 0%
 
 
 def test_no_buyers_at_all():

@@ -111,6 +111,7 @@ CONSUMERS = [
         {"customer_id": False, "monetary": False, "margin": True},
     ),
     Consumer("rfm_segments", RFM_SCORES, {"customer_id": False, "rfm_segment": False}),
+    Consumer("persona_report", RFM_SEGMENTS, {"rfm_segment": False, "customers": False, "share": True}),
     Consumer(
         "persona_report",
         CUSTOMER_PROFILE,

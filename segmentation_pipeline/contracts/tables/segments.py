@@ -327,6 +327,12 @@ RFM_SEGMENTS = TableContract(
         SEGMENTS.column("customers"),
         Column("revenue", "DOUBLE", "Their revenue.", guaranteed=True),
         Column("margin", "DOUBLE", "Their margin.", guaranteed=True, nullable=True),
-        Column("share", "DOUBLE", "Share of all customers (the shares sum to 1).", guaranteed=True),
+        Column(
+            "share",
+            "DOUBLE",
+            "Share of all customers (the shares sum to 1); null in every row when there is no customer.",
+            guaranteed=True,
+            nullable=True,
+        ),
     ),
 )

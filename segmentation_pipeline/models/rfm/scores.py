@@ -146,7 +146,7 @@ def summarize_rfm_segments(profile: pl.DataFrame) -> pl.DataFrame:
 
     `profile` needs rfm_segment and monetary (and margin, if known). Every segment is listed, with
     zero customers when empty, so dashboards keep stable rows; share is the customer share and
-    sums to 1 (0 everywhere for an empty profile). Revenue is the sum of `monetary`; margin sums the
+    sums to 1 (null everywhere for an empty profile: 0 of 0 customers is no share). Revenue is the sum of `monetary`; margin sums the
     known margins (0 for an empty segment, null for a segment where none is known).
     """
     margin = pl.col("margin") if "margin" in profile.columns else pl.lit(None, dtype=pl.Float64)
@@ -167,7 +167,7 @@ def summarize_rfm_segments(profile: pl.DataFrame) -> pl.DataFrame:
             customers=pl.col("customers").fill_null(0),
             revenue=pl.col("revenue").fill_null(0.0),
             margin=pl.when(pl.col("customers").is_null()).then(0.0).otherwise("margin"),
-            share=pl.col("customers").fill_null(0) / total if total else pl.lit(0.0),
+            share=pl.col("customers").fill_null(0) / total if total else pl.lit(None, dtype=pl.Float64),
         )
         .sort("_order")
         .select("rfm_segment", "customers", "revenue", "margin", "share")
