@@ -3,12 +3,12 @@
 Synthetic (default): builds a contract-typed data set in memory (vectorised NumPy -> Polars:
 customers, products, orders, surveys, social, service; 1,000,000 customers / 10,000,000 order
 lines), loads it into an in-memory DuckDB staging schema, then times what the assets run on it
-(defs.features.build_feature_tables, full build: read, orders, counted_orders, write_orders,
+(features.build.build_feature_tables, full build: read, orders, counted_orders, write_orders,
 customer_features, write_features), score_rfm and classify_customers: median of 3 runs per stage,
 and the process's peak RSS (which includes the input frames and the in-memory warehouse).
 
 Warehouse (--warehouse PATH --as-of DATE): times exactly what the `customer_feature_tables` and
-`customer_scores` assets run (assets.features.build_feature_tables, then
+`customer_scores` assets run (features.build.build_feature_tables, then
 defs.models.build_score_tables, on a connection configured as the warehouse resource is): read
 staging, aggregate the order lines, counted orders, customer features, write both tables (a full
 build: every customer; bench_pipeline measures the incremental daily build); read the features,
@@ -45,7 +45,7 @@ import numpy as np
 import polars as pl
 
 from segmentation_pipeline.contracts import SOURCES, enums
-from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, build_feature_tables
+from segmentation_pipeline.features.build import CUSTOMER_FEATURES, build_feature_tables
 from segmentation_pipeline.models.classes.customer_classes import classify_customers
 from segmentation_pipeline.models.rfm.scores import score_rfm
 from segmentation_pipeline.settings import Settings
@@ -294,8 +294,8 @@ def _warehouse_run(path: str, as_of: date) -> dict:
     """One run of the asset's work on the (scratch) warehouse at `path`, in this process."""
     import duckdb
 
-    from segmentation_pipeline.defs.features import build_feature_tables
     from segmentation_pipeline.defs.models import build_score_tables
+    from segmentation_pipeline.features.build import build_feature_tables
     from segmentation_pipeline.features.value_basis import read_value_basis
 
     stages: dict[str, dict[str, float]] = {}

@@ -1,7 +1,7 @@
 """Random worlds for the segment-quality benchmark and test: landing zone -> staging -> features, as the job builds them.
 
 The feature frame is built by the job's own code without Dagster: `ingest.load.load_source` for
-every source (parsing, Pandera validation, quarantine), then `assets.features.build_feature_tables`
+every source (parsing, Pandera validation, quarantine), then `features.build.build_feature_tables`
 (the body of the `customer_feature_tables` asset) into a scratch DuckDB file, and the segmentation
 input is read with the job's `segmentation_input` SQL minus the RFM/CLV joins (the clustering reads
 none of those columns). Each world is built once and cached as Parquet (features + truth).
@@ -36,7 +36,7 @@ def build_features(data_dir: Path, as_of: dt.date) -> pl.DataFrame:
     import duckdb
 
     from segmentation_pipeline.contracts import SOURCES
-    from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, build_feature_tables
+    from segmentation_pipeline.features.build import CUSTOMER_FEATURES, build_feature_tables
     from segmentation_pipeline.settings import Settings
     from segmentation_pipeline.staging.load import load_source
     from segmentation_pipeline.warehouse.tables import ensure_schemas, query_frame

@@ -4,7 +4,7 @@ As of 2024-06-30. Products: P1 shoes/Acme cost 4, P2 bags/Zeta cost 10, P3 hats/
 Customers: A (full record), B (no orders: prospect), C (signed up after as_of: excluded),
 D (no signup date), E (only a returned order: prospect); U orders without a customer record.
 
-Every check runs on the asset's path (defs.features.build_feature_tables, the `build` fixture): the
+Every check runs on the asset's path (features.build.build_feature_tables, the `build` fixture): the
 rows are loaded into a DuckDB staging schema, DuckDB aggregates the order lines
 (staging.reads.read_order_facts) and Polars computes the features, as in production.
 """
@@ -19,7 +19,7 @@ import pytest
 
 from segmentation_pipeline.contracts import SOURCES
 from segmentation_pipeline.contracts.tables import CUSTOMER_FEATURES as CUSTOMER_FEATURES_CONTRACT
-from segmentation_pipeline.defs.features import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
+from segmentation_pipeline.features.build import CUSTOMER_FEATURES, CUSTOMER_ORDERS, build_feature_tables
 from segmentation_pipeline.staging.reads import read_staging
 from segmentation_pipeline.staging.tables import ensure_source_tables, staging_table
 from segmentation_pipeline.warehouse.tables import ensure_schemas

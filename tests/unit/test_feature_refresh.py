@@ -19,13 +19,13 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from segmentation_pipeline.contracts import SOURCES
-from segmentation_pipeline.defs.features import (
+from segmentation_pipeline.features import refresh
+from segmentation_pipeline.features.build import (
     CUSTOMER_FEATURES,
     CUSTOMER_ORDERS,
     FeatureTables,
     build_feature_tables,
 )
-from segmentation_pipeline.features import refresh
 from segmentation_pipeline.publication.erasure import erase_customers
 from segmentation_pipeline.staging.load import load_source
 from segmentation_pipeline.synth import generate_landing_zone
