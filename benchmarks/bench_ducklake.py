@@ -71,6 +71,7 @@ def one_run(data_dir: Path) -> dict:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
+    load_before = os.getloadavg()[0]
     started = time.time()
     with dagster_instance(persistent=True) as instance:
         result = execute_daily_job(settings, instance, run_tags(settings))
@@ -99,6 +100,8 @@ def one_run(data_dir: Path) -> dict:
         "started": started,
         "warehouse": settings.warehouse,
         "workers": settings.workers,
+        "partitions": settings.customer_partitions if settings.warehouse == "ducklake" else 1,
+        "load": (load_before, os.getloadavg()[0]),  # 1-minute load average at the start and the end
     }
 
 
@@ -112,7 +115,7 @@ def _summarise(run: dict) -> tuple:
     mode = (
         "DuckDB file, in-process"
         if run["warehouse"] == "duckdb"
-        else f"DuckLake, {run['workers']} step process(es)"
+        else f"DuckLake, {run['workers']} step process(es), {run['partitions']} bucket(s)"
     )
     return (
         mode,
@@ -122,6 +125,7 @@ def _summarise(run: dict) -> tuple:
         f"{max(step_peak, run['orchestrator_peak_rss_mb'] if run['warehouse'] == 'duckdb' else step_peak):,.0f}",
         f"{run['orchestrator_peak_rss_mb']:,.0f}",
         f"{run['total_peak_rss_mb']:,.0f}",
+        "{:.1f} -> {:.1f}".format(*run.get("load", (float("nan"),) * 2)),
     )
 
 
@@ -169,7 +173,7 @@ def main() -> None:
         f"Full run into an empty warehouse, {AS_OF} (one run each; wall includes step-process start-up)",
         [_summarise(r) for r in runs],
         ("mode", "wall s", "sum of step compute s", "sum of step start-up s", "peak RSS of a step process MB",
-         "orchestrator peak MB", "all processes at once peak MB"),
+         "orchestrator peak MB", "all processes at once peak MB", "load average at start -> end"),
     )  # fmt: skip
     for run in runs[1:]:
         print_table(

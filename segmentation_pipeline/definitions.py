@@ -66,6 +66,31 @@ def job_executor(settings: Settings) -> dg.ExecutorDefinition:
     return dg.in_process_executor
 
 
+def customer_partitions(settings: Settings) -> int:
+    """How many customer-hash buckets the per-customer stages split into: 1 (one step) on the DuckDB file."""
+    return settings.customer_partitions if settings.warehouse == "ducklake" else 1
+
+
+def asset_definitions(settings: Settings) -> list:
+    """Every asset; in DuckLake mode with partitions, the per-customer stages as one step per bucket.
+
+    The DuckDB file admits one writer and runs its steps one after the other in one process, so
+    buckets there would only add steps: its stages stay one step each (defs/partitioned.py says why
+    a fixed fan-out in a graph-backed asset rather than Dagster partitions or dynamic outputs).
+    """
+    assets = dg.load_assets_from_modules(ASSET_MODULES)
+    partitions = customer_partitions(settings)
+    if partitions == 1:
+        return assets
+    partitioned = [
+        features.partitioned_customer_feature_tables(partitions),
+        models.partitioned_clv_models(partitions),
+        marts.partitioned_customer_profile(partitions),
+    ]
+    replaced = {key for asset in partitioned for key in asset.keys}
+    return [asset for asset in assets if not set(getattr(asset, "keys", ())) & replaced] + partitioned
+
+
 def build_definitions(settings: Settings) -> dg.Definitions:
     """Definitions bound to one set of settings (the environment's by default, a test's in tests)."""
     daily_segmentation = dg.define_asset_job(
@@ -87,7 +112,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         return dg.RunRequest(tags=run_tags(settings))
 
     return dg.Definitions(
-        assets=dg.load_assets_from_modules(ASSET_MODULES),
+        assets=asset_definitions(settings),
         asset_checks=dg.load_asset_checks_from_modules(ASSET_MODULES),
         jobs=[daily_segmentation],
         schedules=[daily_schedule],

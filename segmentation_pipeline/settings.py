@@ -192,6 +192,15 @@ class Settings:
         load_time=True,
     )
     workers: int = _setting(2, "DuckLake mode: step processes running at once.", low=1, load_time=True)
+    customer_partitions: int = _setting(
+        2,
+        "DuckLake mode: the per-customer stages (features, CLV predictions, customer profile) split into this many "
+        "customer-hash buckets, one step each (1 = one step per stage). The DuckDB file runs each stage as "
+        "one step whatever this says.",
+        low=1,
+        high=64,
+        load_time=True,
+    )
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir))  # a str from code or config

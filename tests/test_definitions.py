@@ -97,6 +97,37 @@ def test_ducklake_mode_runs_the_steps_in_parallel_processes(tmp_path, monkeypatc
     )
 
 
+def test_ducklake_mode_splits_the_per_customer_stages_into_bucket_steps(tmp_path, monkeypatch):
+    monkeypatch.setenv("SEGMENTATION_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SEGMENTATION_DUCKLAKE_CATALOG", "postgresql://etl@db.internal:5432/lake")
+    monkeypatch.setenv("SEGMENTATION_CUSTOMER_PARTITIONS", "4")
+
+    def graph(warehouse: str) -> tuple[set[str], set, set]:
+        """The job's steps (op handles), asset keys and check keys in one warehouse mode."""
+        monkeypatch.setenv("SEGMENTATION_WAREHOUSE", warehouse)
+        definitions = build_definitions(Settings.from_env())
+        job = definitions.resolve_job_def(JOB_NAME)
+        assets = definitions.get_repository_def().asset_graph
+        return (
+            {str(h) for h in job.graph.iterate_node_handles()},
+            assets.get_all_asset_keys(),
+            assets.asset_check_keys,
+        )
+
+    lake, file = graph("ducklake"), graph("duckdb")
+    stages = (
+        ("customer_feature_tables",) * 2,
+        ("clv_models",) * 2,
+        ("customer_profile", "marts__customer_profile"),
+    )
+    for stage, one_step in stages:
+        assert {f"{stage}.prepare", f"{stage}.commit"} | {f"{stage}.bucket_{i}" for i in range(4)} <= lake[0]
+        assert one_step in file[0] and not any(step.startswith(f"{stage}.") for step in file[0]), (
+            "one step on the file"
+        )
+    assert lake[1:] == file[1:], "the same assets and checks in both modes: only the steps differ"
+
+
 @pytest.mark.parametrize(
     ("variables", "message"),
     [({"SEGMENTATION_WAREHOUSE": "ducklake"}, "SEGMENTATION_DUCKLAKE_CATALOG=''"),

@@ -197,3 +197,90 @@ def test_accept_and_erase_work_on_a_lake_under_its_run_lock(lake_catalog: str, t
         assert conn.execute("SELECT customer_id FROM staging.customers").fetchall() == [("C2",)]
         assert conn.execute("SELECT customer_id FROM marts.customer_profile").fetchall() == [("C2",)]
         assert conn.execute("SELECT customer_id FROM ops.erased_customers").fetchall() == [("C1",)]
+
+
+_BUCKET = """
+import sys
+from segmentation_pipeline.contracts.tables.base import Column, TableContract
+from segmentation_pipeline.warehouse import lake
+from segmentation_pipeline.warehouse.buckets import BUCKET_TABLE, Bucket, mark_bucket_customers, staged
+from segmentation_pipeline.warehouse.tables import transaction
+SCORES = TableContract("marts.scores", "Scores.", (Column("customer_id", "VARCHAR", "Id."), Column("score", "DOUBLE", "Score.")))
+index, of, fail = int(sys.argv[3]), int(sys.argv[4]), sys.argv[5] == "fail"
+conn = lake.connect(sys.argv[1], sys.argv[2])
+mark_bucket_customers(conn, Bucket(index, of), "staging.customers")
+with transaction(conn):
+    conn.execute(
+        f"INSERT INTO {staged(SCORES).table} SELECT customer_id, CASE WHEN ? THEN NULL ELSE 2.0 END "
+        f"FROM {BUCKET_TABLE}", [fail]
+    )  # a null score breaks the contract (NOT NULL): this bucket's step fails
+"""
+
+
+@pytest.mark.slow  # six bucket processes on one PostgreSQL catalog (~60 s on a loaded machine)
+def test_a_partitioned_table_is_published_whole_or_not_at_all(lake_catalog: str, tmp_path: Path):
+    # The moves of a partitioned stage (warehouse/buckets.py), each bucket its own process as on the
+    # multiprocess executor: while one bucket fails, readers keep the previous table, whole.
+    from segmentation_pipeline.contracts.tables.base import Column, TableContract
+    from segmentation_pipeline.warehouse.buckets import commit_staged, start_staged
+
+    scores = TableContract(
+        "marts.scores",
+        "Scores.",
+        (Column("customer_id", "VARCHAR", "Id."), Column("score", "DOUBLE", "Score.")),
+    )
+    data_path = f"{tmp_path / 'lake'}/"
+    with lake.connect(lake_catalog, data_path) as conn:
+        conn.execute("CREATE SCHEMA staging")
+        conn.execute("CREATE SCHEMA marts")
+        conn.execute("CREATE TABLE staging.customers AS SELECT 'C' || range AS customer_id FROM range(300)")
+        conn.execute(scores.ddl())
+        conn.execute("INSERT INTO marts.scores SELECT customer_id, 1.0 FROM staging.customers")
+
+    def run_buckets(failing: int | None) -> list[int]:
+        with lake.connect(lake_catalog, data_path) as conn:
+            start_staged(conn, scores)
+        steps = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    _BUCKET,
+                    lake_catalog,
+                    data_path,
+                    str(i),
+                    "3",
+                    "fail" if i == failing else "ok",
+                ],
+                stderr=subprocess.DEVNULL,
+            )
+            for i in range(3)
+        ]
+        return [step.wait(timeout=120) for step in steps]
+
+    def published() -> list[tuple]:
+        with lake.connect(lake_catalog, data_path) as conn:
+            return conn.execute(
+                "SELECT count(*), count(DISTINCT customer_id), min(score), max(score) FROM marts.scores"
+            ).fetchall()
+
+    codes = run_buckets(failing=1)
+    assert codes[1] != 0 and codes[0] == codes[2] == 0
+    # The run stops before its commit step: the readers' table is the previous one, untouched.
+    assert published() == [(300, 300, 1.0, 1.0)]
+
+    assert run_buckets(failing=None) == [0, 0, 0]  # the next run's buckets (a fresh staged table)
+    with lake.connect(lake_catalog, data_path) as conn:
+        reader = lake.connect(lake_catalog, data_path)
+        reader.execute("BEGIN TRANSACTION")
+        assert reader.execute("SELECT max(score) FROM marts.scores").fetchall() == [(1.0,)]
+        commit_staged(conn, [scores])
+        # A reader inside its transaction keeps its snapshot; new readers see the whole new table.
+        assert reader.execute("SELECT max(score), count(*) FROM marts.scores").fetchall() == [(1.0, 300)]
+        reader.execute("COMMIT")
+        reader.close()
+        leftovers = conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE ends_with(table_name, '__next')"
+        ).fetchall()
+    assert published() == [(300, 300, 2.0, 2.0)], "every bucket's rows, each customer once"
+    assert leftovers == []

@@ -15,6 +15,7 @@ from segmentation_pipeline.defs.metadata import (
     warehouse_table_metadata,
 )
 from segmentation_pipeline.defs.models import CUSTOMER_SEGMENTS, one_row_per_customer, read_segmentation_input
+from segmentation_pipeline.defs.partitioned import customer_partitioned_asset
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import read_value_basis
 from segmentation_pipeline.marts.economics.segment_economics import customer_economics
@@ -29,6 +30,7 @@ from segmentation_pipeline.models.segmentation.clustering import (
 )
 from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.staging.reads import read_staging
+from segmentation_pipeline.warehouse.buckets import Bucket, commit_staged, start_staged
 from segmentation_pipeline.warehouse.tables import (
     comment_table,
     create_table,
@@ -195,15 +197,38 @@ def rfm_segment_shares_sum_to_one(warehouse: DuckDBResource) -> dg.AssetCheckRes
     )
 
 
+PROFILE_DESCRIPTION = (
+    "One row per known customer (prospects included) as of the run: RFM scores and segment, customer classes, "
+    "behavioural segment and persona, P(alive), expected orders and CLV, plus demographics, channel preference, "
+    "influence tier, service effort and cost to serve, and latest survey answers. No personal data."
+)
+PROFILE_DEPS = [["marts", "segments"]]
+
+
+def _profile_written(conn, basis) -> dg.MaterializeResult:
+    """The profile asset's metadata and contract check, on the table as written."""
+    metadata = warehouse_table_metadata(
+        conn, contract.CUSTOMER_PROFILE, preview_columns=contract.CUSTOMER_PROFILE.guaranteed
+    )
+    check = contract_check_result(conn, contract.CUSTOMER_PROFILE)
+    return dg.MaterializeResult(
+        asset_key=["marts", "customer_profile"],
+        metadata={
+            **metadata,
+            "columns": dg.MetadataValue.int(len(metadata["dagster/column_schema"].columns)),
+            "value_basis": dg.MetadataValue.text(basis.describe()),
+        },
+        check_results=[check],
+    )
+
+
 @dg.asset(
     key=["marts", "customer_profile"],
     group_name="marts",
     kinds={"duckdb"},
-    deps=[["marts", "segments"]],
+    deps=PROFILE_DEPS,
     check_specs=[contract_check_spec(contract.CUSTOMER_PROFILE)],
-    description="One row per known customer (prospects included) as of the run: RFM scores and segment, customer "
-    "classes, behavioural segment and persona, P(alive), expected orders and CLV, plus demographics, channel "
-    "preference, influence tier, service effort and cost to serve, and latest survey answers. No personal data.",
+    description=PROFILE_DESCRIPTION,
 )
 def customer_profile(
     settings: PipelineSettings, stages: dg.ResourceParam[StageConfigs], warehouse: DuckDBResource
@@ -213,18 +238,42 @@ def customer_profile(
         build_customer_profile(
             conn, basis.basis, settings.assumed_margin_rate, stages.economics.cost_per_effort_point
         )
-        metadata = warehouse_table_metadata(
-            conn, contract.CUSTOMER_PROFILE, preview_columns=contract.CUSTOMER_PROFILE.guaranteed
-        )
-        check = contract_check_result(conn, contract.CUSTOMER_PROFILE)
-    columns = len(metadata["dagster/column_schema"].columns)
-    return dg.MaterializeResult(
-        metadata={
-            **metadata,
-            "columns": dg.MetadataValue.int(columns),
-            "value_basis": dg.MetadataValue.text(basis.describe()),
-        },
-        check_results=[check],
+        return _profile_written(conn, basis)
+
+
+def partitioned_customer_profile(partitions: int) -> dg.AssetsDefinition:
+    """`customer_profile` as one step per customer-hash bucket (DuckLake mode; defs/partitioned.py)."""
+
+    def prepare(context: dg.OpExecutionContext) -> None:
+        with context.resources.warehouse.get_connection() as conn:
+            start_staged(conn, contract.CUSTOMER_PROFILE)
+
+    def build_bucket(context: dg.OpExecutionContext, bucket: Bucket) -> None:
+        settings, stages = context.resources.settings, context.resources.stages
+        with context.resources.warehouse.get_connection() as conn:
+            basis = read_value_basis(conn, settings.rfm_monetary)
+            build_customer_profile(
+                conn,
+                basis.basis,
+                settings.assumed_margin_rate,
+                stages.economics.cost_per_effort_point,
+                bucket,
+            )
+
+    def commit(context: dg.OpExecutionContext) -> list[dg.MaterializeResult]:
+        with context.resources.warehouse.get_connection() as conn:
+            commit_staged(conn, [contract.CUSTOMER_PROFILE])
+            return [_profile_written(conn, read_value_basis(conn, context.resources.settings.rfm_monetary))]
+
+    return customer_partitioned_asset(
+        "customer_profile",
+        [table_spec(contract.CUSTOMER_PROFILE, PROFILE_DESCRIPTION)],
+        PROFILE_DEPS,
+        [contract_check_spec(contract.CUSTOMER_PROFILE)],
+        prepare,
+        build_bucket,
+        commit,
+        partitions,
     )
 
 
@@ -253,7 +302,7 @@ def customer_profile_is_complete(warehouse: DuckDBResource) -> dg.AssetCheckResu
     check_specs=[contract_check_spec(contract.SERVICE_QUEUE)],
     description="One row per open service ticket (not recorded as resolved), ranked for the seeds' question "
     '"two customers need help and there is capacity for one: which first?": value at stake (the customer\'s '
-    "clv_12m) highest first, then least effort so far, then oldest, then ticket_id. Empty (typed) without a "
+    "clv_12m) to the cent, highest first, then least effort so far, then oldest, then ticket_id. Empty (typed) without a "
     "service source.",
 )
 def service_queue(settings: PipelineSettings, warehouse: DuckDBResource) -> dg.MaterializeResult:

@@ -218,7 +218,8 @@ def run_pipeline(settings: Settings | None = None, verbose: bool = False) -> boo
     logs = settings.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     debug_log = logs / f"run_{dt.datetime.now():%Y%m%dT%H%M%S}.log"
-    console = StepConsole(total_steps=len(job.nodes_in_topological_order))
+    # One step per op: a partitioned stage (defs/partitioned.py) is one node of several steps.
+    console = StepConsole(total_steps=sum(1 for _ in job.graph.iterate_op_defs()))
     # --verbose keeps Dagster's own console (every DEBUG event)
     loggers = None if verbose else _loggers(console, debug_log)
     run_config = {}

@@ -32,7 +32,7 @@ CUSTOMER_FEATURES = contract.CUSTOMER_FEATURES.table
 Stage = Callable[[str], AbstractContextManager]
 
 
-def _no_stage(name: str) -> AbstractContextManager:
+def no_stage(name: str) -> AbstractContextManager:
     return contextlib.nullcontext()
 
 
@@ -47,7 +47,7 @@ class FeatureTables:
     absent: list[str]
 
 
-def _compute(
+def compute_feature_frames(
     conn: duckdb.DuckDBPyConnection,
     as_of: dt.date,
     cost_per_effort_point: float,
@@ -99,7 +99,7 @@ def build_feature_tables(
     conn: duckdb.DuckDBPyConnection,
     as_of: dt.date,
     cost_per_effort_point: float,
-    stage: Stage = _no_stage,
+    stage: Stage = no_stage,
     full_refresh: bool = False,
     duckdb_memory_limit: str | None = None,
 ) -> FeatureTables:
@@ -122,26 +122,46 @@ def build_feature_tables(
     if duckdb_memory_limit:
         conn.execute("SET memory_limit = ?", [duckdb_memory_limit])
     with stage("plan"):
-        state = refresh.current_state(conn, as_of, cost_per_effort_point)
-        previous = refresh.previous_state(conn, [CUSTOMER_ORDERS, CUSTOMER_FEATURES])
-        plan = refresh.plan_refresh(
-            previous,
-            state,
-            replaced_since=previous is not None and refresh.replaced_since(conn, previous),
-            force_full=full_refresh,
-        )
-        if plan.mode == refresh.INCREMENTAL:
-            changed = refresh.mark_changed_customers(conn, plan.previous, as_of)
-            customers = conn.execute(f"SELECT count(*) FROM {CUSTOMER_FEATURES}").fetchall()[0][0]
-            if changed > refresh.MAX_INCREMENTAL_SHARE * max(customers, 1):
-                plan = refresh.RefreshPlan(
-                    refresh.FULL, f"{changed:,} of {customers:,} customers changed", previous
-                )
+        state, plan = plan_feature_build(conn, as_of, cost_per_effort_point, full_refresh)
+    return build_planned(conn, as_of, cost_per_effort_point, stage, state, plan)
 
+
+def plan_feature_build(
+    conn: duckdb.DuckDBPyConnection, as_of: dt.date, cost_per_effort_point: float, full_refresh: bool
+) -> tuple[refresh.BuildState, refresh.RefreshPlan]:
+    """This build's state and whether it is full or incremental (an incremental plan leaves the
+    customers to recompute in the temporary table refresh.DELTA_TABLE)."""
+    state = refresh.current_state(conn, as_of, cost_per_effort_point)
+    previous = refresh.previous_state(conn, [CUSTOMER_ORDERS, CUSTOMER_FEATURES])
+    plan = refresh.plan_refresh(
+        previous,
+        state,
+        replaced_since=previous is not None and refresh.replaced_since(conn, previous),
+        force_full=full_refresh,
+    )
+    if plan.mode == refresh.INCREMENTAL:
+        changed = refresh.mark_changed_customers(conn, plan.previous, as_of)
+        customers = conn.execute(f"SELECT count(*) FROM {CUSTOMER_FEATURES}").fetchall()[0][0]
+        if changed > refresh.MAX_INCREMENTAL_SHARE * max(customers, 1):
+            plan = refresh.RefreshPlan(
+                refresh.FULL, f"{changed:,} of {customers:,} customers changed", previous
+            )
+    return state, plan
+
+
+def build_planned(
+    conn: duckdb.DuckDBPyConnection,
+    as_of: dt.date,
+    cost_per_effort_point: float,
+    stage: Stage,
+    state: refresh.BuildState,
+    plan: refresh.RefreshPlan,
+) -> FeatureTables:
+    """The build of `plan` (build_feature_tables after its plan)."""
     # One transaction for both tables and the state: readers never see one without the other.
     with transaction(conn):
         if plan.mode == refresh.FULL:
-            counted, features, absent = _compute(
+            counted, features, absent = compute_feature_frames(
                 conn, as_of, cost_per_effort_point, stage, None,
                 lambda frame: write_table(conn, contract.CUSTOMER_ORDERS, frame),
             )  # fmt: skip
@@ -153,7 +173,7 @@ def build_feature_tables(
                 refresh.delete_changed(conn, CUSTOMER_ORDERS)
                 insert_frame(conn, CUSTOMER_ORDERS, frame)
 
-            counted, features, absent = _compute(
+            counted, features, absent = compute_feature_frames(
                 conn, as_of, cost_per_effort_point, stage, refresh.DELTA_TABLE, replace_orders
             )
             with stage("write_features"):

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import duckdb
 
+from segmentation_pipeline.warehouse.buckets import is_staged_table
 from segmentation_pipeline.warehouse.tables import quote_literal, rollback
 
 SNAPSHOT_NAME = "marts.duckdb"
@@ -45,7 +46,8 @@ def mart_tables(conn: duckdb.DuckDBPyConnection) -> list[str]:
     rows = conn.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'marts' ORDER BY table_name"
     ).fetchall()
-    return [row[0] for row in rows]
+    # A `__next` table is a partitioned stage's rows before its commit (one a failed run left behind).
+    return [row[0] for row in rows if not is_staged_table(row[0])]
 
 
 def _comments(conn: duckdb.DuckDBPyConnection, table: str) -> tuple[str | None, list[tuple[str, str]]]:

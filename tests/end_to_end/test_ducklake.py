@@ -16,8 +16,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
+from dagster._core.instance.ref import InstanceRef
 from polars.testing import assert_frame_equal
 
 from segmentation_pipeline.synth import generate_landing_zone
@@ -65,7 +67,9 @@ def run_command(data_dir: Path, env: dict[str, str] | None = None, **settings: s
     """
     variables = {f"SEGMENTATION_{name.upper()}": value for name, value in settings.items()}
     variables |= {"SEGMENTATION_DATA_DIR": str(data_dir), "SEGMENTATION_SETTLE_SECONDS": "0"}
-    child_env = {k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"}  # a throwaway instance
+    child_env = {
+        k: v for k, v in os.environ.items() if k != "DAGSTER_HOME"
+    }  # a throwaway instance (or env's)
     done = subprocess.run(
         [sys.executable, "-m", "segmentation_pipeline", "run"],
         env={**child_env, **(env or {}), **variables},
@@ -76,12 +80,14 @@ def run_command(data_dir: Path, env: dict[str, str] | None = None, **settings: s
     assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-5000:]
 
 
-def run_two_days(data_dir: Path, **settings: str) -> list[dict[str, pl.DataFrame]]:
+def run_two_days(
+    data_dir: Path, env: dict[str, str] | None = None, **settings: str
+) -> list[dict[str, pl.DataFrame]]:
     """A full run up to the day before the last, then the incremental run of the last day."""
     published = []
     for as_of in (DAY_BEFORE, END.isoformat()):
         if settings.get("WAREHOUSE") == "ducklake":
-            run_command(data_dir, AS_OF=as_of, **settings)
+            run_command(data_dir, env, AS_OF=as_of, **settings)
         else:
             result = run_daily_job(data_dir, AS_OF=as_of, **settings)
             assert result.success, failure_messages(result)
@@ -112,14 +118,58 @@ def test_sample_holds_every_mart(file_marts):
     assert all(frame.height > 0 for name, frame in first.items() if name != "service_queue")
 
 
+PARTITIONS = 3  # customer-hash buckets of the per-customer stages in the lake run (the file has none)
+PARTITIONED_STAGES = ("customer_feature_tables", "clv_models", "customer_profile")
+
+
+def step_keys_of_runs(dagster_home: Path) -> list[set[str]]:
+    """The steps that succeeded in each run recorded under `dagster_home`, oldest run first."""
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        runs = sorted(
+            instance.get_runs(), key=lambda run: instance.get_run_record_by_id(run.run_id).create_timestamp
+        )
+        return [
+            {record.event_log_entry.step_key for record in instance.get_records_for_run(
+                run.run_id, of_type=dg.DagsterEventType.STEP_SUCCESS).records}
+            for run in runs
+        ]  # fmt: skip
+
+
 def test_ducklake_gives_the_same_marts_as_the_duckdb_file(sample, file_marts, lake_catalog, tmp_path):
     shutil.copytree(sample / "raw", tmp_path / "raw")
-    lake_marts = run_two_days(tmp_path, WAREHOUSE="ducklake", DUCKLAKE_CATALOG=lake_catalog, WORKERS="2")
+    dagster_home = tmp_path / "dagster_home"
+    dagster_home.mkdir()
+    lake_marts = run_two_days(
+        tmp_path,
+        {"DAGSTER_HOME": str(dagster_home)},  # kept, to read the runs' steps below
+        WAREHOUSE="ducklake",
+        DUCKLAKE_CATALOG=lake_catalog,
+        WORKERS="2",
+        CUSTOMER_PARTITIONS=str(PARTITIONS),
+    )
     assert not (tmp_path / "warehouse.duckdb").exists(), "DuckLake mode writes no warehouse file"
     assert list((tmp_path / "lake").rglob("*.parquet")), "the lake's tables are Parquet under DATA_DIR/lake/"
     for day, (expected, actual) in enumerate(zip(file_marts, lake_marts, strict=True)):
         print(f"run {day + 1}: {len(actual)} marts equal, {sum(f.height for f in actual.values()):,} rows")
         assert_same_marts(expected, actual)
+
+    # Each per-customer stage ran as a fit/prepare step, one step per bucket and a commit, on both days.
+    runs = step_keys_of_runs(dagster_home)
+    assert len(runs) == 2
+    for steps in runs:
+        for stage in PARTITIONED_STAGES:
+            expected_steps = {f"{stage}.prepare", f"{stage}.commit"} | {
+                f"{stage}.bucket_{i}" for i in range(PARTITIONS)
+            }
+            assert {step for step in steps if step.startswith(f"{stage}.")} == expected_steps
+            assert stage not in steps, f"{stage} ran as one step too"
+    # The buckets' table is whole: every customer of the file mode's profile, each once.
+    for day, published in enumerate(lake_marts):
+        ids = published["customer_profile"].get_column("customer_id")
+        assert ids.n_unique() == ids.len() == file_marts[day]["customer_profile"].height
+        assert published["customer_profile"].get_column("clv_12m").is_not_null().sum() == (
+            file_marts[day]["customer_profile"].get_column("clv_12m").is_not_null().sum()
+        ), "every bucket's CLV predictions reached the profile"
 
 
 def test_ducklake_with_its_data_on_s3(sample, file_marts, lake_catalog, s3_endpoint, tmp_path):

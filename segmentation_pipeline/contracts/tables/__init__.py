@@ -22,11 +22,12 @@ from __future__ import annotations
 
 from .base import CUSTOMER_ID, Column, Consumer, TableContract
 from .consumers import CONSUMERS
-from .features import BUILD_STATE, CUSTOMER_FEATURES, CUSTOMER_ORDERS
+from .features import BUILD_PLAN, BUILD_STATE, CUSTOMER_FEATURES, CUSTOMER_ORDERS
 from .marts import CLV_MODEL_PARAMS, CUSTOMER_PROFILE, DATA_QUALITY, SERVICE_QUEUE
 from .models import (
     CLV_FIT_STATE,
     CLV_PREDICTIONS,
+    CLV_RUN_PLAN,
     CUSTOMER_CLASSES,
     CUSTOMER_SEGMENTS,
     RFM_SCORES,
@@ -55,14 +56,15 @@ WRITTEN_TABLES: dict[str, TableContract] = {
 # The tables steps keep for themselves across runs (bookkeeping and model state, not assets);
 # `quarantine_contract(source)` gives each source's quarantine table.
 STATE_TABLES: dict[str, TableContract] = {
-    c.table: c for c in (*OPS_TABLES, BUILD_STATE, CLV_FIT_STATE, SEGMENT_MODEL_STATE)
+    c.table: c
+    for c in (*OPS_TABLES, BUILD_PLAN, BUILD_STATE, CLV_FIT_STATE, CLV_RUN_PLAN, SEGMENT_MODEL_STATE)
 }
 
 # The BI contract: per published mart, the columns a dashboard may rely on.
 GUARANTEED = {c.name: c.guaranteed for c in WRITTEN_TABLES.values() if c.schema == "marts" and c.guaranteed}
 
 __all__ = [
-    "BUILD_STATE", "CLV_FIT_STATE", "CLV_MODEL_PARAMS", "CLV_PREDICTIONS", "CONSUMERS", "CUSTOMER_CLASSES",
+    "BUILD_PLAN", "BUILD_STATE", "CLV_FIT_STATE", "CLV_MODEL_PARAMS", "CLV_PREDICTIONS", "CLV_RUN_PLAN", "CONSUMERS", "CUSTOMER_CLASSES",
     "CUSTOMER_FEATURES", "CUSTOMER_ID", "CUSTOMER_ORDERS", "CUSTOMER_PROFILE", "CUSTOMER_SEGMENTS",
     "DATA_QUALITY", "ERASED_CUSTOMERS", "GATE_HOLDS", "GUARANTEED", "LANDING_FILES", "OPS_TABLES",
     "RFM_SCORES", "RFM_SEGMENTS", "SEGMENTS", "SEGMENT_CLAIMS", "SEGMENT_HISTORY", "SEGMENT_MIGRATIONS",

@@ -257,3 +257,16 @@ BUILD_STATE = TableContract(
         Column("built_at", "TIMESTAMP", "When the build ran (UTC)."),
     ),
 )
+
+
+# DuckLake mode with partitions: what the feature build's plan step decided, for its bucket steps
+# and its commit (one row per run, replaced by the next; defs/features.py).
+BUILD_PLAN = TableContract(
+    "features.build_plan",
+    "The feature build of the run in progress (full or incremental, and why), for its bucket steps.",
+    (
+        Column("as_of_date", "DATE", "Analysis date of the run."),
+        Column("plan_json", "VARCHAR", "Mode, reason, build state, and the build when done whole."),
+        Column("recorded_at", "TIMESTAMP", "When the plan was recorded (UTC)."),
+    ),
+)

@@ -133,6 +133,19 @@ CLV_FIT_STATE = TableContract(
 )
 
 
+# DuckLake mode with partitions: what the CLV fit step decided, for its bucket steps (one row per
+# run, replaced by the next; defs/models.py). Nothing reads it once the run's commit step is done.
+CLV_RUN_PLAN = TableContract(
+    "models.clv_run_plan",
+    "The CLV fits and rules of the run in progress, for the steps that predict each customer bucket.",
+    (
+        Column("as_of_date", "DATE", "Analysis date of the run."),
+        Column("value_basis", "VARCHAR", "margin or revenue."),
+        Column("plan_json", "VARCHAR", "The model, its parameters, the margin rule and the run's warnings."),
+        Column("recorded_at", "TIMESTAMP", "When the plan was recorded (UTC)."),
+    ),
+)
+
 # The segment model's state, kept across runs (created once; each run replaces only its own date).
 SEGMENT_MODEL_STATE = TableContract(
     "models.segment_model_state",

@@ -2,12 +2,15 @@
 capacity for one: which first?".
 
 Rule (one line, exactly what `rank_open_tickets` does): open tickets (not recorded as resolved,
-opened on or before the analysis date) are ranked by value at stake, highest first; then by the
+opened on or before the analysis date) are ranked by value at stake to the cent, highest first; then by the
 effort so far, lowest first (the cheaper fix of two equal stakes); then the oldest ticket first;
 then ticket_id. Value at stake = the customer's clv_12m, the expected 12-month value on the run's
 value basis, which already is P(alive) × the value if the customer stays (the BG/NBD expectation):
 P(alive) is not applied twice. A ticket whose value at stake is unknown (no CLV this run, or a
 customer the profile does not know) ranks after every known one, by the same tie-breaks.
+Stakes are compared to the cent (the money's smallest unit) because a CLV is a float sum: the same
+customer history predicted in another batch of customers (DuckLake mode's customer buckets) may
+differ in its last bit, and two customers with the same stake must not be reordered by that.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ def rank_open_tickets(
             value_basis=pl.lit(value_basis, pl.String),
         )
         .sort(
-            ["value_at_stake", "effort_so_far", "opened_at", "ticket_id"],
+            [pl.col("value_at_stake").round(2), "effort_so_far", "opened_at", "ticket_id"],
             descending=[True, False, False, False],
             nulls_last=True,
         )

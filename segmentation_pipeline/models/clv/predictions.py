@@ -45,6 +45,7 @@ Decisions (why, in short):
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -114,6 +115,32 @@ class StoredFit:
         return young and {self.chosen_model, btyd.GAMMA_GAMMA} <= models
 
 
+@dataclass(frozen=True)
+class CLVApplication:
+    """What every customer's prediction takes from the whole base: decided once, applied per customer.
+
+    The purchase model and its parameters, the Gamma-Gamma parameters (or the rule used instead:
+    each customer's own mean margin, with the repeat buyers' mean for one-time buyers; or no money
+    columns at all), and whether P(alive) is evidence (`p_alive_basis`). The unpartitioned stage
+    applies it to everyone at once; a partitioned run (defs/models.py) stores it as JSON and each
+    bucket step applies it to its customers (`predict_clv`): the same numbers either way.
+    """
+
+    model: str
+    params: dict[str, float]
+    p_alive_basis: str
+    margin_rule: str  # "gamma_gamma", "own_mean" (Gamma-Gamma unusable) or "none" (too few repeat buyers)
+    gamma_gamma: dict[str, float] | None = None
+    repeat_buyers_mean_margin: float | None = None  # own_mean: what a one-time buyer gets
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> CLVApplication:
+        return cls(**json.loads(text))
+
+
 @dataclass
 class CLVResult:
     """Output of `compute_clv`.
@@ -134,6 +161,7 @@ class CLVResult:
     warnings: list[str] = field(default_factory=list)
     fits: dict[str, btyd.FitResult] = field(default_factory=dict)
     reused_from: date | None = None  # the fits were those of this earlier analysis date (StoredFit)
+    application: CLVApplication | None = None  # None when refused
 
 
 # --------------------------------------------------------------------------------------------
@@ -151,9 +179,11 @@ def clv_tiers(values: pl.Series | np.ndarray | list[float]) -> pl.Series:
 
     A value is in the top k% when at most k% of the (non-null) values are >= it, so ties are
     placed in the lower tier and a tiny population does not get a "top 1%" it cannot have.
-    Nulls/NaN get a null tier.
+    Nulls/NaN get a null tier. Values are compared rounded to the cent.
     """
-    s = pl.Series("clv_tier", values, dtype=pl.Float64).fill_nan(None)
+    # Ranked to the cent: a CLV predicted in another batch of customers (DuckLake's customer buckets)
+    # may differ in its last bit, and equal CLVs must stay equal (in one tier).
+    s = pl.Series("clv_tier", values, dtype=pl.Float64).fill_nan(None).round(2)
     share = s.rank(method="max", descending=True) / s.count()
     expr = pl.when(share.is_null()).then(None)
     for cut, label in zip(_TIER_CUTS, TIERS, strict=False):
@@ -198,8 +228,12 @@ def compute_clv(
     fitted_at: datetime | None = None,
     value_column: str = "margin",
     stored: StoredFit | None = None,
+    predict: bool = True,
 ) -> CLVResult:
     """Fit, choose and apply the CLV models on orders up to `as_of` (see the module docstring).
+
+    `predict=False` fits and decides only (`application`, params, holdout, warnings) and leaves the
+    predictions empty: a partitioned run then predicts each bucket with `predict_clv`.
 
     `order_days`: customer_id, order_date (Date), revenue and `value_column`; one row per counted
     order. The value column (margin by default; revenue when unit costs are unknown) is the money
@@ -242,7 +276,7 @@ def compute_clv(
         fits[btyd.GAMMA_GAMMA] = stored.fit(btyd.GAMMA_GAMMA)
         final = fits[stored.chosen_model]
         full = purchase_summary(agg, as_of, "all", config.time_unit_days)
-        result = _predict(agg, full, final, config, fits, warnings)
+        result = _predict(agg, full, final, config, fits, warnings, predict)
         return dataclasses.replace(
             result, params=stored.params, holdout=stored.holdout, reused_from=stored.fitted_as_of
         )
@@ -279,7 +313,7 @@ def compute_clv(
         warnings.append(f"{model} refit on the full history rejected: {fit.message}")
     if final is None:
         return refuse("no purchase model converged on the full history")
-    result = _predict(agg, full, final, config, fits, warnings)
+    result = _predict(agg, full, final, config, fits, warnings, predict)
     return dataclasses.replace(result, params=params_frame(fits, unit, fitted_at), holdout=holdout)
 
 
@@ -290,17 +324,59 @@ def _predict(
     config: CLVConfig,
     fits: dict[str, btyd.FitResult],
     warnings: list[str],
+    predict: bool = True,
 ) -> CLVResult:
     """Steps 3-4 for every customer of `agg` with the purchase model `final` (and the Gamma-Gamma
     fit in `fits`, fitted here when absent); params and holdout are the caller's to fill in."""
-    full_data = rfm_data(full)
-    # 3. Purchases: P(alive) and cumulative expected purchases at the end of each month.
-    months = np.arange(1, config.horizon_months + 1)
-    alive, cumulative = btyd.predict_purchases(
-        final, months * DAYS_PER_MONTH / config.time_unit_days, full_data
+    application = _application(full, final, config, fits, warnings)
+    predictions = (
+        with_tiers(_apply(agg, full, application, config), config)
+        if predict
+        else pl.DataFrame(schema=_prediction_schema(config))
+    )
+    return CLVResult(
+        predictions,
+        pl.DataFrame(schema=PARAMS_SCHEMA),
+        {},
+        final.model,
+        warnings,
+        fits,
+        application=application,
     )
 
-    dropout = btyd.expected_dropout_share(final, full_data)
+
+def predict_clv(
+    order_days: pl.DataFrame,
+    as_of: date,
+    application: CLVApplication,
+    config: CLVConfig | None = None,
+    value_column: str = "margin",
+) -> pl.DataFrame:
+    """The predictions of the customers in `order_days` (as `compute_clv`'s input) with a decided
+    `application`; clv_tier is left null: a tier is a rank over every customer (`with_tiers`)."""
+    config = config or CLVConfig()
+    calibration_end = as_of - timedelta(days=config.holdout_days)
+    agg = aggregate_purchases(order_days, calibration_end, as_of, value_column)
+    if agg.height == 0:
+        return pl.DataFrame(schema=_prediction_schema(config))
+    return _apply(agg, purchase_summary(agg, as_of, "all", config.time_unit_days), application, config)
+
+
+def with_tiers(predictions: pl.DataFrame, config: CLVConfig) -> pl.DataFrame:
+    """The predictions with clv_tier ranked over all of them (null where the CLV is)."""
+    return predictions.with_columns(clv_tiers(predictions[f"clv_{config.horizon_months}m"]))
+
+
+def _application(
+    full: pl.DataFrame,
+    final: btyd.FitResult,
+    config: CLVConfig,
+    fits: dict[str, btyd.FitResult],
+    warnings: list[str],
+) -> CLVApplication:
+    """What the whole base decides: P(alive)'s basis and the margin per purchase rule (with the
+    Gamma-Gamma fit, made here unless stored), with their warnings."""
+    dropout = btyd.expected_dropout_share(final, rfm_data(full))
     p_alive_basis = "model_without_dropout" if dropout < NO_DROPOUT_SHARE else "model"
     if p_alive_basis == "model_without_dropout":
         warnings.append(
@@ -308,13 +384,55 @@ def _predict(
             + (f"; {', '.join(final.at_bound)} on the optimisation bound" if final.at_bound else "")
             + "): P(alive) is ~1 by construction, not evidence of activity; read days_overdue instead"
         )
+    decided = CLVApplication(final.model, dict(final.params), p_alive_basis, "none")
+    x = full["x"].to_numpy().astype(np.float64)
+    m = full["mean_repeat_margin"].to_numpy().astype(np.float64)  # NaN where x = 0
+    positive = (x > 0) & (m > 0)
+    if positive.sum() < config.min_repeat_buyers:
+        warnings.append(
+            f"Gamma-Gamma not fitted: {int(positive.sum())} repeat buyers with a positive mean margin, "
+            f"fewer than min_repeat_buyers={config.min_repeat_buyers}; CLV money columns left null"
+        )
+        return decided
+    fit = fits.get(btyd.GAMMA_GAMMA) or btyd.fit_gamma_gamma(x[positive], m[positive])  # stored, or fit now
+    fits[btyd.GAMMA_GAMMA] = fit
+    if not fit.converged or fit.params["q"] <= 1.0:
+        # Spend too heavy-tailed for the model (q <= 1 means an infinite population mean). The
+        # customers' own averages are still an honest, if unshrunk, estimate: use them and say so.
+        reason = fit.message if not fit.converged else f"q = {fit.params['q']:.3g} <= 1 (infinite mean)"
+        warnings.append(
+            f"Gamma-Gamma fit rejected: {reason}; expected margin per purchase = the customer's own mean repeat "
+            "margin (one-time buyers: the mean over repeat buyers), without shrinkage"
+        )
+        return dataclasses.replace(
+            decided, margin_rule="own_mean", repeat_buyers_mean_margin=float(m[positive].mean())
+        )
+    # Gamma-Gamma assumes spend is independent of purchase frequency: flag a clear violation.
+    with np.errstate(all="ignore"):
+        corr = float(np.corrcoef(x[positive], m[positive])[0, 1]) if positive.sum() > 2 else 0.0
+    if abs(corr) > 0.3:
+        warnings.append(f"Gamma-Gamma assumption doubtful: corr(frequency, mean margin) = {corr:.2f}")
+    return dataclasses.replace(decided, margin_rule="gamma_gamma", gamma_gamma=dict(fit.params))
 
+
+def _apply(
+    agg: pl.DataFrame, full: pl.DataFrame, application: CLVApplication, config: CLVConfig
+) -> pl.DataFrame:
+    """Each customer's predictions from their own purchases and the decided `application`
+    (clv_tier null: `with_tiers`)."""
+    final = btyd.FitResult.given(application.model, application.params)
+    full_data = rfm_data(full)
+    # 3. Purchases: P(alive) and cumulative expected purchases at the end of each month.
+    months = np.arange(1, config.horizon_months + 1)
+    alive, cumulative = btyd.predict_purchases(
+        final, months * DAYS_PER_MONTH / config.time_unit_days, full_data
+    )
     # 4. Margin per purchase (Gamma-Gamma), CLV discounted monthly, revenue per purchase.
-    expected_margin = _expected_margin(full, config, fits, warnings)
+    expected_margin = _expected_margin(full, application)
     per_month = np.diff(cumulative, axis=0, prepend=0.0)
     discount = (1.0 + config.annual_discount_rate) ** (-months / 12.0)
     clv = None if expected_margin is None else (discount @ per_month) * expected_margin
-    predictions = (
+    return (
         agg.select(
             "customer_id",
             margin_rate=pl.when(pl.col("revenue_all") > 0).then(pl.col("margin_all") / pl.col("revenue_all")),
@@ -322,14 +440,14 @@ def _predict(
         )
         .with_columns(
             pl.Series("p_alive", alive),
-            pl.lit(p_alive_basis).alias("p_alive_basis"),
+            pl.lit(application.p_alive_basis).alias("p_alive_basis"),
             pl.Series(
                 f"expected_orders_{config.short_horizon_months}m", cumulative[config.short_horizon_months - 1]
             ),
             pl.Series(f"expected_orders_{config.horizon_months}m", cumulative[-1]),
             _column("expected_margin_per_order", expected_margin),
             _column(f"clv_{config.horizon_months}m", clv),
-            clv_tiers(clv) if clv is not None else pl.lit(None, dtype=pl.String).alias("clv_tier"),
+            pl.lit(None, dtype=pl.String).alias("clv_tier"),
         )
         .with_columns(
             # Revenue per purchase = margin per purchase / margin rate; the observed mean revenue
@@ -342,7 +460,6 @@ def _predict(
         )
         .select(list(_prediction_schema(config)))
     )
-    return CLVResult(predictions, pl.DataFrame(schema=PARAMS_SCHEMA), {}, final.model, warnings, fits)
 
 
 def _column(name: str, values: np.ndarray | None) -> pl.Series | pl.Expr:
@@ -350,35 +467,16 @@ def _column(name: str, values: np.ndarray | None) -> pl.Series | pl.Expr:
     return pl.lit(None, dtype=pl.Float64).alias(name) if values is None else pl.Series(name, values)
 
 
-def _expected_margin(
-    full: pl.DataFrame, config: CLVConfig, fits: dict[str, btyd.FitResult], warnings: list[str]
-) -> np.ndarray | None:
-    """Expected margin per purchase day per customer, or None when Gamma-Gamma is unusable."""
+def _expected_margin(full: pl.DataFrame, application: CLVApplication) -> np.ndarray | None:
+    """Expected margin per purchase day per customer under the decided rule (None: no money columns)."""
     x = full["x"].to_numpy().astype(np.float64)
     m = full["mean_repeat_margin"].to_numpy().astype(np.float64)  # NaN where x = 0
-    positive = (x > 0) & (m > 0)
-    if positive.sum() < config.min_repeat_buyers:
-        warnings.append(
-            f"Gamma-Gamma not fitted: {int(positive.sum())} repeat buyers with a positive mean margin, "
-            f"fewer than min_repeat_buyers={config.min_repeat_buyers}; CLV money columns left null"
-        )
+    if application.margin_rule == "none":
         return None
-    fit = fits.get(btyd.GAMMA_GAMMA) or btyd.fit_gamma_gamma(x[positive], m[positive])  # stored, or fit now
-    fits[btyd.GAMMA_GAMMA] = fit
-    if not fit.converged or fit.params["q"] <= 1.0:
-        # Spend too heavy-tailed for the model (q <= 1 means an infinite population mean). The
-        # customers' own averages are still an honest, if unshrunk, estimate: use them and say so.
-        reason = fit.message if not fit.converged else f"q = {fit.params['q']:.3g} <= 1 (infinite mean)"
-        warnings.append(
-            f"Gamma-Gamma fit rejected: {reason}; expected margin per purchase = the customer's own mean repeat "
-            "margin (one-time buyers: the mean over repeat buyers), without shrinkage"
-        )
-        return np.where(x > 0, m, float(m[positive].mean()))
-    # Gamma-Gamma assumes spend is independent of purchase frequency: flag a clear violation.
-    with np.errstate(all="ignore"):
-        corr = float(np.corrcoef(x[positive], m[positive])[0, 1]) if positive.sum() > 2 else 0.0
-    if abs(corr) > 0.3:
-        warnings.append(f"Gamma-Gamma assumption doubtful: corr(frequency, mean margin) = {corr:.2f}")
+    if application.margin_rule == "own_mean":
+        return np.where(x > 0, m, application.repeat_buyers_mean_margin)
+    positive = (x > 0) & (m > 0)
+    fit = btyd.FitResult.given(btyd.GAMMA_GAMMA, application.gamma_gamma or {})
     expected = btyd.gamma_gamma_expected_value(fit, np.where(positive, x, 0.0), np.where(positive, m, 0.0))
     # Repeat buyers with a mean margin <= 0 keep their observed mean (see module docstring).
     return np.where((x > 0) & ~positive, m, expected)

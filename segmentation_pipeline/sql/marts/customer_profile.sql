@@ -1,9 +1,8 @@
--- marts.customer_profile (created empty from its contract first; filled by name, so the contract
--- orders the columns): the segmentation input (_segmentation_input, a temporary view of
--- sql/models/segmentation_input.sql) with the segment, the persona, the value basis ($basis), the
+-- The rows of marts.customer_profile (inserted BY NAME into the table created empty from its
+-- contract, so the contract orders the columns; marts/profile/customer_profile.py): the
+-- segmentation input (_segmentation_input, a temporary view of sql/models/segmentation_input.sql) with the segment, the persona, the value basis ($basis), the
 -- model-free churn signal, the assumed-margin estimates ($rate: NULL unless the operator set one
 -- and the basis is revenue) and the customer economics (registered as _customer_economics).
-INSERT INTO marts.customer_profile BY NAME
 SELECT
     i.* EXCLUDE (p_alive_basis),
     s.segment_id,
