@@ -15,7 +15,7 @@ from segmentation_pipeline.defs.metadata import (
     table_spec,
     warehouse_table_metadata,
 )
-from segmentation_pipeline.defs.partitioned import customer_partitioned_asset
+from segmentation_pipeline.defs.partitioned import customer_partitioned_asset, read_run_plan
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features import refresh
 from segmentation_pipeline.features.build import (
@@ -181,14 +181,7 @@ def partitioned_customer_feature_tables(partitions: int) -> dg.AssetsDefinition:
         )
 
     def read_plan(conn, as_of: dt.date) -> dict:
-        rows = conn.execute(
-            f"SELECT plan_json FROM {contract.BUILD_PLAN.table} WHERE as_of_date = ?", [as_of]
-        ).fetchall()
-        if not rows:
-            raise dg.Failure(
-                f"no feature build plan for {as_of} in {contract.BUILD_PLAN.table}: its plan step did not run"
-            )
-        return json.loads(rows[0][0])
+        return read_run_plan(conn, contract.BUILD_PLAN.table, as_of, "feature build", "plan")
 
     def build_bucket(context: dg.OpExecutionContext, bucket: Bucket) -> None:
         settings = context.resources.settings

@@ -17,7 +17,7 @@ from segmentation_pipeline.defs.metadata import (
     table_metadata,
     table_spec,
 )
-from segmentation_pipeline.defs.partitioned import customer_partitioned_asset
+from segmentation_pipeline.defs.partitioned import customer_partitioned_asset, read_run_plan
 from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.models.classes.customer_classes import ClassThresholds, classify_customers
@@ -358,14 +358,7 @@ def partitioned_clv_models(partitions: int) -> dg.AssetsDefinition:
         )
 
     def read_plan(conn, as_of: dt.date) -> dict:
-        rows = conn.execute(
-            f"SELECT plan_json FROM {contract.CLV_RUN_PLAN.table} WHERE as_of_date = ?", [as_of]
-        ).fetchall()
-        if not rows:
-            raise dg.Failure(
-                f"no CLV plan for {as_of} in {contract.CLV_RUN_PLAN.table}: its fit step did not run"
-            )
-        return json.loads(rows[0][0])
+        return read_run_plan(conn, contract.CLV_RUN_PLAN.table, as_of, "CLV", "fit")
 
     def build_bucket(context: dg.OpExecutionContext, bucket: Bucket) -> None:
         settings, stages = context.resources.settings, context.resources.stages

@@ -18,6 +18,8 @@ The DuckDB file never uses this (one writer per file, steps in one process): the
 stays one step (definitions.py).
 """
 
+import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Sequence
 
 import dagster as dg
@@ -30,6 +32,14 @@ Prepare = Callable[[dg.OpExecutionContext], None]
 BuildBucket = Callable[[dg.OpExecutionContext, Bucket], None]
 # The commit publishes the buckets' rows and returns what the single-step asset returns.
 Commit = Callable[[dg.OpExecutionContext], Iterable[dg.MaterializeResult | dg.AssetCheckResult]]
+
+
+def read_run_plan(conn, table: str, as_of: dt.date, what: str, step: str) -> dict:
+    """The plan (JSON) a bucketed stage's first step wrote for `as_of`; a failure if that step did not run."""
+    rows = conn.execute(f"SELECT plan_json FROM {table} WHERE as_of_date = ?", [as_of]).fetchall()
+    if not rows:
+        raise dg.Failure(f"no {what} plan for {as_of} in {table}: its {step} step did not run")
+    return json.loads(rows[0][0])
 
 
 def _output_name(key: dg.AssetKey) -> str:
