@@ -12,9 +12,10 @@ import datetime as dt
 import duckdb
 import numpy as np
 
+from segmentation_pipeline.defs.clv import clv_models
 from segmentation_pipeline.defs.features import customer_feature_tables
 from segmentation_pipeline.defs.metadata import CONTRACT_CHECK
-from segmentation_pipeline.defs.models import clv_models, customer_scores
+from segmentation_pipeline.defs.models import customer_scores
 from tests.assets.rows import materialize, order_line, stage
 
 
