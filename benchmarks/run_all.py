@@ -31,6 +31,11 @@ BENCHMARKS = [
         "benchmarks.bench_ducklake",
         [],
     ),
+    (
+        "10M customers / ~106M order lines on DuckLake, customer buckets (about an hour; SEGMENTATION_BENCH_SCALE_OUT=0 skips it)",
+        "benchmarks.bench_scale_out",
+        [],
+    ),
 ]
 
 
