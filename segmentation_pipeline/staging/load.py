@@ -39,7 +39,6 @@ from segmentation_pipeline.staging.validate import (
 )
 from segmentation_pipeline.warehouse.tables import (
     insert_frame,
-    query_frame,
     transaction,
 )
 
@@ -122,19 +121,18 @@ def _cross_file_duplicates(
     if contract.upsert_by_updated_at or good.height == 0:
         return pl.DataFrame(schema={SOURCE_FILE: pl.String, ROW_NUMBER: pl.Int64, "rule": pl.String})
     keys = ", ".join(f'"{k}"' for k in contract.keys)
-    conn.register("_batch_keys", good.select(*contract.keys, SOURCE_FILE, ROW_NUMBER))
-    try:
-        return query_frame(
-            conn,
-            f"""
-            SELECT b.{SOURCE_FILE}, b.{ROW_NUMBER},
-                   'duplicate key ({", ".join(contract.keys)}): first seen in '
-                       || s.{SOURCE_FILE} || ' row ' || s.{ROW_NUMBER} AS rule
-            FROM _batch_keys b JOIN {staging_table(contract.name)} s USING ({keys})
-            """,
-        )
-    finally:
-        conn.unregister("_batch_keys")
+    # A local read by DuckDB's replacement scan, not conn.register (kept alive until the load's
+    # transaction ends: see warehouse.tables.insert_frame).
+    # The scan looks the name up in the frame that calls execute: hence execute here, not query_frame.
+    _batch_keys = good.select(*contract.keys, SOURCE_FILE, ROW_NUMBER)  # noqa: F841
+    return conn.execute(
+        f"""
+        SELECT b.{SOURCE_FILE}, b.{ROW_NUMBER},
+               'duplicate key ({", ".join(contract.keys)}): first seen in '
+                   || s.{SOURCE_FILE} || ' row ' || s.{ROW_NUMBER} AS rule
+        FROM _batch_keys b JOIN {staging_table(contract.name)} s USING ({keys})
+        """
+    ).pl()
 
 
 def _read_all(files: Iterable[LandingFile]) -> list[RawRead]:
