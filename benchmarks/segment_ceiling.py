@@ -189,15 +189,15 @@ LANDING_SQL = {
             WHERE o.ordered_at < CAST($as_of AS DATE) + INTERVAL 1 DAY AND o.status = 'completed'
               AND o.customer_id IS NOT NULL
         ), orders AS (
-            SELECT customer_id, order_id, min(ordered_at) AS at, count(*) AS lines, any_value(occasion) AS occasion
+            SELECT customer_id, order_id, min(ordered_at) AS placed_at, count(*) AS lines, any_value(occasion) AS occasion
             FROM lines GROUP BY customer_id, order_id
         ), gaps AS (
-            SELECT customer_id, date_diff('day', lag(at) OVER (PARTITION BY customer_id ORDER BY at), at) AS gap
+            SELECT customer_id, date_diff('day', lag(placed_at) OVER (PARTITION BY customer_id ORDER BY placed_at), placed_at) AS gap
             FROM orders
         ), per_order AS (
             SELECT customer_id, avg(lines) AS lines_per_order,
-                avg(CAST(month(at) = 12 OR (month(at) = 11 AND day(at) >= 15) AS INT)) AS christmas_share,
-                avg(CAST(dayofweek(at) IN (0, 6) AS INT)) AS weekend_share,
+                avg(CAST(month(placed_at) = 12 OR (month(placed_at) = 11 AND day(placed_at) >= 15) AS INT)) AS christmas_share,
+                avg(CAST(dayofweek(placed_at) IN (0, 6) AS INT)) AS weekend_share,
                 avg(CAST(occasion = 'gift' AS INT)) AS gift_share,
                 avg(CAST(occasion = 'holiday' AS INT)) AS holiday_share,
                 avg(CAST(occasion = 'birthday' AS INT)) AS birthday_share,
