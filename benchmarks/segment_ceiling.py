@@ -24,7 +24,8 @@ table does not have are computed from the staged rows (LANDING_SQL: order detail
 order, units per line, place in the category's price ladder, discount depth, occasion mix,
 Christmas and weekend shares, regularity of the gaps between orders; social detail - brands
 followed, following, platforms; service detail - resolution time, ticket channels). hgb_raw is
-then compared with hgb_raw plus each group and plus all of them.
+then compared with hgb_raw plus each group, plus all of them, and plus each part of the order
+detail (ORDER_PARTS).
 
 Then, per world, the archetype pairs the best classifier confuses most (share of the pair's
 buyers predicted as the other), with the traits that tell them apart (the trait labels in the
@@ -226,6 +227,15 @@ LANDING_SQL = {
 }
 
 
+# The order-detail columns in parts, to tell which of them carry what the feature table loses.
+ORDER_PARTS = {
+    "occasion_mix": ["gift_share", "holiday_share", "birthday_share", "special_event_share"],
+    "basket_detail": ["lines_per_order", "units_per_line", "price_rank"],
+    "timing": ["christmas_share", "weekend_share", "gap_cv"],
+    "discount_detail": ["discounted_lines", "discount_depth"],
+}
+
+
 def landing_columns(spec, cache_dir) -> dict[str, pl.DataFrame]:
     """Per group of LANDING_SQL, customer_id and its columns: the world generated again and staged."""
     import tempfile
@@ -272,7 +282,7 @@ def landing_columns(spec, cache_dir) -> dict[str, pl.DataFrame]:
 def landing_report(names: list[str]) -> None:
     """hgb_raw against hgb_raw plus each group of landing columns, on the named worlds."""
     specs = {spec.name: spec for spec in benchmark_worlds(20)}
-    variants = ("hgb_raw", *(f"+{g}" for g in LANDING_SQL), "+all")
+    variants = ("hgb_raw", *(f"+{g}" for g in LANDING_SQL), "+all", *(f"+{part}" for part in ORDER_PARTS))
     rows = []
     with threadpool_limits(limits=1), warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -293,6 +303,13 @@ def landing_report(names: list[str]) -> None:
                     [] if variant == "hgb_raw" else list(LANDING_SQL) if variant == "+all" else [variant[1:]]
                 )
                 table = features
+                if variant[1:] in ORDER_PARTS:
+                    groups = []
+                    table = table.join(
+                        extra["orders"].select("customer_id", *ORDER_PARTS[variant[1:]]),
+                        on="customer_id",
+                        how="left",
+                    )
                 for group in groups:
                     table = table.join(extra[group], on="customer_id", how="left")
                 x, categorical = raw_matrix(table, ids)
