@@ -422,14 +422,17 @@ def main() -> None:
     for _, share, _, _, differ in pair_rows:
         if len(differ) == 1:
             by_trait[next(iter(differ))].append(share)
-    print_table(
-        f"Pairs that differ in one planted trait only ({best_model}, all worlds): confusion by that trait",
-        [
-            (t, len(v), f"{statistics.median(v):.0%}", f"{max(v):.0%}")
-            for t, v in sorted(by_trait.items(), key=lambda kv: -statistics.median(kv[1]))
-        ],  # fmt: skip
-        ("trait", "pairs", "median confusion", "worst"),
-    )
+    if not by_trait:
+        print("\nNo pair of archetypes differs in one planted trait only.")
+    else:
+        print_table(
+            f"Pairs that differ in one planted trait only ({best_model}, all worlds): confusion by that trait",
+            [
+                (t, len(v), f"{statistics.median(v):.0%}", f"{max(v):.0%}")
+                for t, v in sorted(by_trait.items(), key=lambda kv: -statistics.median(kv[1]))
+            ],  # fmt: skip
+            ("trait", "pairs", "median confusion", "worst"),
+        )
     print(f"\nCPU {time.process_time() - started_cpu:.0f} s (one thread)")
 
 
