@@ -442,7 +442,7 @@ def missing_social(features: pl.DataFrame) -> dict[str, float]:
 @pytest.mark.xfail(
     strict=True,
     reason="kept constant on purpose: the indicator testing the account lowered the held-out median "
-    "ARI over buyers (0.700 against 0.722, benchmarks/README.md, 2026-12-02); the fix is commit 697cbaf",
+    "ARI over buyers (0.700 against 0.722, benchmarks/README.md, 2026-12-02); the fix is commit b6b8371",
 )
 def test_missing_social_indicator_says_who_has_an_account(features, build):
     # The feature table counts B's absent account as 0 followers and 0 platforms (a count of none);

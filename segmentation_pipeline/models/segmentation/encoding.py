@@ -90,7 +90,7 @@ SURVEY_COLUMNS = [
 # is constant beside a social source: the features count no account as 0 followers (null only
 # when the source is absent), so it moves no distance. Testing the account instead (social_platforms
 # 0 or null) was measured on the 20 held-out worlds on 2026-12-02 and not adopted: median ARI over
-# buyers 0.700 against 0.722, k within one of K in 8 of 20 against 12 (benchmarks/README.md; commit 697cbaf).
+# buyers 0.700 against 0.722, k within one of K in 8 of 20 against 12 (benchmarks/README.md; commit b6b8371).
 # It stays as it is, rather than dropped: a column fewer changes the null's shuffles and so k.
 MISSING_INDICATORS: dict[str, list[str]] = {
     "survey": SURVEY_COLUMNS,
