@@ -430,31 +430,6 @@ def test_social_reach_and_influence_tier(features):
     assert b["engagement_rate"] is None
 
 
-def missing_social(features: pl.DataFrame) -> dict[str, float]:
-    """The segmentation encoding's `missing:social` column per customer, learnt on these features."""
-    from segmentation_pipeline.models.segmentation import clustering
-
-    prepared = clustering.prepare_profile(features)
-    column = next(c for c in clustering.learn_encoding(prepared) if c.name == "missing:social")
-    return dict(zip(prepared["customer_id"], prepared.select(column.expr()).to_series(), strict=True))
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="kept constant on purpose: the indicator testing the account lowered the held-out median "
-    "ARI over buyers (0.700 against 0.722, benchmarks/README.md, 2026-12-02); the fix is commit b6b8371",
-)
-def test_missing_social_indicator_says_who_has_an_account(features, build):
-    # The feature table counts B's absent account as 0 followers and 0 platforms (a count of none);
-    # the encoding's indicator must still tell B from the account holders (it was constant at 0).
-    got = missing_social(features)
-    assert (got["A"], got["D"], got["B"]) == (0.0, 0.0, 1.0)
-    zero_followers = typed("social", [*SOCIAL, social_row("B", "x", 0, datetime(2024, 6, 1))])
-    assert missing_social(build(**sources(social=zero_followers), as_of=AS_OF))["B"] == 0.0  # an account
-    # No social source at all: nobody is known to have an account (constant, so it moves no distance).
-    assert set(missing_social(build(**sources(social=None), as_of=AS_OF)).values()) == {1.0}
-
-
 @pytest.mark.parametrize(
     ("followers", "tier"),
     [
