@@ -11,6 +11,7 @@ from segmentation_pipeline.defs import (
     publication,
     quality,
     reports,
+    segment_buckets,
     segments,
     staging,
 )
@@ -95,7 +96,7 @@ def asset_definitions(settings: Settings) -> list:
     partitioned = [
         features.partitioned_customer_feature_tables(partitions),
         clv.partitioned_clv_models(partitions),
-        segments.partitioned_customer_segments(partitions),
+        segment_buckets.partitioned_customer_segments(partitions),
         marts.partitioned_customer_profile(partitions),
     ]
     replaced = {key for asset in partitioned for key in asset.keys}

@@ -56,7 +56,9 @@ def test_a_refit_from_bucket_usage_gives_the_one_step_model(model):
         fitting.fit_sample(buyers, config), buyers.height, first.model, first.model.k, day, config
     )
     candidate = c.SegmentModel.from_json(candidate.to_json())  # through the plan table, as JSON
-    model_out, final_ids = fitting.finish_model(candidate, _bucketed(buyers, candidate), first.model, None, config)
+    model_out, final_ids = fitting.finish_model(
+        candidate, _bucketed(buyers, candidate), first.model, None, config
+    )
     assert model_out.centroids == one_step.model.centroids
     assert model_out.segment_ids == one_step.model.segment_ids and model_out.next_id == one_step.model.next_id
     assert model_out.fit_shares == one_step.model.fit_shares
@@ -71,7 +73,9 @@ def test_a_refit_from_bucket_usage_gives_the_one_step_model(model):
 def test_the_drift_test_on_bucket_usage_decides_as_on_every_buyer():
     profile, _ = blob_profile({name: 150 for name in ARCHETYPES})
     first = c.segment_customers(profile, None, None, AS_OF, FAST)
-    changed, _ = blob_profile({"gift_store": 400, "lapsed": 100, "bargain": 20, "online_frequent": 20}, seed=3)
+    changed, _ = blob_profile(
+        {"gift_store": 400, "lapsed": 100, "bargain": 20, "online_frequent": 20}, seed=3
+    )
     one_step = c.segment_customers(changed, first.model, first.assignment, AS_OF + timedelta(days=1), FAST)
     buyers = c.prepare_profile(changed, keep_extra=False).filter(~c.is_prospect())
     reason, drift, shift = drift_reason(first.model, _bucketed(buyers, first.model), FAST)

@@ -183,7 +183,7 @@ SEGMENT_MODEL_STATE = TableContract(
 
 # DuckLake mode with partitions: the segment model the prepare step chose for its bucket steps (the
 # previous model to reuse, or a refit's candidate with provisional ids), and why it refits (one row
-# per run, replaced by the next; defs/segments.py).
+# per run, replaced by the next; defs/segment_buckets.py).
 SEGMENT_RUN_PLAN = TableContract(
     "models.segment_run_plan",
     "The segment model the run in progress assigns its customer buckets with, and why it refits.",
