@@ -90,7 +90,7 @@ ASSIGN_CHUNK_ROWS = 500_000
 
 def _buyer_id_batches(conn, counted: list[int]) -> Iterator[pl.Series]:
     """Every buyer's id, a batch at a time (adds the buyers to counted[0])."""
-    reader = conn.execute("SELECT customer_id, frequency FROM features.customer_features").fetch_record_batch(
+    reader = conn.execute("SELECT customer_id, frequency FROM features.customer_features").to_arrow_reader(
         ASSIGN_CHUNK_ROWS
     )
     for batch in reader:
@@ -131,7 +131,7 @@ def _start_assignment(conn) -> None:
 def _assign_bucket(conn, bucket: Bucket, model: SegmentModel, as_of: dt.date) -> int:
     """The bucket's customers assigned with `model` (chunk by chunk) into the staged table, with its usage."""
     customers = mark_bucket_customers(conn, bucket, "features.customer_features")
-    reader = conn.execute(segmentation_input_sql(BUCKET_TABLE)).fetch_record_batch(ASSIGN_CHUNK_ROWS)
+    reader = conn.execute(segmentation_input_sql(BUCKET_TABLE)).to_arrow_reader(ASSIGN_CHUNK_ROWS)
     assigned, usage = [], []
     for batch in reader:
         prepared = prepare_profile(pl.from_arrow(batch), keep_extra=False)
