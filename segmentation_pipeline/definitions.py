@@ -3,7 +3,18 @@
 import dagster as dg
 from dagster_duckdb import DuckDBResource
 
-from segmentation_pipeline.defs import clv, features, marts, models, publication, quality, reports, staging
+from segmentation_pipeline.defs import (
+    clv,
+    features,
+    marts,
+    models,
+    publication,
+    quality,
+    reports,
+    segment_buckets,
+    segments,
+    staging,
+)
 from segmentation_pipeline.defs.executors import lake_executor
 from segmentation_pipeline.defs.resources import (
     LakeWarehouse,
@@ -16,7 +27,7 @@ from segmentation_pipeline.defs.sensors import landing_file_sensor
 from segmentation_pipeline.settings import Settings
 
 JOB_NAME = "daily_segmentation"
-ASSET_MODULES = [staging, features, models, clv, marts, quality, reports, publication]
+ASSET_MODULES = [staging, features, models, clv, segments, marts, quality, reports, publication]
 
 
 def warehouse_resource(settings: Settings) -> Warehouse | LakeWarehouse:
@@ -85,6 +96,7 @@ def asset_definitions(settings: Settings) -> list:
     partitioned = [
         features.partitioned_customer_feature_tables(partitions),
         clv.partitioned_clv_models(partitions),
+        segment_buckets.partitioned_customer_segments(partitions),
         marts.partitioned_customer_profile(partitions),
     ]
     replaced = {key for asset in partitioned for key in asset.keys}

@@ -118,6 +118,7 @@ def test_ducklake_mode_splits_the_per_customer_stages_into_bucket_steps(tmp_path
     stages = (
         ("customer_feature_tables",) * 2,
         ("clv_models",) * 2,
+        ("customer_segments", "models__customer_segments"),
         ("customer_profile", "marts__customer_profile"),
     )
     for stage, one_step in stages:

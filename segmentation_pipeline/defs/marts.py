@@ -14,9 +14,10 @@ from segmentation_pipeline.defs.metadata import (
     table_spec,
     warehouse_table_metadata,
 )
-from segmentation_pipeline.defs.models import CUSTOMER_SEGMENTS, one_row_per_customer, read_segmentation_input
+from segmentation_pipeline.defs.models import one_row_per_customer
 from segmentation_pipeline.defs.partitioned import customer_partitioned_asset
 from segmentation_pipeline.defs.resources import PipelineSettings
+from segmentation_pipeline.defs.segments import CUSTOMER_SEGMENTS, read_segmentation_input
 from segmentation_pipeline.features.value_basis import read_value_basis
 from segmentation_pipeline.marts.economics.segment_economics import customer_economics
 from segmentation_pipeline.marts.economics.service_queue import rank_open_tickets

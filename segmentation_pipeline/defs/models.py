@@ -1,6 +1,5 @@
-"""Models layer: RFM scores, customer classes and behavioural segments (CLV: defs/clv.py)."""
+"""Models layer: RFM scores and customer classes (CLV: defs/clv.py; segments: defs/segments.py)."""
 
-import datetime as dt
 from dataclasses import dataclass
 
 import dagster as dg
@@ -20,13 +19,9 @@ from segmentation_pipeline.defs.resources import PipelineSettings
 from segmentation_pipeline.features.value_basis import ValueBasis, read_value_basis
 from segmentation_pipeline.models.classes.customer_classes import ClassThresholds, classify_customers
 from segmentation_pipeline.models.rfm.scores import score_rfm
-from segmentation_pipeline.models.segmentation.clustering import SegmentModel, segment_customers
 from segmentation_pipeline.stages import StageConfigs
 from segmentation_pipeline.warehouse.tables import (
-    ensure_table,
-    insert_frame,
     query_frame,
-    read_sql,
     transaction,
     write_table,
 )
@@ -148,95 +143,4 @@ def customer_classes_are_complete(warehouse: DuckDBResource) -> dg.AssetCheckRes
         ).fetchall()[0][0]
     return dg.AssetCheckResult(
         passed=complete and missing == 0, metadata={**counts, "with_missing_class": missing}
-    )
-
-
-CUSTOMER_SEGMENTS = contract.CUSTOMER_SEGMENTS.table
-
-
-def read_segmentation_input(conn) -> pl.DataFrame:
-    return query_frame(conn, read_sql("models/segmentation_input"))
-
-
-def _previous_model(conn, as_of: dt.date) -> SegmentModel | None:
-    rows = conn.execute(
-        "SELECT model_json FROM models.segment_model_state WHERE as_of_date <= ? ORDER BY as_of_date DESC, recorded_at DESC LIMIT 1",
-        [as_of],
-    ).fetchall()
-    return SegmentModel.from_json(rows[0][0]) if rows else None
-
-
-@dg.asset(
-    key=["models", "customer_segments"],
-    group_name="models",
-    kinds={"duckdb", "scikitlearn"},
-    deps=[
-        ["features", "customer_features"],
-        ["models", "rfm_scores"],
-        ["models", "customer_classes"],
-        ["models", "clv_predictions"],
-    ],  # fmt: skip
-    check_specs=[contract_check_spec(contract.CUSTOMER_SEGMENTS)],
-    description="Behavioural segment of every customer. k is chosen from 2 to 20 by silhouette relative to that of "
-    "column-shuffled copies, on a sample, under a minimum segment share; the model is reused daily and refitted weekly or on drift, warm-started and aligned to "
-    "the previous segments (Hungarian matching) so ids stay stable; prospects form segment 0.",
-)
-def customer_segments(
-    context: dg.AssetExecutionContext,
-    settings: PipelineSettings,
-    stages: dg.ResourceParam[StageConfigs],
-    warehouse: DuckDBResource,
-) -> dg.MaterializeResult:
-    as_of = settings.analysis_date()
-    with warehouse.get_connection() as conn:
-        ensure_table(conn, contract.SEGMENT_MODEL_STATE)
-        profile = read_segmentation_input(conn)
-        previous = _previous_model(conn, as_of)
-        previous_assignment = (
-            query_frame(conn, f"SELECT customer_id, segment_id FROM {CUSTOMER_SEGMENTS}")
-            if conn.execute(
-                "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'models' AND table_name = 'customer_segments'"
-            ).fetchall()[0][0]
-            else None
-        )
-        result = segment_customers(profile, previous, previous_assignment, as_of, stages.segmentation)
-        assignment = result.assignment.with_columns(as_of_date=pl.lit(as_of, pl.Date))
-        state = pl.DataFrame(
-            [{
-                "as_of_date": as_of, "fitted_at": result.model.fitted_at, "refitted": result.refitted,
-                "reason": result.reason, "k": result.model.k, "ari_vs_previous": result.ari_vs_previous,
-                "drift": result.drift, "share_shift": result.share_shift, "model_json": result.model.to_json(),
-                "recorded_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-            }]
-        )  # fmt: skip
-        with transaction(conn):
-            conn.execute("DELETE FROM models.segment_model_state WHERE as_of_date = ?", [as_of])
-            insert_frame(conn, "models.segment_model_state", state)
-            write_table(conn, contract.CUSTOMER_SEGMENTS, assignment)
-        check = contract_check_result(conn, contract.CUSTOMER_SEGMENTS)
-    context.log.info(f"segments: {result.reason}; ARI vs previous run: {result.ari_vs_previous}")
-    sizes = assignment.group_by("segment_id").len("customers").sort("segment_id")
-    scores = pl.DataFrame(
-        {
-            "k": list(result.k_scores),
-            "score": list(result.k_scores.values()),  # silhouette / null silhouette: the choice
-            "silhouette": [result.model.k_silhouette.get(k) for k in result.k_scores],
-            "null_silhouette": [result.model.k_null_silhouette.get(k) for k in result.k_scores],
-            "smallest_share": [result.model.k_min_share.get(k) for k in result.k_scores],
-        }  # fmt: skip
-    ).sort("k")
-    return dg.MaterializeResult(
-        check_results=[check],
-        metadata={
-            **table_metadata(contract.CUSTOMER_SEGMENTS, assignment),
-            "k": dg.MetadataValue.int(result.model.k),
-            "refitted": dg.MetadataValue.bool(result.refitted),
-            "reason": dg.MetadataValue.text(result.reason),
-            "ari_vs_previous": dg.MetadataValue.float(result.ari_vs_previous)
-            if result.ari_vs_previous is not None
-            else dg.MetadataValue.text("n/a (first run)"),
-            "drift": dg.MetadataValue.float(result.drift),
-            "silhouette_by_k": preview(scores, 20),
-            "segment_sizes": preview(sizes, 25),
-        },
     )

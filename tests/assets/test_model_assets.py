@@ -14,7 +14,8 @@ import pytest
 
 from segmentation_pipeline.defs.clv import clv_models
 from segmentation_pipeline.defs.features import customer_feature_tables
-from segmentation_pipeline.defs.models import customer_scores, customer_segments
+from segmentation_pipeline.defs.models import customer_scores
+from segmentation_pipeline.defs.segments import customer_segments
 from tests.assets.rows import PRODUCT, materialize, order_line, stage
 from tests.conftest import failure_messages
 

@@ -119,7 +119,7 @@ def test_sample_holds_every_mart(file_marts):
 
 
 PARTITIONS = 3  # customer-hash buckets of the per-customer stages in the lake run (the file has none)
-PARTITIONED_STAGES = ("customer_feature_tables", "clv_models", "customer_profile")
+PARTITIONED_STAGES = ("customer_feature_tables", "clv_models", "customer_segments", "customer_profile")
 
 
 def step_keys_of_runs(dagster_home: Path) -> list[set[str]]:

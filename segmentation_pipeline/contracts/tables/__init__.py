@@ -31,7 +31,9 @@ from .models import (
     CUSTOMER_CLASSES,
     CUSTOMER_SEGMENTS,
     RFM_SCORES,
+    SEGMENT_BUCKET_USAGE,
     SEGMENT_MODEL_STATE,
+    SEGMENT_RUN_PLAN,
 )
 from .ops import (
     ERASED_CUSTOMERS,
@@ -57,7 +59,16 @@ WRITTEN_TABLES: dict[str, TableContract] = {
 # `quarantine_contract(source)` gives each source's quarantine table.
 STATE_TABLES: dict[str, TableContract] = {
     c.table: c
-    for c in (*OPS_TABLES, BUILD_PLAN, BUILD_STATE, CLV_FIT_STATE, CLV_RUN_PLAN, SEGMENT_MODEL_STATE)
+    for c in (
+        *OPS_TABLES,
+        BUILD_PLAN,
+        BUILD_STATE,
+        CLV_FIT_STATE,
+        CLV_RUN_PLAN,
+        SEGMENT_MODEL_STATE,
+        SEGMENT_RUN_PLAN,
+        SEGMENT_BUCKET_USAGE,
+    )
 }
 
 # The BI contract: per published mart, the columns a dashboard may rely on.
@@ -68,6 +79,6 @@ __all__ = [
     "CUSTOMER_FEATURES", "CUSTOMER_ID", "CUSTOMER_ORDERS", "CUSTOMER_PROFILE", "CUSTOMER_SEGMENTS",
     "DATA_QUALITY", "ERASED_CUSTOMERS", "GATE_HOLDS", "GUARANTEED", "LANDING_FILES", "OPS_TABLES",
     "RFM_SCORES", "RFM_SEGMENTS", "SEGMENTS", "SEGMENT_CLAIMS", "SEGMENT_HISTORY", "SEGMENT_MIGRATIONS",
-    "SEGMENT_MODEL_STATE", "SERVICE_QUEUE", "STAGING_REPLACEMENTS", "STATE_TABLES", "WRITTEN_TABLES",
+    "SEGMENT_BUCKET_USAGE", "SEGMENT_MODEL_STATE", "SEGMENT_RUN_PLAN", "SERVICE_QUEUE", "STAGING_REPLACEMENTS", "STATE_TABLES", "WRITTEN_TABLES",
     "Column", "Consumer", "TableContract", "quarantine_contract",
 ]  # fmt: skip

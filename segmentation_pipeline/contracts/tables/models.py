@@ -180,3 +180,28 @@ SEGMENT_MODEL_STATE = TableContract(
         Column("recorded_at", "TIMESTAMP", "When the row was written (UTC).", nullable=True),
     ),
 )
+
+# DuckLake mode with partitions: the segment model the prepare step chose for its bucket steps (the
+# previous model to reuse, or a refit's candidate with provisional ids), and why it refits (one row
+# per run, replaced by the next; defs/segment_buckets.py).
+SEGMENT_RUN_PLAN = TableContract(
+    "models.segment_run_plan",
+    "The segment model the run in progress assigns its customer buckets with, and why it refits.",
+    (
+        Column("as_of_date", "DATE", "Analysis date of the run."),
+        Column("plan_json", "VARCHAR", "The model (JSON) and the refit reason (null: reuse, unless drift)."),
+        Column("recorded_at", "TIMESTAMP", "When the plan was recorded (UTC)."),
+    ),
+)
+
+# DuckLake mode with partitions: per bucket and segment, the buyers the bucket assigned and their
+# summed distance to the centroid, for the commit's drift test and a refit's ids (dropped by the commit).
+SEGMENT_BUCKET_USAGE = TableContract(
+    "models.segment_bucket_usage",
+    "Buyers and summed distance to the centroid per segment, per customer bucket of the run in progress.",
+    (
+        Column("segment_id", "BIGINT", "Segment id of the plan's model (a refit's: provisional)."),
+        Column("customers", "BIGINT", "Buyers of the bucket assigned to it."),
+        Column("distance_sum", "DOUBLE", "Their summed distance to its centroid."),
+    ),
+)

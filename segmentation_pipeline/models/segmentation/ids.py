@@ -46,30 +46,53 @@ def previous_k_of(assignment: pl.DataFrame | None) -> int | None:
     return assignment.filter(pl.col("segment_id") != PROSPECT_SEGMENT_ID).get_column("segment_id").n_unique()
 
 
+def previous_segment_ids(previous_assignment: pl.DataFrame) -> list[int]:
+    """The previous assignment's segment ids, prospects' left out, in order."""
+    previous = previous_assignment.filter(pl.col("segment_id") != PROSPECT_SEGMENT_ID)
+    return sorted(previous.get_column("segment_id").unique().to_list())
+
+
+def overlap_counts(
+    customer_ids: pl.Series, labels: np.ndarray, previous_assignment: pl.DataFrame
+) -> pl.DataFrame:
+    """Customers per (label, previous_segment_id): the new clusters against the previous segments."""
+    previous = previous_assignment.filter(pl.col("segment_id") != PROSPECT_SEGMENT_ID)
+    return (
+        pl.DataFrame({"customer_id": customer_ids, "label": labels})
+        .join(
+            previous.select("customer_id", pl.col("segment_id").alias("previous_segment_id")),
+            on="customer_id",
+        )
+        .group_by("label", "previous_segment_id")
+        .len("customers")
+    )
+
+
 def align_by_overlap(
     customer_ids: pl.Series, labels: np.ndarray, previous_assignment: pl.DataFrame, order: list[int]
 ) -> tuple[list[int], int]:
-    """Segment ids for new clusters from the customers they share with the previous segments.
+    """Segment ids for new clusters from the customers they share with the previous segments
+    (`align_by_overlap_counts` on this assignment's overlap)."""
+    k = int(labels.max()) + 1 if labels.size else 0
+    counts = overlap_counts(customer_ids, labels, previous_assignment)
+    return align_by_overlap_counts(counts, previous_segment_ids(previous_assignment), k, order)
+
+
+def align_by_overlap_counts(
+    counts: pl.DataFrame, previous_ids: list[int], k: int, order: list[int]
+) -> tuple[list[int], int]:
+    """Segment ids for `k` new clusters from `counts` [label, previous_segment_id, customers].
 
     Hungarian matching on the overlap counts; a pair is accepted when most of the new cluster's
     returning customers came from that segment. Others get ids above every previous id (ids retired
     before the previous run are unknown here: keep the model to guarantee they are never reused).
     """
-    previous = previous_assignment.filter(pl.col("segment_id") != PROSPECT_SEGMENT_ID)
-    k = int(labels.max()) + 1 if labels.size else 0
     ids: list[int | None] = [None] * k
-    previous_ids = sorted(previous.get_column("segment_id").unique().to_list())
-    counts = (
-        pl.DataFrame({"customer_id": customer_ids, "label": labels})
-        .join(previous.select("customer_id", "segment_id"), on="customer_id")
-        .group_by("label", "segment_id")
-        .len()
-    )
     if counts.height and k:
         overlap = np.zeros((k, len(previous_ids)))
         column = {sid: j for j, sid in enumerate(previous_ids)}
         for row in counts.iter_rows(named=True):
-            overlap[row["label"], column[row["segment_id"]]] = row["len"]
+            overlap[row["label"], column[row["previous_segment_id"]]] = row["customers"]
         rows, cols = linear_sum_assignment(-overlap)
         for r, c in zip(rows, cols, strict=True):
             if overlap[r, c] > 0.5 * overlap[r].sum():

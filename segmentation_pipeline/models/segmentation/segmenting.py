@@ -46,206 +46,36 @@ Design, in short:
 
 from __future__ import annotations
 
-import math
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from collections.abc import Iterable
 from datetime import date
 
 import numpy as np
 import polars as pl
-from sklearn.cluster import KMeans
-from sklearn.metrics import (
-    adjusted_rand_score,
-)
 from threadpoolctl import threadpool_limits
 
-from segmentation_pipeline.models.segmentation.encoding import (
-    is_prospect,
-    learn_encoding,
-    map_centroids,
-    prepare_profile,
+from segmentation_pipeline.models.segmentation.encoding import is_prospect, prepare_profile
+from segmentation_pipeline.models.segmentation.fitting import (
+    Overlap,
+    Usage,
+    finish_model,
+    fit_candidate,
+    fit_sample,
 )
-from segmentation_pipeline.models.segmentation.ids import (
-    align_by_overlap,
-    align_segment_ids,
-    median_pairwise_distance,
-    previous_k_of,
-)
-from segmentation_pipeline.models.segmentation.k_choice import (
-    fit_kmeans,
-    null_silhouettes,
-    pairwise_euclidean,
-    silhouette_from_distances,
-    subcluster_tree,
-)
+from segmentation_pipeline.models.segmentation.ids import overlap_counts, previous_k_of, previous_segment_ids
 from segmentation_pipeline.models.segmentation.model import (
     MODEL_VERSION,
     PROSPECT_SEGMENT_ID,
     SegmentationConfig,
     SegmentationResult,
     SegmentModel,
-    nearest_in_chunks,
 )
 
 
-def _fit_model(
-    buyers: pl.DataFrame,
-    previous: SegmentModel | None,
-    previous_assignment: pl.DataFrame | None,
-    as_of: date,
-    config: SegmentationConfig,
-) -> tuple[SegmentModel, np.ndarray, np.ndarray]:
-    """Choose k and fit on a sample (k-means, or the cuts of the sub-cluster tree), align ids with the previous model.
-
-    Without a previous model but with the previous assignment (model lost or reset), ids are aligned
-    by overlap of customers instead. Returns the model and, for every buyer, its segment id and
-    distance to its centroid.
-    """
-    rng = np.random.default_rng(config.random_state)
-    n = buyers.height
-    # The fit sample is the customers with the smallest seeded hash of their id: from one day to the
-    # next it keeps the same customers (plus the few new ones that hash low), which keeps refits close.
-    ranks = (
-        buyers.select(pl.col("customer_id").hash(seed=config.random_state).arg_sort()).to_series().to_numpy()
-    )
-    sample = buyers[np.sort(ranks[: config.fit_sample_size])].sort("customer_id")  # input order is irrelevant
-    columns = learn_encoding(sample, config.top_categories)
-    x_fit = np.ascontiguousarray(sample.select([c.expr() for c in columns]).to_numpy(), dtype=np.float32)
-    warm = map_centroids(previous, columns) if previous is not None and previous.k > 0 else None
-    # The sub-clustering starts from the previous sub-centroids (mapped into the new scaling): it keeps the refit close.
-    warm_sub = (
-        map_centroids(previous, columns, previous.subcentroids)
-        if warm is not None and previous.subcentroids
-        else None
-    )  # type: ignore[union-attr]
-
-    n_distinct = np.unique(x_fit, axis=0).shape[0]
-    k_hi = min(config.k_max, n_distinct - 1) if n >= config.min_buyers_to_cluster else 0
-    k_scores: dict[int, float] = {}
-    k_silhouette: dict[int, float] = {}
-    k_null: dict[int, float] = {}
-    k_min_share: dict[int, float] = {}
-    subcentroids = np.zeros((0, len(columns)))
-    subsegments = np.zeros(0, dtype=np.int64)
-    if k_hi >= config.k_min:
-        sil_idx = rng.permutation(x_fit.shape[0])[: config.silhouette_sample_size]
-        distances = pairwise_euclidean(x_fit[sil_idx])  # once, reused for every k
-        sub_config = replace(config, subclusters=min(config.subclusters, n_distinct))
-        ks = (
-            range(config.k_min, min(k_hi, sub_config.subclusters) + 1)
-            if config.model == "tree"
-            else range(config.k_min, k_hi + 1)
-        )
-        fits: dict[int, KMeans] = {}
-
-        def search_fit(k: int) -> tuple[KMeans, float]:
-            """A short k-means at k (only the chosen k gets the full n_init) and its silhouette."""
-            with threadpool_limits(limits=1):  # a worker thread's own OpenMP setting
-                km = fit_kmeans(
-                    x_fit, k, warm, config.search_n_init, config.search_max_iter, config.random_state
-                )
-                return km, silhouette_from_distances(distances, km.labels_[sil_idx])
-
-        # Two worker threads share the null and the per-k fits (k-means and the matrix products
-        # release the GIL), dearest k first. On this project's 2-vCPU machine the fit took 10.2 s
-        # against 11.7 s with the null alone in a second thread (medians, two worlds, 2026-12-01);
-        # the whole job's wall time did not change measurably. Every fit is seeded on its own, so
-        # the result does not depend on the order.
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            null = pool.submit(null_silhouettes, x_fit[sil_idx[: config.null_sample_size]], ks, sub_config)
-            if config.model == "tree":
-                sub_km, parts = subcluster_tree(x_fit, sub_config, warm_sub)
-            else:
-                searched = {k: pool.submit(search_fit, k) for k in sorted(ks, reverse=True)}
-            for k in ks:
-                if config.model == "tree":
-                    labels = parts[k][sub_km.labels_]
-                    silhouette = silhouette_from_distances(distances, labels[sil_idx])
-                else:
-                    fits[k], silhouette = searched[k].result()
-                    labels = fits[k].labels_
-                k_min_share[k] = float(np.bincount(labels, minlength=k).min() / labels.shape[0])
-                k_silhouette[k] = round(silhouette, 6)
-            k_null = null.result()
-        for k in ks:
-            if config.model == "tree":
-                k_scores[k] = round(k_silhouette[k] - k_null[k], 6)
-            else:
-                k_scores[k] = round(k_silhouette[k] / k_null[k], 6) if k_null[k] > 0 else float("nan")
-        eligible = [
-            k for k in ks if k_min_share[k] >= config.min_segment_share and not math.isnan(k_scores[k])
-        ]
-        # No eligible k: take the most balanced one rather than fail the run.
-        best_k = (
-            max(eligible, key=lambda k: (k_scores[k], -k))
-            if eligible
-            else max(ks, key=lambda k: (k_min_share[k], -k))
-        )
-        # Hysteresis: keep the previous k unless another k is clearly better, so that two nearly
-        # equal silhouettes do not make segments merge and split from one refit to the next.
-        previous_k = previous.k if previous is not None else previous_k_of(previous_assignment)
-        if previous_k in eligible:
-            previous_score = k_scores[previous_k]
-            margin = config.k_hysteresis * (
-                abs(k_scores[best_k]) if config.model == "tree" else previous_score
-            )
-            if previous_score + margin >= k_scores[best_k]:
-                best_k = previous_k
-        if config.model == "tree":
-            subcentroids, subsegments = sub_km.cluster_centers_, parts[best_k]
-            fit_labels = subsegments[sub_km.labels_]
-            centroids = np.stack([x_fit[fit_labels == g].mean(axis=0) for g in range(best_k)])
-        else:
-            final = fit_kmeans(x_fit, best_k, warm, config.n_init, 300, config.random_state)
-            centroids = min(final, fits[best_k], key=lambda km: km.inertia_).cluster_centers_
-    else:  # too few distinct buyers to split: one segment
-        centroids = x_fit.mean(axis=0, keepdims=True) if x_fit.shape[0] else np.zeros((0, len(columns)))
-
-    if subcentroids.shape[0]:
-        sub_labels, dist = nearest_in_chunks(buyers, columns, subcentroids.astype(np.float32))
-        labels = subsegments[sub_labels]
-    else:
-        labels, dist = nearest_in_chunks(buyers, columns, centroids.astype(np.float32))
-    sizes = np.bincount(labels, minlength=centroids.shape[0])
-    order = sorted(range(centroids.shape[0]), key=lambda i: (-sizes[i], i))  # new ids: biggest first
-    prev_ids = previous.segment_ids if previous is not None and warm is not None else []
-    max_distance = config.match_relative_cutoff * median_pairwise_distance(centroids)
-    if previous is None and previous_assignment is not None:
-        ids, next_id = align_by_overlap(buyers.get_column("customer_id"), labels, previous_assignment, order)
-    else:
-        ids, next_id = align_segment_ids(
-            centroids,
-            warm if warm is not None else np.zeros((0, len(columns))),
-            prev_ids,
-            previous.next_id if previous is not None else 1,
-            max_distance,
-            order,
-        )
-    model = SegmentModel(
-        columns=columns,
-        centroids=np.round(centroids, 6).tolist(),
-        segment_ids=ids,
-        next_id=next_id,
-        fitted_at=as_of.isoformat(),
-        k=centroids.shape[0],
-        k_scores=k_scores,
-        k_silhouette=k_silhouette,
-        k_null_silhouette={k: round(v, 6) for k, v in k_null.items()},
-        k_min_share={k: round(v, 6) for k, v in k_min_share.items()},
-        subcentroids=np.round(subcentroids, 6).tolist(),
-        subsegments=[int(g) for g in subsegments],
-        fit_mean_distance=float(dist.mean()) if n else 0.0,
-        fit_shares={ids[i]: float(sizes[i] / max(n, 1)) for i in range(len(ids))},
-        random_state=config.random_state,
-    )
-    return model, np.asarray(ids, dtype=np.int64)[labels] if ids else np.zeros(n, dtype=np.int64), dist
-
-
-def _share_shift(segment_ids: np.ndarray, fit_shares: dict[int, float]) -> float:
-    if segment_ids.shape[0] == 0:
+def _share_shift(counts: dict[int, int], fit_shares: dict[int, float]) -> float:
+    total = sum(counts.values())
+    if total == 0:
         return 0.0
-    ids, counts = np.unique(segment_ids, return_counts=True)
-    today = dict(zip(ids.tolist(), (counts / counts.sum()).tolist(), strict=True))
+    today = {segment_id: count / total for segment_id, count in counts.items()}
     keys = set(today) | set(fit_shares)
     return 0.5 * sum(abs(today.get(k, 0.0) - fit_shares.get(k, 0.0)) for k in keys)
 
@@ -254,15 +84,45 @@ def adjusted_rand_vs_previous(current: pl.DataFrame, previous: pl.DataFrame | No
     """Adjusted Rand index of two assignments [customer_id, segment_id] on the customers in both."""
     if previous is None or previous.height == 0 or current.height == 0:
         return None
-    both = current.select("customer_id", "segment_id").join(
-        previous.select("customer_id", pl.col("segment_id").alias("previous_segment_id")), on="customer_id"
+    pairs = (
+        current.select("customer_id", "segment_id")
+        .join(
+            previous.select("customer_id", pl.col("segment_id").alias("previous_segment_id")),
+            on="customer_id",
+        )
+        .group_by("previous_segment_id", "segment_id")
+        .len("customers")
     )
-    if both.height < 2:
+    return adjusted_rand_from_counts(pairs.iter_rows())
+
+
+def adjusted_rand_from_counts(pairs: Iterable[tuple[int, int, int]]) -> float | None:
+    """Adjusted Rand index from (previous segment, segment, customers) counts; None under 2 customers.
+
+    From the contingency table, as scikit-learn's `adjusted_rand_score` computes it (pair counts in
+    exact integers), so the DuckLake commit gets it from a GROUP BY over every customer and the
+    same figure as the DuckDB file.
+    """
+    pairs = [(a, b, int(n)) for a, b, n in pairs]
+    n = sum(count for _, _, count in pairs)
+    if n < 2:
         return None
-    return float(adjusted_rand_score(both.get_column("previous_segment_id"), both.get_column("segment_id")))
+    rows: dict[int, int] = {}
+    columns: dict[int, int] = {}
+    for a, b, count in pairs:
+        rows[a] = rows.get(a, 0) + count
+        columns[b] = columns.get(b, 0) + count
+    sum_squares = sum(count * count for _, _, count in pairs)
+    tp = sum_squares - n
+    fp = sum(count * columns[b] for _, b, count in pairs) - sum_squares
+    fn = sum(count * rows[a] for a, _, count in pairs) - sum_squares
+    tn = n * n - fp - fn - sum_squares
+    if fn == 0 and fp == 0:
+        return 1.0
+    return 2.0 * (tp * tn - fn * fp) / ((tp + fn) * (fn + tn) + (tp + fp) * (fp + tn))
 
 
-def _refit_reason(
+def refit_reason(
     previous: SegmentModel | None, as_of: date, config: SegmentationConfig
 ) -> str | None:  # None: reuse is allowed, subject to drift
     if previous is None:
@@ -277,6 +137,37 @@ def _refit_reason(
     if age >= config.refit_every_days or age < 0:
         return f"cadence: model fitted {age} days ago (refit every {config.refit_every_days} days)"
     return None
+
+
+def drift_reason(
+    previous: SegmentModel, usage: Usage, config: SegmentationConfig
+) -> tuple[str | None, float, float]:
+    """Why the previous model must be refitted given every buyer's `usage` of it (None: reuse it),
+    with the drift and the share shift."""
+    mean_distance = usage.mean_distance
+    drift = mean_distance / previous.fit_mean_distance - 1.0 if previous.fit_mean_distance > 0 else 0.0
+    share_shift = _share_shift(usage.counts, previous.fit_shares)
+    if drift > config.drift_threshold:
+        return (
+            f"drift: mean distance to centroid +{drift:.1%} (threshold {config.drift_threshold:.0%})",
+            drift,
+            share_shift,
+        )
+    if share_shift > config.share_shift_threshold:
+        return (
+            f"drift: segment shares moved {share_shift:.1%} (threshold {config.share_shift_threshold:.0%})",
+            drift,
+            share_shift,
+        )
+    return None, drift, share_shift
+
+
+def refitted_reason(reason: str, model: SegmentModel) -> str:
+    return f"refit ({reason}); k={model.k}"
+
+
+def reused_reason(model: SegmentModel, drift: float, share_shift: float) -> str:
+    return f"reused model fitted {model.fitted_at}: drift {drift:+.1%}, share shift {share_shift:.1%}"
 
 
 def segment_customers(
@@ -297,29 +188,45 @@ def segment_customers(
     buyers = prepared.filter(~is_prospect())
     prospects = prepared.filter(is_prospect())
 
-    reason = _refit_reason(previous, as_of, config)
+    reason = refit_reason(previous, as_of, config)
     drift = share_shift = 0.0
     segment_ids = np.zeros(0, dtype=np.int64)
     if reason is None:
         assert previous is not None
         segment_ids, distances = previous.assign(buyers)
-        mean_distance = float(distances.mean()) if buyers.height else 0.0
-        drift = mean_distance / previous.fit_mean_distance - 1.0 if previous.fit_mean_distance > 0 else 0.0
-        share_shift = _share_shift(segment_ids, previous.fit_shares)
-        if drift > config.drift_threshold:
-            reason = f"drift: mean distance to centroid +{drift:.1%} (threshold {config.drift_threshold:.0%})"
-        elif share_shift > config.share_shift_threshold:
-            reason = f"drift: segment shares moved {share_shift:.1%} (threshold {config.share_shift_threshold:.0%})"
+        reason, drift, share_shift = drift_reason(previous, Usage.of(segment_ids, distances), config)
     refitted = reason is not None
     if refitted:
         # One thread: k-means on a 20k sample gains little from threads, and on a busy machine
         # (parallel tests, other jobs) OpenMP oversubscription made it 5-10x slower.
         with threadpool_limits(limits=1):
-            model, segment_ids, distances = _fit_model(buyers, previous, previous_assignment, as_of, config)
-        reason = f"refit ({reason}); k={model.k}"
+            previous_k = previous.k if previous is not None else previous_k_of(previous_assignment)
+            candidate = fit_candidate(
+                fit_sample(buyers, config), buyers.height, previous, previous_k, as_of, config
+            )
+            provisional, distances = candidate.assign(buyers)
+        overlap = (
+            Overlap(
+                overlap_counts(buyers.get_column("customer_id"), provisional, previous_assignment).rename(
+                    {"label": "segment_id"}
+                ),
+                previous_segment_ids(previous_assignment),
+            )
+            if previous is None and previous_assignment is not None
+            else None
+        )
+        model, final_ids = finish_model(
+            candidate, Usage.of(provisional, distances), previous, overlap, config
+        )
+        segment_ids = (
+            pl.Series(provisional).replace_strict(final_ids, return_dtype=pl.Int64).to_numpy()
+            if provisional.size
+            else provisional
+        )
+        reason = refitted_reason(reason, model)
     else:
         model = previous  # type: ignore[assignment]
-        reason = f"reused model fitted {model.fitted_at}: drift {drift:+.1%}, share shift {share_shift:.1%}"
+        reason = reused_reason(model, drift, share_shift)
 
     assignment = pl.concat(
         [
