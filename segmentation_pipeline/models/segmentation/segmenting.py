@@ -9,8 +9,9 @@ Design, in short:
   together (the three channel shares, the three social columns, the five importances) share its
   weight (1/sqrt(columns) each). Missing values are imputed (zero where absence means "none": no
   ticket, no social account; median otherwise) and missing indicators say who answered the survey
-  or has social data, so nobody is dropped. A source that is entirely null gives constant columns,
-  which do not move any distance.
+  or has social data (constant beside a social source, which counts no account as 0 followers:
+  encoding.MISSING_INDICATORS says why it stays), so nobody is dropped. A source that is entirely
+  null gives constant columns, which do not move any distance.
 - Fit sample: the `fit_sample_size` buyers with the smallest seeded hash of their id (stable from
   day to day); silhouette on `silhouette_sample_size` of them. k is chosen in [k_min, k_max] by
   the silhouette relative to a null, among the k whose smallest segment holds at least
@@ -197,7 +198,7 @@ def segment_customers(
         reason, drift, share_shift = drift_reason(previous, Usage.of(segment_ids, distances), config)
     refitted = reason is not None
     if refitted:
-        # One thread: k-means on a 20k sample gains little from threads, and on a busy machine
+        # One thread: k-means on a 10,000-buyer sample (`fit_sample_size`) gains little from threads, and on a busy machine
         # (parallel tests, other jobs) OpenMP oversubscription made it 5-10x slower.
         with threadpool_limits(limits=1):
             previous_k = previous.k if previous is not None else previous_k_of(previous_assignment)
